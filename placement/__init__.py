@@ -1,0 +1,28 @@
+"""SafeBed web application: `create_app(config)` builds the Flask app."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory. `config` overrides values read from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(config))
+
+    from .extensions import init_extensions
+    from .web import register_web
+
+    init_extensions(app)
+    register_web(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

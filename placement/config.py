@@ -1,0 +1,88 @@
+"""Configuration read from environment variables.
+
+`load_config()` is the one place the app reads the environment; tests and the
+demo pass overrides to `create_app(config)` instead of patching os.environ.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "safebed.sqlite3"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply `overrides`.
+
+    A missing SECRET_KEY is an error unless the app runs in demo or test mode,
+    where a per-process random key is acceptable (sessions need not survive a
+    restart there).
+    """
+    env = os.environ
+    config: dict = {
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "SAFEBED_MODE": env.get("SAFEBED_MODE", "production"),  # production | demo | test
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "JOB_QUEUE_URL": env.get("JOB_QUEUE_URL", ""),  # empty: in-process worker thread
+        "MATCHER_TIME_LIMIT": float(env.get("SAFEBED_MATCHER_SECONDS", "20")),  # per run, seconds
+        "MATCHER_WORKERS": int(env.get("SAFEBED_MATCHER_WORKERS", "4")),  # CP-SAT threads per run
+        "HOLD_HOURS": float(env.get("SAFEBED_HOLD_HOURS", "4")),
+        "STALE_AFTER_HOURS": float(env.get("SAFEBED_STALE_AFTER_HOURS", "24")),
+        "IDLE_TIMEOUT": timedelta(minutes=int(env.get("SAFEBED_IDLE_MINUTES", "30"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),  # absolute session limit
+        "LOGIN_LOCKOUT_ATTEMPTS": 6,
+        "LOGIN_LOCKOUT": timedelta(minutes=30),
+        "LOGIN_RATE_LIMIT": env.get("SAFEBED_LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SAFEBED_SECURE_COOKIES"), default=True),
+        "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a long night shift form must not expire mid-edit
+        "DEFAULT_TIMEZONE": env.get("SAFEBED_DEFAULT_TIMEZONE", "America/Chicago"),
+    }
+    if overrides:
+        config.update(overrides)
+    mode = config["SAFEBED_MODE"]
+    if config.get("TESTING"):
+        mode = config["SAFEBED_MODE"] = "test"
+    if mode not in {"production", "demo", "test"}:
+        raise ConfigError(f"SAFEBED_MODE must be production, demo or test, not {mode!r}")
+    if not config.get("SECRET_KEY"):
+        if mode == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or run `safebed demo` for the demo."
+            )
+        config["SECRET_KEY"] = os.urandom(32).hex()
+    if mode == "production" and _bool(env.get("FLASK_DEBUG")):
+        # Debug mode shows tracebacks and, under `flask run`, an interactive
+        # debugger that executes code: never with real records.
+        raise ConfigError("FLASK_DEBUG (or --debug) is on in production mode. Unset it, or use SAFEBED_MODE=demo.")
+    if mode != "production":
+        # Demo and tests are served over plain http on localhost.
+        config["SESSION_COOKIE_SECURE"] = _bool(env.get("SAFEBED_SECURE_COOKIES"), default=False) and mode != "test"
+    config["SQLALCHEMY_URL"] = normalise_database_url(config["DATABASE_URL"])
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,74 @@
+"""Rows to solver inputs: the only place the web app builds solver dataclasses.
+
+Search and matcher runs both go through here, so eligibility and fit are
+computed by `solver/` in exactly one way.
+"""
+from __future__ import annotations
+
+from solver.model import Home as SolverHome
+from solver.model import Location
+from solver.model import Referral as SolverReferral
+
+from .models import Home, Referral
+from .services.homes import HomeStatus
+
+
+def home_key(home_id: int) -> str:
+    return f"h{home_id}"
+
+
+def referral_key(referral_id: int) -> str:
+    return f"r{referral_id}"
+
+
+def parse_key(key: str) -> int:
+    return int(key[1:])
+
+
+def solver_home(status: HomeStatus) -> SolverHome:
+    """The home as the matcher sees it: tonight's figures net of live holds and requests."""
+    home: Home = status.home
+    latest = status.latest
+    return SolverHome(
+        id=home_key(home.id),
+        state=home.state,
+        location=Location(home.lat, home.lon),
+        program=home.program,
+        open_beds=status.open_beds if home.is_active else 0,
+        current_youth=status.current_youth,
+        staff_on_duty=latest.staff_on_duty if latest else 0,
+        youth_per_staff=latest.youth_per_staff if latest else 1,
+        ages=(home.min_age, home.max_age),
+        genders=tuple(home.genders),
+        accepts_pregnant=home.accepts_pregnant,
+        accepts_parenting=home.accepts_parenting,
+        substance_use_support=home.substance_use_support,
+        medical_level=home.medical_level,
+        mental_health_level=home.mental_health_level,
+        languages=tuple(home.languages),
+        cultural_services=tuple(home.cultural_services),
+        accepts_out_of_state=home.accepts_out_of_state,
+    )
+
+
+def solver_referral(referral: Referral) -> SolverReferral:
+    return SolverReferral(
+        id=referral_key(referral.id),
+        custody_state=referral.custody_state,
+        location=Location(referral.lat, referral.lon),
+        age=referral.age,
+        gender=referral.gender,
+        urgency=referral.urgency,
+        pregnant=referral.pregnant,
+        children_with=referral.children_with,
+        substance_use=referral.substance_use,
+        medical_level=referral.medical_level,
+        mental_health_level=referral.mental_health_level,
+        language=referral.language,
+        cultural_need=referral.cultural_need,
+        icpc_approved_states=tuple(referral.icpc_approved_states),
+        programs=tuple(referral.programs),
+        max_distance_km=referral.max_distance_km,
+        sibling_group=referral.sibling_group,
+        has_run_before=referral.has_run_before,
+    )

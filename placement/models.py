@@ -1,0 +1,379 @@
+"""The database schema as SQLModel classes.
+
+Constraints live here (CHECKs, unique keys, foreign keys) so the database
+refuses impossible states even if a code path forgets a rule. Enumerations are
+stored as short strings guarded by CHECK constraints, which migrate the same way
+on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from solver.model import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE, URGENCIES
+
+from .timeutil import UTCDateTime, utcnow
+
+ORG_KINDS = ("provider", "agency", "coordinator_office")
+ROLES = ("operator", "caseworker", "coordinator", "admin")
+REFERRAL_STATUSES = ("open", "held", "requested", "placed", "declined", "closed")
+REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+DECLINE_REASONS = {
+    "criteria_mismatch": "Does not meet our intake criteria",
+    "no_staff": "Not enough staff on shift",
+    "no_bed": "No bed available after all",
+    "safety": "Safety concern (e.g. known exploiter connection)",
+    "acuity": "Needs exceed the care we can give",
+    "other": "Other",
+}
+MATCHER_RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+def _in(column: str, values) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _time(nullable: bool = False, **kwargs) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, **kwargs)
+
+
+def _json(nullable: bool = False) -> sa.Column:
+    return sa.Column(sa.JSON(), nullable=nullable)
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+    __table_args__ = (sa.CheckConstraint(_in("kind", ORG_KINDS), name="ck_organisation_kind"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=24)
+    state: str = Field(max_length=2)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", ROLES), name="ck_user_role"),
+        sa.CheckConstraint("failed_logins >= 0", name="ck_user_failed_logins"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    timezone: str = Field(default="America/Chicago", max_length=64)
+    is_active: bool = Field(default=True)
+    can_view_audit: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_until: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    # Bumped on logout, password change and deactivation: every older session dies.
+    session_version: int = Field(default=1)
+    last_login_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+    # Flask-Login protocol. The id carries the session version so that logout,
+    # a password change or deactivation invalidates every copy of an old cookie.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link an admin gives a new user to set their own password."""
+
+    __tablename__ = "invitation"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    expires_at: datetime = Field(sa_column=_time())
+    used_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class Home(SQLModel, table=True):
+    __tablename__ = "home"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_id", "name", name="uq_home_provider_name"),
+        sa.CheckConstraint(_in("program", PROGRAMS), name="ck_home_program"),
+        sa.CheckConstraint("licensed_beds >= 0", name="ck_home_licensed_beds"),
+        sa.CheckConstraint("min_age >= 0 AND max_age <= 21 AND min_age <= max_age", name="ck_home_ages"),
+        sa.CheckConstraint(_in("substance_use_support", SUBSTANCE_SUPPORT), name="ck_home_substance"),
+        sa.CheckConstraint("medical_level BETWEEN 0 AND 3", name="ck_home_medical"),
+        sa.CheckConstraint("mental_health_level BETWEEN 0 AND 3", name="ck_home_mental_health"),
+        sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="ck_home_coordinates"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=120)
+    program: str = Field(max_length=32)
+    state: str = Field(max_length=2, index=True)
+    county: str = Field(max_length=80)
+    city: str = Field(max_length=80)
+    # Coarse (about 1 km) coordinates only; the street address is the secret.
+    lat: float
+    lon: float
+    street_address: str = Field(max_length=200)
+    contact_phone: str = Field(default="", max_length=40)
+    licensed_beds: int
+    min_age: int
+    max_age: int
+    genders: list = Field(sa_column=_json())
+    accepts_pregnant: bool = Field(default=False)
+    accepts_parenting: bool = Field(default=False)
+    substance_use_support: str = Field(default="none", max_length=16)
+    medical_level: int = Field(default=0)
+    mental_health_level: int = Field(default=0)
+    languages: list = Field(sa_column=_json())
+    cultural_services: list = Field(sa_column=_json())
+    accepts_out_of_state: bool = Field(default=False)
+    is_active: bool = Field(default=True)
+    # Incremented by every booking transaction: the UPDATE is the row lock that
+    # serialises holds, requests and accepts on one home (works on SQLite too).
+    lock_version: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class AvailabilityUpdate(SQLModel, table=True):
+    """Append-only log; a home's current availability is its latest row."""
+
+    __tablename__ = "availability_update"
+    __table_args__ = (
+        sa.CheckConstraint("open_beds >= 0", name="ck_availability_open_beds"),
+        sa.CheckConstraint("open_beds <= licensed_beds", name="ck_availability_open_le_licensed"),
+        sa.CheckConstraint("staff_on_duty >= 0", name="ck_availability_staff"),
+        sa.CheckConstraint("youth_per_staff >= 1", name="ck_availability_ratio"),
+        sa.CheckConstraint("current_youth >= 0", name="ck_availability_current_youth"),
+        sa.Index("ix_availability_home_time", "home_id", "recorded_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    home_id: int = Field(foreign_key="home.id")
+    open_beds: int
+    licensed_beds: int  # snapshot, so the CHECK above can compare within the row
+    staff_on_duty: int
+    youth_per_staff: int
+    current_youth: int
+    recorded_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    note: str = Field(default="", max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+    __table_args__ = (
+        sa.UniqueConstraint("agency_id", "case_reference", name="uq_referral_case_reference"),
+        sa.CheckConstraint("age BETWEEN 0 AND 21", name="ck_referral_age"),
+        sa.CheckConstraint(_in("gender", GENDERS), name="ck_referral_gender"),
+        sa.CheckConstraint(_in("urgency", URGENCIES), name="ck_referral_urgency"),
+        sa.CheckConstraint(_in("substance_use", SUBSTANCE_USE), name="ck_referral_substance"),
+        sa.CheckConstraint("children_with BETWEEN 0 AND 6", name="ck_referral_children_with"),
+        sa.CheckConstraint("medical_level BETWEEN 0 AND 3", name="ck_referral_medical"),
+        sa.CheckConstraint("mental_health_level BETWEEN 0 AND 3", name="ck_referral_mental_health"),
+        sa.CheckConstraint("max_distance_km IS NULL OR max_distance_km > 0", name="ck_referral_distance"),
+        sa.CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    case_reference: str = Field(max_length=40)
+    age: int
+    gender: str = Field(max_length=16)
+    urgency: str = Field(max_length=16)
+    pregnant: bool = Field(default=False)
+    children_with: int = Field(default=0)
+    substance_use: str = Field(default="none", max_length=16)
+    medical_level: int = Field(default=0)
+    mental_health_level: int = Field(default=0)
+    language: str = Field(default="en", max_length=8)
+    cultural_need: Optional[str] = Field(default=None, max_length=32)
+    custody_state: str = Field(max_length=2, index=True)
+    icpc_approved_states: list = Field(sa_column=_json())
+    programs: list = Field(sa_column=_json())
+    county: str = Field(max_length=80)
+    lat: float
+    lon: float
+    max_distance_km: Optional[float] = None
+    sibling_group: Optional[str] = Field(default=None, max_length=40)
+    has_run_before: bool = Field(default=False)
+    case_notes: str = Field(default="", max_length=2000)
+    status: str = Field(default="open", max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class ReferralEvent(SQLModel, table=True):
+    """Status history of a referral: who moved it where, and when."""
+
+    __tablename__ = "referral_event"
+    __table_args__ = (sa.CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_event_status"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    status: str = Field(max_length=16)
+    actor_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Hold(SQLModel, table=True):
+    """A bed reserved for a referral; active while unreleased and unexpired."""
+
+    __tablename__ = "hold"
+    __table_args__ = (
+        sa.CheckConstraint("places >= 1", name="ck_hold_places"),
+        sa.CheckConstraint("expires_at > created_at", name="ck_hold_expiry"),
+        sa.Index("ix_hold_home_active", "home_id", "released_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id")
+    created_by_id: int = Field(foreign_key="app_user.id")
+    places: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    expires_at: datetime = Field(sa_column=_time())
+    released_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    release_reason: str = Field(default="", max_length=32)
+
+
+class PlacementRequest(SQLModel, table=True):
+    __tablename__ = "placement_request"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="ck_request_status"),
+        sa.CheckConstraint("places >= 1", name="ck_request_places"),
+        sa.CheckConstraint(
+            "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_request_decline_reason"
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id", index=True)
+    hold_id: Optional[int] = Field(default=None, foreign_key="hold.id")
+    requested_by_id: int = Field(foreign_key="app_user.id")
+    places: int
+    status: str = Field(default="pending", max_length=16)
+    decline_reason: Optional[str] = Field(default=None, max_length=32)
+    decline_note: str = Field(default="", max_length=300)
+    answered_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    answered_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Placement(SQLModel, table=True):
+    __tablename__ = "placement"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", name="uq_placement_request"),
+        sa.CheckConstraint("places >= 1", name="ck_placement_places"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id", index=True)
+    request_id: int = Field(foreign_key="placement_request.id")
+    places: int
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    ended_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    end_reason: str = Field(default="", max_length=32)
+
+
+class Notification(SQLModel, table=True):
+    """An in-portal message for one user (e-mail/SMS adapters plug in at notify())."""
+
+    __tablename__ = "notification"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    message: str = Field(max_length=300)
+    link: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    read_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_at", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    actor_id: Optional[int] = Field(default=None, foreign_key="app_user.id", index=True)
+    organisation_id: Optional[int] = Field(default=None, foreign_key="organisation.id")
+    action: str = Field(max_length=40, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: Optional[int] = None
+    detail: str = Field(default="", max_length=500)
+    ip: str = Field(default="", max_length=64)
+
+
+class MatcherRun(SQLModel, table=True):
+    __tablename__ = "matcher_run"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", MATCHER_RUN_STATUSES), name="ck_matcher_run_status"),
+        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="ck_matcher_run_progress"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    state: str = Field(max_length=2, index=True)
+    started_by_id: int = Field(foreign_key="app_user.id")
+    status: str = Field(default="queued", max_length=16)
+    progress: int = Field(default=0)
+    instance: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
+    result: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+MATCHER_PROPOSAL_STATUSES = ("proposed", "approved", "refused")
+
+
+class MatcherProposal(SQLModel, table=True):
+    """One placement a matcher run proposed, and the coordinator's decision on it.
+
+    Kept as rows (not only inside the run's result JSON) so that each decision is
+    recorded once, with who made it and the hold/request it became or why it was refused.
+    """
+
+    __tablename__ = "matcher_proposal"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "referral_id", name="uq_matcher_proposal_run_referral"),
+        sa.CheckConstraint(_in("status", MATCHER_PROPOSAL_STATUSES), name="ck_matcher_proposal_status"),
+        sa.CheckConstraint(
+            "status <> 'approved' OR request_id IS NOT NULL", name="ck_matcher_proposal_approved_request"
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="matcher_run.id", index=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id")
+    rank: int  # position by urgency, then fit: the order the run page shows
+    fit: float
+    reasons: list = Field(sa_column=_json())
+    status: str = Field(default="proposed", max_length=16)
+    reason: str = Field(default="", max_length=300)  # why it was refused
+    request_id: Optional[int] = Field(default=None, foreign_key="placement_request.id")
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    decided_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))

@@ -1,0 +1,75 @@
+"""Forms operators fill in: a home's profile and tonight's availability."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from solver.model import US_STATES
+
+from ..forms import MultiCheckboxField, finite
+from ..models import DECLINE_REASONS
+from ..vocabulary import (
+    CULTURAL_SERVICE_LABELS,
+    GENDER_LABELS,
+    LANGUAGE_LABELS,
+    LEVEL_LABELS,
+    PROGRAM_LABELS,
+    SUBSTANCE_SUPPORT_LABELS,
+    choices,
+)
+
+WHOLE = "Enter a whole number."
+
+
+class HomeForm(FlaskForm):
+    name = StringField("Home name", validators=[DataRequired(), Length(max=120)])
+    program = SelectField("Program type", choices=choices(PROGRAM_LABELS))
+    state = SelectField("State", choices=[(s, s) for s in US_STATES])
+    county = StringField("County", validators=[DataRequired(), Length(max=80)])
+    city = StringField("City", validators=[DataRequired(), Length(max=80)])
+    lat = FloatField(
+        "Latitude (coarse, about 1 km)", validators=[DataRequired(), finite, NumberRange(-90, 90)],
+        description="Round to two decimals; the exact location stays private.",
+    )
+    lon = FloatField("Longitude (coarse)", validators=[DataRequired(), finite, NumberRange(-180, 180)])
+    street_address = StringField(
+        "Street address (confidential)", validators=[DataRequired(), Length(max=200)],
+        description="Shown only to your staff and to the caseworker of a placement you accepted.",
+    )
+    contact_phone = StringField("Intake phone", validators=[Optional(), Length(max=40), Regexp(r"^[0-9+() .-]*$", message="Use digits, spaces and + ( ) - only.")])
+    licensed_beds = IntegerField("Licensed beds", validators=[NumberRange(0, 500)], render_kw={"inputmode": "numeric"})
+    min_age = IntegerField("Youngest age accepted", validators=[NumberRange(0, 21, "Ages run from 0 to 21.")])
+    max_age = IntegerField("Oldest age accepted", validators=[NumberRange(0, 21, "Ages run from 0 to 21.")])
+    genders = MultiCheckboxField("Genders served", choices=choices(GENDER_LABELS))
+    accepts_pregnant = BooleanField("Accepts pregnant youth")
+    accepts_parenting = BooleanField("Accepts parenting youth with their child")
+    substance_use_support = SelectField("Substance-use support", choices=choices(SUBSTANCE_SUPPORT_LABELS))
+    medical_level = SelectField("Highest medical need served", choices=choices(LEVEL_LABELS), coerce=int)
+    mental_health_level = SelectField("Highest mental-health acuity served", choices=choices(LEVEL_LABELS), coerce=int)
+    languages = MultiCheckboxField("Languages spoken by staff", choices=choices(LANGUAGE_LABELS))
+    cultural_services = MultiCheckboxField("Culturally specific care", choices=choices(CULTURAL_SERVICE_LABELS))
+    accepts_out_of_state = BooleanField("Accepts out-of-state youth with ICPC approval")
+    is_active = BooleanField("Accepting referrals (uncheck to pause the home)", default=True)
+
+    def values(self) -> dict:
+        """The validated values, normalised for the service layer."""
+        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        for text in ("name", "county", "city", "street_address", "contact_phone"):
+            data[text] = (data[text] or "").strip()
+        data["lat"] = round(data["lat"], 2)
+        data["lon"] = round(data["lon"], 2)
+        return data
+
+
+class AvailabilityForm(FlaskForm):
+    open_beds = IntegerField("Open beds tonight", validators=[NumberRange(0, 500, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
+    staff_on_duty = IntegerField("Staff on duty", validators=[NumberRange(0, 200, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
+    youth_per_staff = IntegerField("Youths per staff member", validators=[NumberRange(1, 50, "At least 1.")], render_kw={"inputmode": "numeric"})
+    current_youth = IntegerField("Youths in the home now", validators=[NumberRange(0, 500, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
+    note = StringField("Note for your team (optional)", validators=[Optional(), Length(max=200)])
+
+
+class DeclineForm(FlaskForm):
+    reason = SelectField("Reason", choices=list(DECLINE_REASONS.items()))
+    note = StringField("Note (optional, no names)", validators=[Optional(), Length(max=300)])

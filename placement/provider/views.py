@@ -1,0 +1,164 @@
+"""Provider portal: an operator's own homes, their profiles and tonight's availability."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..access import get_own_home, get_request_for_operator, roles_required
+from ..database import get_session
+from ..forms import apply_service_errors
+from ..models import Referral
+from ..services import booking
+from ..services import homes as home_service
+from ..services.errors import ServiceError
+from .forms import AvailabilityForm, DeclineForm, HomeForm
+
+bp = Blueprint("provider", __name__, url_prefix="/provider")
+
+
+@bp.get("/homes")
+@roles_required("operator")
+def homes():
+    session = get_session()
+    statuses = home_service.statuses(session, home_service.operator_homes(session, current_user))
+    return render_template("provider/homes.html", statuses=statuses, stale_after=current_app.config["STALE_AFTER_HOURS"])
+
+
+@bp.route("/homes/new", methods=["GET", "POST"])
+@roles_required("operator")
+def new_home():
+    form = HomeForm()
+    if form.validate_on_submit():
+        try:
+            home = home_service.create_home(get_session(), current_user, form.values())
+        except ServiceError as error:
+            apply_service_errors(form, error.fields)
+            flash(error.message, "error")
+        else:
+            flash(f"{home.name} was created. Now publish tonight's availability.", "success")
+            return redirect(url_for("provider.availability", home_id=home.id))
+    elif form.is_submitted():
+        flash("Please correct the highlighted fields.", "error")
+    return render_template("provider/home_form.html", form=form, home=None), 200 if not form.errors else 422
+
+
+@bp.get("/homes/<int:home_id>")
+@roles_required("operator")
+def home(home_id: int):
+    session = get_session()
+    home = get_own_home(session, current_user, home_id)
+    return render_template(
+        "provider/home.html",
+        status=home_service.status(session, home),
+        history=home_service.history(session, home),
+        stale_after=current_app.config["STALE_AFTER_HOURS"],
+    )
+
+
+@bp.route("/homes/<int:home_id>/edit", methods=["GET", "POST"])
+@roles_required("operator")
+def edit_home(home_id: int):
+    session = get_session()
+    home = get_own_home(session, current_user, home_id)
+    form = HomeForm(obj=home)
+    if form.validate_on_submit():
+        try:
+            home_service.update_home(session, current_user, home, form.values())
+        except ServiceError as error:
+            session.rollback()
+            apply_service_errors(form, error.fields)
+            flash(error.message, "error")
+        else:
+            flash("Home profile saved.", "success")
+            return redirect(url_for("provider.home", home_id=home.id))
+    elif form.is_submitted():
+        flash("Please correct the highlighted fields.", "error")
+    return render_template("provider/home_form.html", form=form, home=home), 200 if not form.errors else 422
+
+
+@bp.route("/homes/<int:home_id>/availability", methods=["GET", "POST"])
+@roles_required("operator")
+def availability(home_id: int):
+    session = get_session()
+    home = get_own_home(session, current_user, home_id)
+    status = home_service.status(session, home)
+    form = AvailabilityForm(obj=status.latest) if status.latest else AvailabilityForm()
+    if form.validate_on_submit():
+        try:
+            home_service.record_availability(
+                session, current_user, home, form.open_beds.data, form.staff_on_duty.data,
+                form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(),
+            )
+        except ServiceError as error:
+            session.rollback()
+            apply_service_errors(form, error.fields)
+            flash(error.message, "error")
+        else:
+            room = home_service.status(session, home).room
+            flash(f"Tonight's availability for {home.name} is published: it can take {room} more.", "success")
+            return redirect(url_for("provider.homes"))
+    elif form.is_submitted():
+        flash("Please correct the highlighted fields.", "error")
+    return render_template(
+        "provider/availability.html", form=form, status=status, stale_after=current_app.config["STALE_AFTER_HOURS"]
+    ), 200 if not form.errors else 422
+
+
+@bp.get("/requests")
+@roles_required("operator")
+def requests():
+    session = get_session()
+    return render_template(
+        "provider/requests.html",
+        pending=booking.incoming_requests(session, current_user),
+        answered=[row for row in booking.incoming_requests(session, current_user, pending_only=False) if row[0].status != "pending"][:50],
+    )
+
+
+@bp.get("/requests/<int:request_id>")
+@roles_required("operator")
+def request_detail(request_id: int):
+    session = get_session()
+    request, home = get_request_for_operator(session, current_user, request_id)
+    referral = session.get(Referral, request.referral_id)
+    audit.record(session, "referral_viewed", "referral", referral.id, f"via request {request.id}", actor=current_user)
+    session.commit()
+    return render_template(
+        "provider/request.html", request=request, home=home, referral=referral,
+        status=home_service.status(session, home), decline_form=DeclineForm(),
+    )
+
+
+@bp.post("/requests/<int:request_id>/accept")
+@roles_required("operator")
+def accept_request(request_id: int):
+    session = get_session()
+    request, home = get_request_for_operator(session, current_user, request_id)
+    return _answer(lambda: booking.accept(session, current_user, request), request,
+                   f"Accepted. The caseworker can now see {home.name}'s address and contact.")
+
+
+@bp.post("/requests/<int:request_id>/decline")
+@roles_required("operator")
+def decline_request(request_id: int):
+    session = get_session()
+    request, _ = get_request_for_operator(session, current_user, request_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash("Choose a reason from the list.", "error")
+        return redirect(url_for("provider.request_detail", request_id=request.id))
+    return _answer(lambda: booking.decline(session, current_user, request, form.reason.data, (form.note.data or "").strip()),
+                   request, "Declined. The caseworker has been told the reason.")
+
+
+def _answer(action, request, success: str):
+    session = get_session()
+    try:
+        action()
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("provider.request_detail", request_id=request.id)), 303
+    flash(success, "success")
+    return redirect(url_for("provider.requests"))

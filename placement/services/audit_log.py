@@ -1,0 +1,199 @@
+"""Reading the audit log: the filtered, paginated listing and the CSV export.
+
+Only audit readers reach these functions (see `access.audit_reader_required`).
+Reading never changes a row; an export is itself recorded as an `export` event.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlmodel import Session, func, select
+
+from .. import audit
+from ..models import AuditEvent, Organisation, User
+from ..timeutil import local, zone
+
+PAGE_SIZE = 50
+CSV_COLUMNS = ("at_utc", "actor_email", "organisation", "action", "object_type", "object_id", "detail", "ip")
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (OWASP "CSV injection"); tab and carriage return are included by OWASP too.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to show. Bounds are UTC instants; `end` is exclusive."""
+
+    action: str = ""
+    actor_email: str = ""
+    object_type: str = ""
+    object_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def describe(self) -> str:
+        """The filter in words, for the export's own audit entry."""
+        parts = [
+            f"action={self.action}" if self.action else "",
+            f"actor~{self.actor_email}" if self.actor_email else "",
+            f"object={self.object_type or '*'}#{self.object_id if self.object_id is not None else '*'}"
+            if self.object_type or self.object_id is not None else "",
+            f"from {self.start.isoformat()}" if self.start else "",
+            f"before {self.end.isoformat()}" if self.end else "",
+        ]
+        return ", ".join(p for p in parts if p) or "no filter"
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    actor_email: str | None
+    organisation: str | None
+
+    def local_at(self, tz_name: str) -> str:
+        """The event time in the reader's zone, with year and seconds (an audit trail needs both)."""
+        return local(self.event.at, tz_name).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    number: int
+    pages: int
+
+
+def _local_midnight_utc(day: date, tz_name: str) -> datetime | None:
+    """The UTC instant of `day`'s local midnight; None when it falls outside datetime's range."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone(tz_name)).astimezone(timezone.utc)
+    except OverflowError:
+        return None
+
+
+def make_filter(
+    tz_name: str,
+    action: str = "",
+    actor_email: str = "",
+    object_type: str = "",
+    object_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> AuditFilter:
+    """Build a filter from a reader's input; dates are whole days in the reader's time zone.
+
+    Days at the edge of the calendar (year 1, year 9999) have no representable
+    neighbouring midnight: such a bound is dropped, which is what it means anyway.
+    """
+    start = _local_midnight_utc(date_from, tz_name) if date_from else None
+    end = None
+    if date_to and date_to < date.max:
+        end = _local_midnight_utc(date_to + timedelta(days=1), tz_name)
+    return AuditFilter(
+        action=action or "",
+        actor_email=(actor_email or "").strip().lower(),
+        object_type=object_type or "",
+        object_id=object_id,
+        start=start,
+        end=end,
+    )
+
+
+def _conditions(filters: AuditFilter, upto_id: int | None = None) -> list:
+    conditions = [] if upto_id is None else [AuditEvent.id <= upto_id]
+    if filters.action:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.actor_email:
+        # autoescape: % and _ typed by the reader are literal characters, not wildcards.
+        conditions.append(User.email.contains(filters.actor_email, autoescape=True))
+    if filters.object_type:
+        conditions.append(AuditEvent.object_type == filters.object_type)
+    if filters.object_id is not None:
+        conditions.append(AuditEvent.object_id == filters.object_id)
+    if filters.start is not None:
+        conditions.append(AuditEvent.at >= filters.start)
+    if filters.end is not None:
+        conditions.append(AuditEvent.at < filters.end)
+    return conditions
+
+
+def _rows_statement(filters: AuditFilter, upto_id: int | None = None):
+    return (
+        select(AuditEvent, User.email, Organisation.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Organisation, Organisation.id == AuditEvent.organisation_id)
+        .where(*_conditions(filters, upto_id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+def count(session: Session, filters: AuditFilter, upto_id: int | None = None) -> int:
+    """How many events match (only those up to `upto_id` when given)."""
+    statement = (
+        select(func.count(AuditEvent.id))
+        .select_from(AuditEvent)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(*_conditions(filters, upto_id))
+    )
+    return session.exec(statement).one()
+
+
+def page(session: Session, filters: AuditFilter, number: int) -> AuditPage:
+    """One page of matching events, newest first; out-of-range page numbers are clamped."""
+    total = count(session, filters)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(max(1, number), pages)
+    result = session.exec(_rows_statement(filters).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return AuditPage([AuditRow(*row) for row in result], total, number, pages)
+
+
+def choices(session: Session) -> tuple[list[str], list[str]]:
+    """The actions and object types present in the log, for the filter's drop-downs."""
+    actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    types = session.exec(
+        select(AuditEvent.object_type).where(AuditEvent.object_type != "").distinct().order_by(AuditEvent.object_type)
+    ).all()
+    return list(actions), list(types)
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv_line(cells) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+def export_csv(session: Session, reader: User, filters: AuditFilter) -> Iterator[str]:
+    """Record the export, then return the CSV lines of every matching event, newest first.
+
+    The export is a snapshot of the log as it stood when asked for, so the
+    row count in its own audit entry is exactly what the file holds. That entry
+    is committed before any row is produced: an interrupted download is still
+    on record. Rows are streamed in batches rather than loaded at once, because
+    the log only grows.
+    """
+    upto_id = session.exec(select(func.max(AuditEvent.id))).one() or 0
+    total = count(session, filters, upto_id)
+    audit.record(session, "export", "audit_event", None, f"audit log CSV, {total} rows; {filters.describe()}", actor=reader)
+    session.commit()
+    return _csv_lines(session, filters, upto_id)
+
+
+def _csv_lines(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[str]:
+    yield _csv_line(CSV_COLUMNS)
+    result = session.execute(_rows_statement(filters, upto_id).execution_options(yield_per=500))
+    for event, email, organisation in result:
+        yield _csv_line((
+            event.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+            email, organisation, event.action, event.object_type, event.object_id, event.detail, event.ip,
+        ))

@@ -1,0 +1,268 @@
+"""Holds, placement requests and their answers: the only code that books beds.
+
+Each booking transaction starts with `lock_home()`, so everything that can take
+a place at one home runs one at a time (PostgreSQL row lock; SQLite's write
+lock), and re-reads availability under that lock before deciding. Two
+caseworkers racing for the last bed therefore get one success and one clear
+"no longer available".
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from solver.eligibility import exclusions, places_needed, staffed_room
+
+from .. import audit
+from ..matching import solver_home, solver_referral
+from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
+from ..timeutil import utcnow
+from . import notifications
+from .errors import Conflict, NotFound, ServiceError
+from .homes import HomeStatus, lock_home, status
+from .referrals import set_status
+
+NO_LONGER_AVAILABLE = "This bed is no longer available: another youth was placed or held there first. Search again."
+
+
+def _lock_referral(session: Session, referral: Referral) -> None:
+    # Touching the row serialises concurrent actions on the same referral at different homes.
+    session.execute(sa.update(Referral).where(Referral.id == referral.id).values(updated_at=utcnow()))
+    session.refresh(referral)
+
+
+def _active_hold(session: Session, referral_id: int) -> Hold | None:
+    return session.exec(
+        select(Hold).where(Hold.referral_id == referral_id, Hold.released_at.is_(None), Hold.expires_at > utcnow())
+    ).first()
+
+
+def _pending_request(session: Session, referral_id: int) -> PlacementRequest | None:
+    return session.exec(
+        select(PlacementRequest).where(PlacementRequest.referral_id == referral_id, PlacementRequest.status == "pending")
+    ).first()
+
+
+def _room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
+    """Room left if the caller's own reservation (already counted) were not there."""
+    latest = home_status.latest
+    if latest is None or not home_status.home.is_active:
+        return 0
+    others = home_status.reserved_places - own_reserved
+    return staffed_room(latest.open_beds - others, latest.current_youth + others, latest.staff_on_duty, latest.youth_per_staff)
+
+
+def _require_bookable(session: Session, referral: Referral, home: Home) -> int:
+    """Check eligibility under the lock; return the places the referral needs."""
+    if referral.status in ("placed", "closed"):
+        raise Conflict(f"This referral is {referral.status}.")
+    home_status = status(session, home)
+    reasons = exclusions(solver_home(home_status), solver_referral(referral))
+    if reasons:
+        raise ServiceError("This home does not accept this youth: " + "; ".join(r.message for r in reasons) + ".")
+    return places_needed(solver_referral(referral))
+
+
+def hold(session: Session, user: User, referral: Referral, home_id: int, hours: float) -> Hold:
+    """Reserve places at `home_id` for the referral for `hours`."""
+    home = session.get(Home, home_id)
+    if home is None or not home.is_active:
+        raise NotFound("This home is not taking referrals.")
+    lock_home(session, home.id)
+    _lock_referral(session, referral)
+    places = _require_bookable(session, referral, home)
+    if _active_hold(session, referral.id) is not None:
+        raise Conflict("This referral already holds a bed. Release that hold first.")
+    if _pending_request(session, referral.id) is not None:
+        raise Conflict("This referral has a placement request waiting for an answer.")
+    if status(session, home).room < places:
+        raise Conflict(NO_LONGER_AVAILABLE)
+    now = utcnow()
+    new_hold = Hold(
+        referral_id=referral.id, home_id=home.id, created_by_id=user.id, places=places,
+        created_at=now, expires_at=now + timedelta(hours=hours),
+    )
+    session.add(new_hold)
+    session.flush()
+    set_status(session, referral, "held", user, f"bed held at home {home.id}")
+    audit.record(session, "hold_created", "hold", new_hold.id, f"referral {referral.id} home {home.id} places {places}", actor=user)
+    session.commit()
+    return new_hold
+
+
+def release_hold(session: Session, user: User, referral: Referral, hold_id: int) -> None:
+    held = session.get(Hold, hold_id)
+    if held is None or held.referral_id != referral.id:
+        raise NotFound("No such hold for this referral.")
+    lock_home(session, held.home_id)
+    session.refresh(held)
+    if held.released_at is not None or held.expires_at <= utcnow():
+        raise Conflict("This hold has already ended.")
+    held.released_at, held.release_reason = utcnow(), "released"
+    session.add(held)
+    set_status(session, referral, "open", user, "hold released")
+    audit.record(session, "hold_released", "hold", held.id, actor=user)
+    session.commit()
+
+
+def request_placement(session: Session, user: User, referral: Referral, home_id: int) -> PlacementRequest:
+    """Ask the home to accept the youth, from the referral's live hold there or directly."""
+    home = session.get(Home, home_id)
+    if home is None or not home.is_active:
+        raise NotFound("This home is not taking referrals.")
+    lock_home(session, home.id)
+    _lock_referral(session, referral)
+    places = _require_bookable(session, referral, home)
+    if _pending_request(session, referral.id) is not None:
+        raise Conflict("A placement request for this referral is already waiting for an answer.")
+    held = _active_hold(session, referral.id)
+    if held is not None and held.home_id != home.id:
+        raise Conflict("This referral holds a bed at another home. Release that hold first.")
+    own_reserved = held.places if held is not None else 0
+    if _room_for_others(status(session, home), own_reserved) < places:
+        raise Conflict(NO_LONGER_AVAILABLE)
+    request = PlacementRequest(
+        referral_id=referral.id, home_id=home.id, hold_id=held.id if held else None,
+        requested_by_id=user.id, places=places,
+    )
+    session.add(request)
+    session.flush()
+    if held is not None:
+        # The request now carries the reservation; the hold cannot expire under it.
+        held.released_at, held.release_reason = utcnow(), "requested"
+        session.add(held)
+    set_status(session, referral, "requested", user, f"placement requested at home {home.id}")
+    audit.record(session, "placement_requested", "placement_request", request.id, f"referral {referral.id} home {home.id}", actor=user)
+    notifications.notify(
+        session, notifications.organisation_users(session, home.provider_id, "operator"),
+        f"New placement request for {home.name} ({referral.urgency}).", f"/provider/requests/{request.id}",
+    )
+    session.commit()
+    return request
+
+
+def withdraw_request(session: Session, user: User, referral: Referral, request_id: int) -> None:
+    request = session.get(PlacementRequest, request_id)
+    if request is None or request.referral_id != referral.id:
+        raise NotFound("No such request for this referral.")
+    lock_home(session, request.home_id)
+    session.refresh(request)
+    if request.status != "pending":
+        raise Conflict(f"This request was already {request.status}.")
+    request.status = "withdrawn"
+    session.add(request)
+    set_status(session, referral, "open", user, "request withdrawn")
+    audit.record(session, "placement_request_withdrawn", "placement_request", request.id, actor=user)
+    session.commit()
+
+
+def _answerable(session: Session, request: PlacementRequest) -> None:
+    lock_home(session, request.home_id)
+    session.refresh(request)
+    if request.status != "pending":
+        raise Conflict(f"This request was already {request.status}; nothing was changed.")
+
+
+def accept(session: Session, operator: User, request: PlacementRequest) -> Placement:
+    """Accept: the request becomes a placement and the home's open beds drop, in one transaction."""
+    _answerable(session, request)
+    home = session.get(Home, request.home_id)
+    home_status = status(session, home)
+    latest = home_status.latest
+    if latest is None or _room_for_others(home_status, request.places) < request.places or latest.open_beds < request.places:
+        raise Conflict("The home's published availability no longer has room for this youth. Update tonight's figures first.")
+    session.add(
+        AvailabilityUpdate(
+            home_id=home.id, open_beds=latest.open_beds - request.places, licensed_beds=home.licensed_beds,
+            staff_on_duty=latest.staff_on_duty, youth_per_staff=latest.youth_per_staff,
+            current_youth=latest.current_youth + request.places, recorded_by_id=operator.id,
+            note=f"placement accepted (request {request.id})",
+        )
+    )
+    now = utcnow()
+    request.status, request.answered_by_id, request.answered_at = "accepted", operator.id, now
+    session.add(request)
+    placement = Placement(referral_id=request.referral_id, home_id=home.id, request_id=request.id, places=request.places, started_at=now)
+    session.add(placement)
+    session.flush()
+    referral = session.get(Referral, request.referral_id)
+    set_status(session, referral, "placed", operator, f"accepted by home {home.id}")
+    audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=operator)
+    _tell_caseworkers(session, request, f"{home.name} accepted the placement for {referral.case_reference}.")
+    session.commit()
+    return placement
+
+
+def decline(session: Session, operator: User, request: PlacementRequest, reason: str, note: str = "") -> None:
+    if reason not in DECLINE_REASONS:
+        raise ServiceError("Choose a reason from the list.", {"reason": "unknown reason"})
+    _answerable(session, request)
+    request.status, request.decline_reason, request.decline_note = "declined", reason, note[:300]
+    request.answered_by_id, request.answered_at = operator.id, utcnow()
+    session.add(request)
+    home = session.get(Home, request.home_id)
+    referral = session.get(Referral, request.referral_id)
+    set_status(session, referral, "declined", operator, f"declined by home {home.id}: {reason}")
+    audit.record(session, "placement_declined", "placement_request", request.id, f"reason {reason}", actor=operator)
+    _tell_caseworkers(session, request, f"{home.name} declined {referral.case_reference}: {DECLINE_REASONS[reason]}.")
+    session.commit()
+
+
+def _tell_caseworkers(session: Session, request: PlacementRequest, message: str) -> None:
+    requester = session.get(User, request.requested_by_id)
+    notifications.notify(session, [requester], message, f"/caseworker/referrals/{request.referral_id}")
+
+
+def expire_holds(session: Session) -> int:
+    """Tidy holds that expired: mark them released and reopen their referrals.
+
+    Correctness never depends on this running: expiry is evaluated at read time.
+    """
+    now = utcnow()
+    expired = session.exec(select(Hold).where(Hold.released_at.is_(None), Hold.expires_at <= now)).all()
+    for held in expired:
+        held.released_at, held.release_reason = held.expires_at, "expired"
+        session.add(held)
+        referral = session.get(Referral, held.referral_id)
+        if referral.status == "held" and _active_hold(session, referral.id) is None:
+            set_status(session, referral, "open", None, "hold expired")
+        audit.record(session, "hold_expired", "hold", held.id)
+    session.commit()
+    return len(expired)
+
+
+def effective_status(session: Session, referral: Referral) -> str:
+    """The referral's status with hold expiry applied at read time."""
+    if referral.status == "held" and _active_hold(session, referral.id) is None:
+        return "open"
+    return referral.status
+
+
+def incoming_requests(session: Session, operator: User, pending_only: bool = True) -> list[tuple[PlacementRequest, Home, Referral]]:
+    query = (
+        select(PlacementRequest, Home, Referral)
+        .join(Home, Home.id == PlacementRequest.home_id)
+        .join(Referral, Referral.id == PlacementRequest.referral_id)
+        .where(Home.provider_id == operator.organisation_id)
+    )
+    if pending_only:
+        query = query.where(PlacementRequest.status == "pending")
+    return list(session.exec(query.order_by(PlacementRequest.created_at.desc())).all())
+
+
+def referral_bookings(session: Session, referral: Referral) -> dict:
+    """Holds, requests and the placement of one referral, for its page."""
+    holds = session.exec(select(Hold, Home).join(Home).where(Hold.referral_id == referral.id).order_by(Hold.id.desc())).all()
+    requests = session.exec(
+        select(PlacementRequest, Home).join(Home).where(PlacementRequest.referral_id == referral.id).order_by(PlacementRequest.id.desc())
+    ).all()
+    placement = session.exec(
+        select(Placement, Home, Organisation)
+        .join(Home, Home.id == Placement.home_id)
+        .join(Organisation, Organisation.id == Home.provider_id)
+        .where(Placement.referral_id == referral.id)
+        .order_by(Placement.id.desc())
+    ).first()
+    return {"holds": holds, "requests": requests, "placement": placement, "now": utcnow()}

@@ -1,0 +1,237 @@
+"""Homes and their availability log, as operators publish them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from solver.eligibility import staffed_room
+
+from .. import audit
+from ..models import AvailabilityUpdate, Hold, Home, PlacementRequest, User
+from ..timeutil import age_hours, utcnow
+from .errors import ServiceError
+
+HOME_FIELDS = (
+    "name", "program", "state", "county", "city", "lat", "lon", "street_address", "contact_phone",
+    "licensed_beds", "min_age", "max_age", "genders", "accepts_pregnant", "accepts_parenting",
+    "substance_use_support", "medical_level", "mental_health_level", "languages",
+    "cultural_services", "accepts_out_of_state", "is_active",
+)
+
+
+@dataclass(frozen=True)
+class HomeStatus:
+    """A home's current availability: its latest log entry minus live holds and requests."""
+
+    home: Home
+    latest: AvailabilityUpdate | None
+    reserved_places: int  # places under an active hold or a pending request
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return self.latest.recorded_at if self.latest else None
+
+    @property
+    def open_beds(self) -> int:
+        return max(0, (self.latest.open_beds if self.latest else 0) - self.reserved_places)
+
+    @property
+    def staffed_capacity(self) -> int:
+        """Youths the staff on duty can care for in total."""
+        return self.latest.staff_on_duty * self.latest.youth_per_staff if self.latest else 0
+
+    @property
+    def current_youth(self) -> int:
+        return (self.latest.current_youth if self.latest else 0) + self.reserved_places
+
+    @property
+    def room(self) -> int:
+        """Places the home can take now: beds and staffing must both allow it."""
+        if self.latest is None or not self.home.is_active:
+            return 0
+        return staffed_room(self.open_beds, self.current_youth, self.latest.staff_on_duty, self.latest.youth_per_staff)
+
+    @property
+    def staff_limited(self) -> bool:
+        return self.room < self.open_beds
+
+    def age_hours(self, now: datetime | None = None) -> float | None:
+        return age_hours(self.updated_at, now)
+
+    def is_stale(self, stale_after_hours: float, now: datetime | None = None) -> bool:
+        age = self.age_hours(now)
+        return age is None or age > stale_after_hours
+
+
+def _latest_rows(session: Session, home_ids: list[int]) -> dict[int, AvailabilityUpdate]:
+    if not home_ids:
+        return {}
+    latest_ids = (
+        select(func.max(AvailabilityUpdate.id))
+        .where(AvailabilityUpdate.home_id.in_(home_ids))
+        .group_by(AvailabilityUpdate.home_id)
+    )
+    rows = session.exec(select(AvailabilityUpdate).where(AvailabilityUpdate.id.in_(latest_ids))).all()
+    return {row.home_id: row for row in rows}
+
+
+def _reserved_places(session: Session, home_ids: list[int], now: datetime) -> dict[int, int]:
+    """Places under live holds plus pending requests (a request ends its hold)."""
+    if not home_ids:
+        return {}
+    reserved: dict[int, int] = {}
+    held = session.exec(
+        select(Hold.home_id, func.sum(Hold.places))
+        .where(Hold.home_id.in_(home_ids), Hold.released_at.is_(None), Hold.expires_at > now)
+        .group_by(Hold.home_id)
+    ).all()
+    requested = session.exec(
+        select(PlacementRequest.home_id, func.sum(PlacementRequest.places))
+        .where(
+            PlacementRequest.home_id.in_(home_ids),
+            PlacementRequest.status == "pending",
+        )
+        .group_by(PlacementRequest.home_id)
+    ).all()
+    for home_id, places in [*held, *requested]:
+        reserved[home_id] = reserved.get(home_id, 0) + int(places or 0)
+    return reserved
+
+
+def statuses(session: Session, homes: list[Home]) -> list[HomeStatus]:
+    """Current availability for many homes in three queries."""
+    ids = [home.id for home in homes]
+    latest = _latest_rows(session, ids)
+    reserved = _reserved_places(session, ids, utcnow())
+    return [HomeStatus(home, latest.get(home.id), reserved.get(home.id, 0)) for home in homes]
+
+
+def status(session: Session, home: Home) -> HomeStatus:
+    return statuses(session, [home])[0]
+
+
+def operator_homes(session: Session, user: User) -> list[Home]:
+    return list(session.exec(select(Home).where(Home.provider_id == user.organisation_id).order_by(Home.name)).all())
+
+
+def _validate_home(values: dict) -> None:
+    errors = {}
+    if values["min_age"] > values["max_age"]:
+        errors["max_age"] = "The oldest age must be at least the youngest age."
+    if not values["genders"]:
+        errors["genders"] = "Choose at least one gender the home serves."
+    if not values["languages"]:
+        errors["languages"] = "List at least one language spoken by staff."
+    if errors:
+        raise ServiceError("Please correct the highlighted fields.", errors)
+
+
+def create_home(session: Session, user: User, values: dict) -> Home:
+    """Create a home for the operator's own provider organisation."""
+    _validate_home(values)
+    _check_unique_name(session, user.organisation_id, values["name"], None)
+    home = Home(provider_id=user.organisation_id, **{k: values[k] for k in HOME_FIELDS if k in values})
+    session.add(home)
+    session.flush()
+    audit.record(session, "home_created", "home", home.id, actor=user)
+    session.commit()
+    return home
+
+
+def update_home(session: Session, user: User, home: Home, values: dict) -> Home:
+    _validate_home(values)
+    _check_unique_name(session, home.provider_id, values["name"], home.id)
+    latest = status(session, home).latest
+    if latest is not None and values["licensed_beds"] < latest.open_beds:
+        raise ServiceError(
+            "Licensed beds cannot be fewer than tonight's open beds.",
+            {"licensed_beds": f"{latest.open_beds} beds are open tonight; update availability first."},
+        )
+    changed = sorted(k for k in HOME_FIELDS if k in values and getattr(home, k) != values[k])
+    for key in changed:
+        setattr(home, key, values[key])
+    home.updated_at = utcnow()
+    session.add(home)
+    # Field names only: the address itself never goes into the log.
+    audit.record(session, "home_updated", "home", home.id, "changed: " + ", ".join(changed), actor=user)
+    session.commit()
+    return home
+
+
+def _check_unique_name(session: Session, provider_id: int, name: str, home_id: int | None) -> None:
+    clash = session.exec(
+        select(Home.id).where(Home.provider_id == provider_id, Home.name == name, Home.id != (home_id or -1))
+    ).first()
+    if clash is not None:
+        raise ServiceError("You already have a home with this name.", {"name": "already used by another of your homes"})
+
+
+def lock_home(session: Session, home_id: int) -> None:
+    """Take the home's write lock for the rest of the transaction.
+
+    An UPDATE is the lock on both databases: PostgreSQL row-locks the home, and
+    on SQLite it is the first write, so the transaction takes the database's
+    write lock here (waiting up to the busy timeout) instead of failing later
+    with "database is locked" on a read-then-write upgrade.
+    """
+    session.commit()  # end any read transaction so the lock is the first statement
+    session.execute(sa.update(Home).where(Home.id == home_id).values(lock_version=Home.lock_version + 1))
+
+
+def capacity_problems(licensed_beds: int, open_beds: int, staff_on_duty: int, youth_per_staff: int, current_youth: int) -> dict[str, str]:
+    errors = {}
+    if open_beds > licensed_beds:
+        errors["open_beds"] = f"Open beds cannot exceed the home's {licensed_beds} licensed beds."
+    if current_youth + open_beds > licensed_beds:
+        errors["current_youth"] = (
+            f"Youths in the home plus open beds ({current_youth} + {open_beds}) exceed the {licensed_beds} licensed beds."
+        )
+    return errors
+
+
+def record_availability(
+    session: Session,
+    user: User | None,
+    home: Home,
+    open_beds: int,
+    staff_on_duty: int,
+    youth_per_staff: int,
+    current_youth: int,
+    note: str = "",
+) -> AvailabilityUpdate:
+    """Append tonight's figures to the home's availability log."""
+    errors = capacity_problems(home.licensed_beds, open_beds, staff_on_duty, youth_per_staff, current_youth)
+    if errors:
+        raise ServiceError("Please correct the highlighted fields.", errors)
+    lock_home(session, home.id)
+    entry = AvailabilityUpdate(
+        home_id=home.id,
+        open_beds=open_beds,
+        licensed_beds=home.licensed_beds,
+        staff_on_duty=staff_on_duty,
+        youth_per_staff=youth_per_staff,
+        current_youth=current_youth,
+        recorded_by_id=user.id if user else None,
+        note=note,
+    )
+    session.add(entry)
+    audit.record(
+        session, "availability_updated", "home", home.id,
+        f"open {open_beds}, staff {staff_on_duty}, ratio {youth_per_staff}, youths {current_youth}", actor=user,
+    )
+    session.commit()
+    return entry
+
+
+def history(session: Session, home: Home, limit: int = 100) -> list[AvailabilityUpdate]:
+    return list(
+        session.exec(
+            select(AvailabilityUpdate)
+            .where(AvailabilityUpdate.home_id == home.id)
+            .order_by(AvailabilityUpdate.recorded_at.desc(), AvailabilityUpdate.id.desc())
+            .limit(limit)
+        ).all()
+    )

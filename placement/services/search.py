@@ -1,0 +1,87 @@
+"""Eligible-bed search for one referral, ranked by fit, with the reasons behind
+every exclusion. Eligibility and fit come from `solver/`, the same code the
+matcher uses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from solver.eligibility import Exclusion, distance_km, exclusions, places_needed, room
+from solver.fit import Fit, fit
+
+from ..matching import solver_home, solver_referral
+from ..models import Home, Organisation, Referral
+from ..timeutil import utcnow
+from .homes import HomeStatus, statuses
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One home as a search result: never carries the street address to a template."""
+
+    status: HomeStatus
+    provider_name: str
+    distance_km: float
+    fit: Fit
+    room: int
+    stale: bool
+    exclusions: tuple[Exclusion, ...]
+
+    @property
+    def home(self) -> Home:
+        return self.status.home
+
+    @property
+    def eligible(self) -> bool:
+        return not self.exclusions
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    referral: Referral
+    places_needed: int
+    available: list[Candidate]  # eligible with room tonight, fresh before stale, best fit first
+    full: list[Candidate]  # eligible but no room tonight
+    excluded: list[Candidate]  # in a reachable state but excluded by a rule
+    other_state_homes: int  # homes in states the youth cannot be placed in at all
+    searched_at: datetime
+
+
+def search(session: Session, referral: Referral, stale_after_hours: float) -> SearchResult:
+    """Rank every active home the youth could reach by jurisdiction."""
+    states = {referral.custody_state, *referral.icpc_approved_states}
+    rows = session.exec(
+        select(Home, Organisation.name)
+        .join(Organisation, Organisation.id == Home.provider_id)
+        .where(Home.is_active.is_(True), Home.state.in_(states))
+    ).all()
+    names = {home.id: name for home, name in rows}
+    now = utcnow()
+    wanted = solver_referral(referral)
+    available, full, excluded = [], [], []
+    for status in statuses(session, [home for home, _ in rows]):
+        candidate_home = solver_home(status)
+        candidate = Candidate(
+            status=status,
+            provider_name=names[status.home.id],
+            distance_km=distance_km(candidate_home.location, wanted.location),
+            fit=fit(candidate_home, wanted),
+            room=room(candidate_home),
+            stale=status.is_stale(stale_after_hours, now),
+            exclusions=tuple(exclusions(candidate_home, wanted)),
+        )
+        if not candidate.eligible:
+            excluded.append(candidate)
+        elif candidate.room >= places_needed(wanted):
+            available.append(candidate)
+        else:
+            full.append(candidate)
+    available.sort(key=lambda c: (c.stale, -c.fit.score, c.distance_km))
+    full.sort(key=lambda c: (-c.fit.score, c.distance_km))
+    excluded.sort(key=lambda c: (len(c.exclusions), c.distance_km))
+    others = session.exec(
+        select(func.count(Home.id)).where(Home.is_active.is_(True), Home.state.not_in(states))
+    ).one()
+    return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now)

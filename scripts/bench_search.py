@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Benchmark: the caseworker search page's response time.
+
+Prints the median of repeated requests (through the Flask test client, so
+server-side time only) on the demo world, then with 2,000 homes in the
+referral's reach. Uses a throw-away SQLite file, or DATABASE_URL if set to a
+PostgreSQL database you can overwrite.
+
+    python scripts/bench_search.py [--repeat 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+
+from sqlmodel import Session, select
+
+from placement import create_app, migrate
+from placement.demo import DEMO_PASSWORD, seed
+from placement.models import AvailabilityUpdate, Home, Organisation, Referral, User
+
+
+def _time_search(client, referral_id: int, repeat: int) -> tuple[float, int]:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(f"/caseworker/referrals/{referral_id}/search")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    return statistics.median(timings) * 1000, response.get_data(as_text=True).count('data-testid="candidate-')
+
+
+def _add_homes(session: Session, count: int, state: str) -> None:
+    rng = random.Random(1)  # nosec B311 - synthetic benchmark data
+    provider = session.exec(select(Organisation).where(Organisation.kind == "provider", Organisation.state == state)).first()
+    for index in range(count):
+        home = Home(provider_id=provider.id, name=f"Bench Home {index}", program=rng.choice(["crisis_stabilization", "short_term", "long_term"]),
+                    state=state, county="Boone", city="Columbia", lat=38.9 + rng.uniform(-1, 1), lon=-92.3 + rng.uniform(-1, 1),
+                    street_address="1 Bench Lane (synthetic)", licensed_beds=6, min_age=rng.choice([10, 12]), max_age=17,
+                    genders=["female", "male", "nonbinary"], substance_use_support="recovery", medical_level=2, mental_health_level=2,
+                    languages=["en"], cultural_services=[], accepts_out_of_state=False)
+        session.add(home)
+        session.flush()
+        session.add(AvailabilityUpdate(home_id=home.id, open_beds=2, licensed_beds=6, staff_on_duty=2, youth_per_staff=3, current_youth=3))
+    session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SAFEBED_MODE": "demo", "SECRET_KEY": "bench", "LOGIN_RATE_LIMIT": "1000 per minute"})
+    engine = app.extensions["safebed_engine"]
+    with Session(engine) as session:
+        seed(session)
+        caseworker, agency = session.exec(
+            select(User, Organisation).join(Organisation).where(User.role == "caseworker", Organisation.state == "MO")
+        ).first()
+        referral = Referral(agency_id=agency.id, created_by_id=caseworker.id, case_reference="MO-BENCH-1", age=15, gender="female",
+                            urgency="emergency", custody_state="MO", icpc_approved_states=[], programs=[], county="Boone",
+                            lat=38.95, lon=-92.33, language="en")
+        session.add(referral)
+        session.commit()
+        email, referral_id = caseworker.email, referral.id
+    client = app.test_client()
+    token = client.get("/login").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    print(f"database: {engine.dialect.name}")
+    with Session(engine) as session:
+        homes = len(session.exec(select(Home.id)).all())
+    median, shown = _time_search(client, referral_id, args.repeat)
+    print(f"demo world ({homes} homes): median {median:.1f} ms over {args.repeat} requests, {shown} candidates shown")
+    with Session(engine) as session:
+        _add_homes(session, 2000, "MO")
+    median, shown = _time_search(client, referral_id, args.repeat)
+    print(f"with 2,000 more homes in MO: median {median:.1f} ms over {args.repeat} requests, {shown} candidates shown")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Who may be placed where: the one place the hard eligibility rules live.
+
+The matcher and the web app's bed search both import this module, so a caseworker's
+search and the matcher's proposals can never disagree about a rule. Capacity is not an
+eligibility rule: an eligible home may simply be full tonight (see `room`).
+
+Rules (from the instance contract):
+  age            the youth's age is within the home's `ages` (inclusive)
+  gender         the youth's gender is one the home serves
+  pregnant       a pregnant youth needs `accepts_pregnant`
+  parenting      a youth with `children_with > 0` needs `accepts_parenting`
+  substance_use  none fits any support; recovery needs recovery or detox; active needs detox
+  medical        the youth's medical level is at most the home's
+  mental_health  the youth's mental-health level is at most the home's
+  program        the home's program is listed in `programs`, unless that list is empty
+  distance       great-circle distance at most `max_distance_km`, when set
+  jurisdiction   the home is in the custody state, or it accepts out-of-state youth and its
+                 state is in the youth's `icpc_approved_states`
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .model import Home, Location, Referral
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+RULES = ("age", "gender", "pregnant", "parenting", "substance_use", "medical", "mental_health",
+         "program", "distance", "jurisdiction")
+
+# The home support levels that can care for each youth need.
+SUBSTANCE_SUPPORT_FOR = {
+    "none": frozenset({"none", "recovery", "detox"}),
+    "recovery": frozenset({"recovery", "detox"}),
+    "active": frozenset({"detox"}),
+}
+_SUPPORT_TEXT = {"none": "no substance-use support", "recovery": "recovery support only",
+                 "detox": "on-site detox"}
+_NEED_TEXT = {"recovery": "is in recovery and needs recovery support",
+              "active": "has active substance use and needs detox"}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One rule that keeps a youth out of a home, in words a caseworker can act on."""
+
+    rule: str
+    message: str
+
+
+def places_needed(referral: Referral) -> int:
+    """Places a referral takes in a home: the youth plus each child living with them."""
+    return 1 + referral.children_with
+
+
+def staffed_room(open_beds: int, current_youth: int, staff_on_duty: int, youth_per_staff: int) -> int:
+    """Places that can be filled now: open beds, limited by the staff on duty.
+
+    Open beds without staff are not open: a home may hold at most
+    ``staff_on_duty * youth_per_staff`` youths in all, counting those already there.
+    """
+    staffed = staff_on_duty * youth_per_staff - current_youth
+    return max(0, min(open_beds, staffed))
+
+
+def room(home: Home) -> int:
+    """Places `home` can fill tonight (see `staffed_room`)."""
+    return staffed_room(home.open_beds, home.current_youth, home.staff_on_duty, home.youth_per_staff)
+
+
+def distance_km(a: Location, b: Location) -> float:
+    """Great-circle distance between two points (haversine formula)."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _label(program: str) -> str:
+    return program.replace("_", " ")
+
+
+def _in_jurisdiction(home: Home, referral: Referral) -> bool:
+    return home.state == referral.custody_state or (
+        home.accepts_out_of_state and home.state in referral.icpc_approved_states)
+
+
+def exclusions(home: Home, referral: Referral) -> list[Exclusion]:
+    """Every rule that keeps `referral` out of `home`, in `RULES` order; empty = eligible."""
+    found: list[Exclusion] = []
+
+    def exclude(rule: str, message: str) -> None:
+        found.append(Exclusion(rule, message))
+
+    low, high = home.ages
+    if not low <= referral.age <= high:
+        exclude("age", f"accepts ages {low}-{high}; youth is {referral.age}")
+    if referral.gender not in home.genders:
+        exclude("gender", f"serves {' and '.join(home.genders)} youth; youth is {referral.gender}")
+    if referral.pregnant and not home.accepts_pregnant:
+        exclude("pregnant", "does not accept pregnant youth")
+    if referral.children_with > 0 and not home.accepts_parenting:
+        children = "1 child" if referral.children_with == 1 else f"{referral.children_with} children"
+        exclude("parenting", f"does not accept parenting youth; youth has {children} with them")
+    if home.substance_use_support not in SUBSTANCE_SUPPORT_FOR[referral.substance_use]:
+        exclude("substance_use", f"offers {_SUPPORT_TEXT[home.substance_use_support]}; "
+                                 f"youth {_NEED_TEXT[referral.substance_use]}")
+    if referral.medical_level > home.medical_level:
+        exclude("medical", f"serves medical level up to {home.medical_level}; "
+                           f"youth needs {referral.medical_level}")
+    if referral.mental_health_level > home.mental_health_level:
+        exclude("mental_health", f"serves mental-health level up to {home.mental_health_level}; "
+                                 f"youth needs {referral.mental_health_level}")
+    if referral.programs and home.program not in referral.programs:
+        wanted = " or ".join(_label(p) for p in referral.programs)
+        exclude("program", f"is a {_label(home.program)} program; referral asks for {wanted}")
+    if referral.max_distance_km is not None:
+        km = distance_km(home.location, referral.location)
+        if km > referral.max_distance_km:
+            exclude("distance", f"is {km:.0f} km away; limit is {referral.max_distance_km:.0f} km")
+    if not _in_jurisdiction(home, referral):
+        if home.state not in referral.icpc_approved_states:
+            exclude("jurisdiction", f"in {home.state}; youth is a {referral.custody_state} ward "
+                                    f"without ICPC approval for {home.state}")
+        else:
+            exclude("jurisdiction", f"in {home.state} and takes no out-of-state youth; "
+                                    f"youth is a {referral.custody_state} ward")
+    return found
+
+
+def is_eligible(home: Home, referral: Referral) -> bool:
+    """True when no rule excludes `referral` from `home` (same rules as `exclusions`).
+
+    Written as one short-circuit test because the matcher calls it for every candidate
+    pair; a property test keeps it in step with `exclusions`.
+    """
+    return (
+        home.ages[0] <= referral.age <= home.ages[1]
+        and referral.gender in home.genders
+        and (home.accepts_pregnant or not referral.pregnant)
+        and (home.accepts_parenting or referral.children_with == 0)
+        and home.substance_use_support in SUBSTANCE_SUPPORT_FOR[referral.substance_use]
+        and referral.medical_level <= home.medical_level
+        and referral.mental_health_level <= home.mental_health_level
+        and (not referral.programs or home.program in referral.programs)
+        and _in_jurisdiction(home, referral)
+        and (referral.max_distance_km is None
+             or distance_km(home.location, referral.location) <= referral.max_distance_km)
+    )

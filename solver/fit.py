@@ -1,0 +1,100 @@
+"""How well an eligible home fits a youth: the last, tie-breaking level of the objective.
+
+Fit never decides whether a child is placed (the urgency tiers do that); it decides
+where, among placements that serve as many children of each tier. Components, in points
+(the score is points / 10, so it lies between 0 and 20):
+
+  language      40  the home's staff speak the youth's language
+  culture       40  the home offers the cultural service the youth needs (e.g. native)
+  distance    0-60  60 at the youth's location, falling linearly to 0 at 600 km:
+                    nearer keeps school, family and caseworker visits possible
+  program       30  the caseworker's first listed program; with no list, crisis
+                    stabilization for an emergency referral
+  run risk      20  crisis stabilization for a youth who has run from care before
+                    (closer supervision while they settle)
+  home state    10  the home is in the custody state (courts, services, family nearby)
+
+Points are integers so the CP-SAT objective is exact; `fit` also returns the reasons
+in words for the caseworker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .eligibility import distance_km
+from .model import Home, Referral
+
+FIT_SCALE = 10  # points per unit of score
+MAX_POINTS = 200
+LANGUAGE_POINTS = 40
+CULTURE_POINTS = 40
+DISTANCE_POINTS = 60
+DISTANCE_HORIZON_KM = 600.0
+PROGRAM_POINTS = 30
+RUN_RISK_POINTS = 20
+HOME_STATE_POINTS = 10
+
+
+@dataclass(frozen=True)
+class Fit:
+    score: float
+    reasons: tuple[str, ...]
+
+    @property
+    def points(self) -> int:
+        """The score as the exact integer used in the CP-SAT objective."""
+        return round(self.score * FIT_SCALE)
+
+
+def preferred_program(referral: Referral) -> str | None:
+    """The program that earns the program points for this referral, if any."""
+    if referral.programs:
+        return referral.programs[0]
+    if referral.urgency == "emergency":
+        return "crisis_stabilization"
+    return None
+
+
+def _score(home: Home, referral: Referral, reasons: list[str] | None) -> int:
+    """Fit points; appends the reason for each component earned when `reasons` is a list."""
+    points = 0
+    if referral.language in home.languages:
+        points += LANGUAGE_POINTS
+        if reasons is not None:
+            reasons.append(f"speaks {referral.language}")
+    if referral.cultural_need is not None and referral.cultural_need in home.cultural_services:
+        points += CULTURE_POINTS
+        if reasons is not None:
+            reasons.append(f"offers {referral.cultural_need} cultural services")
+    km = distance_km(home.location, referral.location)
+    points += round(DISTANCE_POINTS * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM))
+    if reasons is not None:
+        reasons.append(f"{km:.0f} km away")
+    if home.program == preferred_program(referral):
+        points += PROGRAM_POINTS
+        if reasons is not None:
+            reasons.append(f"preferred program: {home.program.replace('_', ' ')}")
+    if referral.has_run_before and home.program == "crisis_stabilization":
+        points += RUN_RISK_POINTS
+        if reasons is not None:
+            reasons.append("crisis stabilization for a youth who has run before")
+    if home.state == referral.custody_state:
+        points += HOME_STATE_POINTS
+        if reasons is not None:
+            reasons.append(f"in custody state {home.state}")
+    return points
+
+
+def fit_points(home: Home, referral: Referral) -> int:
+    """Fit in integer points (0..200) without the reasons: the matcher's hot path."""
+    return _score(home, referral, None)
+
+
+def fit(home: Home, referral: Referral) -> Fit:
+    """Fit score (0..20) of placing `referral` in `home`, with its reasons in words.
+
+    Meaningful for eligible pairs; it does not check eligibility.
+    """
+    reasons: list[str] = []
+    points = _score(home, referral, reasons)
+    return Fit(score=points / FIT_SCALE, reasons=tuple(reasons))

@@ -1,0 +1,78 @@
+"""Cities per state for the synthetic benchmark: (name, lat, lon), and rough populations.
+
+Public, approximate city-centre coordinates; populations in millions (2020 census,
+rounded) weight how many homes and referrals a state gets. Synthetic homes are
+scattered around these cities, never at a real address.
+"""
+from __future__ import annotations
+
+CITIES: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "AL": (("Birmingham", 33.52, -86.80), ("Montgomery", 32.37, -86.30), ("Mobile", 30.69, -88.04), ("Huntsville", 34.73, -86.59)),
+    "AK": (("Anchorage", 61.22, -149.90), ("Fairbanks", 64.84, -147.72), ("Juneau", 58.30, -134.42)),
+    "AZ": (("Phoenix", 33.45, -112.07), ("Tucson", 32.22, -110.97), ("Flagstaff", 35.20, -111.65)),
+    "AR": (("Little Rock", 34.75, -92.29), ("Fayetteville", 36.06, -94.16), ("Jonesboro", 35.84, -90.70)),
+    "CA": (("Los Angeles", 34.05, -118.24), ("San Diego", 32.72, -117.16), ("San Francisco", 37.77, -122.42),
+           ("Sacramento", 38.58, -121.49), ("Fresno", 36.74, -119.79), ("San Jose", 37.34, -121.89)),
+    "CO": (("Denver", 39.74, -104.99), ("Colorado Springs", 38.83, -104.82), ("Grand Junction", 39.06, -108.55)),
+    "CT": (("Hartford", 41.77, -72.67), ("New Haven", 41.31, -72.92), ("Bridgeport", 41.19, -73.20)),
+    "DE": (("Wilmington", 39.74, -75.55), ("Dover", 39.16, -75.52)),
+    "DC": (("Washington", 38.91, -77.04),),
+    "FL": (("Miami", 25.76, -80.19), ("Tampa", 27.95, -82.46), ("Orlando", 28.54, -81.38),
+           ("Jacksonville", 30.33, -81.66), ("Tallahassee", 30.44, -84.28)),
+    "GA": (("Atlanta", 33.75, -84.39), ("Savannah", 32.08, -81.09), ("Augusta", 33.47, -81.97), ("Macon", 32.84, -83.63)),
+    "HI": (("Honolulu", 21.31, -157.86), ("Hilo", 19.71, -155.08)),
+    "ID": (("Boise", 43.62, -116.21), ("Idaho Falls", 43.49, -112.03), ("Coeur d'Alene", 47.68, -116.78)),
+    "IL": (("Chicago", 41.88, -87.63), ("Springfield", 39.78, -89.65), ("Peoria", 40.69, -89.59), ("Rockford", 42.27, -89.09)),
+    "IN": (("Indianapolis", 39.77, -86.16), ("Fort Wayne", 41.08, -85.14), ("Evansville", 37.97, -87.57)),
+    "IA": (("Des Moines", 41.59, -93.62), ("Cedar Rapids", 41.98, -91.67), ("Davenport", 41.52, -90.58)),
+    "KS": (("Wichita", 37.69, -97.34), ("Topeka", 39.05, -95.68), ("Kansas City", 39.11, -94.63)),
+    "KY": (("Louisville", 38.25, -85.76), ("Lexington", 38.04, -84.50), ("Bowling Green", 36.99, -86.44)),
+    "LA": (("New Orleans", 29.95, -90.07), ("Baton Rouge", 30.45, -91.19), ("Shreveport", 32.53, -93.75)),
+    "ME": (("Portland", 43.66, -70.26), ("Bangor", 44.80, -68.77)),
+    "MD": (("Baltimore", 39.29, -76.61), ("Annapolis", 38.98, -76.49), ("Hagerstown", 39.64, -77.72)),
+    "MA": (("Boston", 42.36, -71.06), ("Worcester", 42.26, -71.80), ("Springfield", 42.10, -72.59)),
+    "MI": (("Detroit", 42.33, -83.05), ("Grand Rapids", 42.96, -85.67), ("Lansing", 42.73, -84.56), ("Marquette", 46.54, -87.40)),
+    "MN": (("Minneapolis", 44.98, -93.27), ("Duluth", 46.79, -92.10), ("Rochester", 44.02, -92.47)),
+    "MS": (("Jackson", 32.30, -90.18), ("Gulfport", 30.37, -89.09), ("Tupelo", 34.26, -88.70)),
+    "MO": (("Kansas City", 39.10, -94.58), ("St. Louis", 38.63, -90.20), ("Springfield", 37.21, -93.29),
+           ("Columbia", 38.95, -92.33), ("Joplin", 37.08, -94.51)),
+    "MT": (("Billings", 45.78, -108.50), ("Missoula", 46.87, -113.99), ("Great Falls", 47.50, -111.30)),
+    "NE": (("Omaha", 41.26, -95.93), ("Lincoln", 40.81, -96.70), ("North Platte", 41.12, -100.77)),
+    "NV": (("Las Vegas", 36.17, -115.14), ("Reno", 39.53, -119.81)),
+    "NH": (("Manchester", 42.99, -71.46), ("Concord", 43.21, -71.54)),
+    "NJ": (("Newark", 40.74, -74.17), ("Trenton", 40.22, -74.76), ("Camden", 39.93, -75.12)),
+    "NM": (("Albuquerque", 35.08, -106.65), ("Las Cruces", 32.32, -106.76), ("Gallup", 35.53, -108.74)),
+    "NY": (("New York", 40.71, -74.01), ("Buffalo", 42.89, -78.88), ("Rochester", 43.16, -77.61),
+           ("Albany", 42.65, -73.76), ("Syracuse", 43.05, -76.15)),
+    "NC": (("Charlotte", 35.23, -80.84), ("Raleigh", 35.78, -78.64), ("Greensboro", 36.07, -79.79), ("Asheville", 35.60, -82.55)),
+    "ND": (("Fargo", 46.88, -96.79), ("Bismarck", 46.81, -100.78)),
+    "OH": (("Columbus", 39.96, -83.00), ("Cleveland", 41.50, -81.69), ("Cincinnati", 39.10, -84.51), ("Toledo", 41.65, -83.54)),
+    "OK": (("Oklahoma City", 35.47, -97.52), ("Tulsa", 36.15, -95.99), ("Lawton", 34.61, -98.39)),
+    "OR": (("Portland", 45.52, -122.68), ("Eugene", 44.05, -123.09), ("Bend", 44.06, -121.32)),
+    "PA": (("Philadelphia", 39.95, -75.17), ("Pittsburgh", 40.44, -80.00), ("Harrisburg", 40.27, -76.88), ("Erie", 42.13, -80.09)),
+    "RI": (("Providence", 41.82, -71.41),),
+    "SC": (("Columbia", 34.00, -81.03), ("Charleston", 32.78, -79.93), ("Greenville", 34.85, -82.40)),
+    "SD": (("Sioux Falls", 43.55, -96.73), ("Rapid City", 44.08, -103.23)),
+    "TN": (("Nashville", 36.16, -86.78), ("Memphis", 35.15, -90.05), ("Knoxville", 35.96, -83.92), ("Chattanooga", 35.05, -85.31)),
+    "TX": (("Houston", 29.76, -95.37), ("Dallas", 32.78, -96.80), ("San Antonio", 29.42, -98.49), ("Austin", 30.27, -97.74),
+           ("El Paso", 31.76, -106.49), ("Lubbock", 33.58, -101.86)),
+    "UT": (("Salt Lake City", 40.76, -111.89), ("Provo", 40.23, -111.66), ("St. George", 37.10, -113.58)),
+    "VT": (("Burlington", 44.48, -73.21), ("Montpelier", 44.26, -72.58)),
+    "VA": (("Richmond", 37.54, -77.44), ("Virginia Beach", 36.85, -75.98), ("Roanoke", 37.27, -79.94), ("Arlington", 38.88, -77.10)),
+    "WA": (("Seattle", 47.61, -122.33), ("Spokane", 47.66, -117.43), ("Tacoma", 47.25, -122.44), ("Yakima", 46.60, -120.51)),
+    "WV": (("Charleston", 38.35, -81.63), ("Morgantown", 39.63, -79.96), ("Huntington", 38.42, -82.45)),
+    "WI": (("Milwaukee", 43.04, -87.91), ("Madison", 43.07, -89.40), ("Green Bay", 44.51, -88.01)),
+    "WY": (("Cheyenne", 41.14, -104.82), ("Casper", 42.87, -106.31)),
+}
+
+POPULATION_M: dict[str, float] = {
+    "AL": 5.0, "AK": 0.7, "AZ": 7.2, "AR": 3.0, "CA": 39.5, "CO": 5.8, "CT": 3.6, "DE": 1.0,
+    "DC": 0.7, "FL": 21.5, "GA": 10.7, "HI": 1.5, "ID": 1.8, "IL": 12.8, "IN": 6.8, "IA": 3.2,
+    "KS": 2.9, "KY": 4.5, "LA": 4.7, "ME": 1.4, "MD": 6.2, "MA": 7.0, "MI": 10.1, "MN": 5.7,
+    "MS": 3.0, "MO": 6.2, "MT": 1.1, "NE": 2.0, "NV": 3.1, "NH": 1.4, "NJ": 9.3, "NM": 2.1,
+    "NY": 20.2, "NC": 10.4, "ND": 0.8, "OH": 11.8, "OK": 4.0, "OR": 4.2, "PA": 13.0, "RI": 1.1,
+    "SC": 5.1, "SD": 0.9, "TN": 6.9, "TX": 29.1, "UT": 3.3, "VT": 0.6, "VA": 8.6, "WA": 7.7,
+    "WV": 1.8, "WI": 5.9, "WY": 0.6,
+}
+
+FIFTY_STATES = tuple(s for s in CITIES if s != "DC")

@@ -1,0 +1,160 @@
+"""From an instance to what the engines work on: placement units, candidate pairs, components.
+
+A *unit* is what gets placed as one: a single referral, or a whole sibling group (its
+members go to the same home or none is placed, so one decision covers them all). A
+*pair* is a unit and a home that is eligible for every member and has room for the
+whole unit tonight; only pairs become CP-SAT variables.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .eligibility import is_eligible, places_needed, room
+from .fit import fit_points
+from .model import URGENCIES, Home, Instance, Location, Referral
+
+TIERS = URGENCIES  # emergency, urgent, planned: the objective's order
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Referrals placed as one: a single referral or a whole sibling group."""
+
+    index: int
+    referrals: tuple[Referral, ...]
+
+    @property
+    def size(self) -> int:
+        """Places the whole unit takes in one home."""
+        return sum(places_needed(r) for r in self.referrals)
+
+    @property
+    def tiers(self) -> tuple[int, ...]:
+        """How many members the unit has in each urgency tier."""
+        return tuple(sum(r.urgency == t for r in self.referrals) for t in TIERS)
+
+    @property
+    def top_tier(self) -> int:
+        """Index in `TIERS` of the unit's most urgent member."""
+        return min(TIERS.index(r.urgency) for r in self.referrals)
+
+    @property
+    def group(self) -> str | None:
+        return self.referrals[0].sibling_group
+
+
+@dataclass(frozen=True)
+class Pair:
+    unit: int
+    home: int
+    fit: int  # fit points summed over the unit's members
+
+
+@dataclass
+class Prepared:
+    instance: Instance
+    units: list[Unit]
+    rooms: list[int]
+    pairs: list[Pair]
+    homes_by_state: dict[str, list[int]] = field(default_factory=dict)
+    state_centres: dict[str, Location] = field(default_factory=dict)  # mean home location
+
+    @property
+    def homes(self) -> tuple[Home, ...]:
+        return self.instance.homes
+
+
+@dataclass
+class Component:
+    """Units and the pairs that link them to homes, independent of every other component."""
+
+    units: list[int]
+    pairs: list[Pair]
+
+
+def build_units(instance: Instance) -> list[Unit]:
+    """One unit per sibling group and per referral outside a group, in input order."""
+    grouped: dict[str, list[Referral]] = {}
+    order: list[str | Referral] = []
+    for referral in instance.referrals:
+        if referral.sibling_group is None:
+            order.append(referral)
+        else:
+            if referral.sibling_group not in grouped:
+                grouped[referral.sibling_group] = []
+                order.append(referral.sibling_group)
+            grouped[referral.sibling_group].append(referral)
+    return [Unit(i, tuple(grouped[item]) if isinstance(item, str) else (item,))
+            for i, item in enumerate(order)]
+
+
+def candidate_homes(unit: Unit, homes: tuple[Home, ...], homes_by_state: dict[str, list[int]]) -> list[int]:
+    """Homes the unit's jurisdiction allows, by index: a cheap pre-filter before eligibility.
+
+    Any other home fails the jurisdiction rule for the first member, so skipping it
+    changes nothing; `is_eligible` still checks every rule for every member.
+    """
+    first = unit.referrals[0]
+    found = list(homes_by_state.get(first.custody_state, ()))
+    for state in first.icpc_approved_states:
+        if state != first.custody_state:
+            found.extend(h for h in homes_by_state.get(state, ()) if homes[h].accepts_out_of_state)
+    return sorted(found)
+
+
+def eligible_for_unit(home: Home, unit: Unit) -> bool:
+    return all(is_eligible(home, r) for r in unit.referrals)
+
+
+def prepare(instance: Instance) -> Prepared:
+    """Units, rooms and every (unit, home) pair that could be chosen tonight."""
+    homes = instance.homes
+    homes_by_state: dict[str, list[int]] = defaultdict(list)
+    for index, home in enumerate(homes):
+        homes_by_state[home.state].append(index)
+    rooms = [room(h) for h in homes]
+    units = build_units(instance)
+    pairs: list[Pair] = []
+    for unit in units:
+        size = unit.size
+        for h in candidate_homes(unit, homes, homes_by_state):
+            # A home without room for the whole unit cannot be chosen, whatever else happens.
+            if rooms[h] >= size and eligible_for_unit(homes[h], unit):
+                points = sum(fit_points(homes[h], r) for r in unit.referrals)
+                pairs.append(Pair(unit.index, h, points))
+    centres = {
+        state: Location(sum(homes[h].location.lat for h in members) / len(members),
+                        sum(homes[h].location.lon for h in members) / len(members))
+        for state, members in homes_by_state.items()
+    }
+    return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres)
+
+
+def components(prepared: Prepared) -> list[Component]:
+    """Split the pairs into connected components of the unit-home graph (union-find).
+
+    Units without any pair belong to no component: nothing can be decided for them.
+    Components come out largest first, each with its units and pairs in input order.
+    """
+    n_units = len(prepared.units)
+    parent = list(range(n_units + len(prepared.homes)))  # units first, then homes
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in prepared.pairs:
+        a, b = find(pair.unit), find(n_units + pair.home)
+        if a != b:
+            parent[a] = b
+    by_root: dict[int, Component] = {}
+    for pair in prepared.pairs:
+        root = find(pair.unit)
+        component = by_root.setdefault(root, Component([], []))
+        if not component.pairs or component.pairs[-1].unit != pair.unit:
+            component.units.append(pair.unit)
+        component.pairs.append(pair)
+    return sorted(by_root.values(), key=lambda c: -len(c.pairs))

@@ -1,0 +1,295 @@
+"""The access-control sweep: every route, every actor, one expected outcome each.
+
+TABLE has one row per endpoint. Every route in the URL map (except `static`)
+must have a row, so a route added later fails here until its row says who may
+use it. Each actor gets a fresh world (a provider with a home, an agency with
+referrals, a hold and two pending requests) and requests every route: GET, or
+POST with a valid CSRF token for POST-only routes. Rows run in table order;
+`last=True` rows (closing a referral, signing out) run after all the others
+because they change what later rows would see.
+
+Outcomes: ALLOWED (2xx, or a redirect anywhere but the sign-in page), FORBIDDEN
+(403), NOT_FOUND (404), LOGIN (redirect to the sign-in page). Every 403 and 404
+must also leave an `access_denied` audit entry.
+
+To add a row: name the allowed actors with `only(...)`; if the URL carries an
+object id, say which role owns the object (`owner`) and what a user of that role
+in another organisation gets (`foreign`); put any form body in `form` (values
+are formatted with the world's ids, e.g. "{home_id}"); and if a URL argument
+needs a world value other than its own name, map it in `args`. A new kind of
+URL argument needs a value in `build_world`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlmodel import func, select
+
+from placement.models import AuditEvent, Home, Hold, PlacementRequest
+from placement.services import accounts
+from placement.timeutil import utcnow
+
+from ..helpers import csrf_token, login, make_referral, post
+from .test_provider import HOME_FORM
+
+ALLOWED, FORBIDDEN, NOT_FOUND, LOGIN = "allowed", "403", "404", "login"
+
+ANONYMOUS, OPERATOR, CASEWORKER, COORDINATOR, AUDITOR, ADMIN = (
+    "anonymous", "operator", "caseworker", "coordinator", "admin-with-audit", "admin-without-audit",
+)
+ACTORS = (ANONYMOUS, OPERATOR, CASEWORKER, COORDINATOR, AUDITOR, ADMIN)
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """Signed-in actors in `allowed` get in, other signed-in actors get 403, anonymous goes to sign-in."""
+    return {actor: LOGIN if actor == ANONYMOUS else ALLOWED if actor in allowed else FORBIDDEN for actor in ACTORS}
+
+
+SIGNED_IN = only(*ACTORS[1:])
+PUBLIC = dict.fromkeys(ACTORS, ALLOWED)
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: dict[str, str]
+    owner: str | None = None  # role owning the object an id in the URL names
+    foreign: str | None = None  # outcome for a user of `owner`'s role in another organisation
+    form: dict[str, str] = field(default_factory=dict)
+    args: dict[str, str] = field(default_factory=dict)  # URL argument -> world key, when not the same name
+    last: bool = False
+
+
+TABLE: dict[str, Row] = {
+    "index": Row(SIGNED_IN),
+    "healthz": Row(PUBLIC),
+    "auth.login": Row(PUBLIC),
+    "auth.accept_invitation": Row(PUBLIC),  # the one-time token is the credential
+    "auth.change_password": Row(SIGNED_IN),
+    "auth.notifications_page": Row(SIGNED_IN),
+    "admin.users": Row(only(AUDITOR, ADMIN)),
+    "admin.invite": Row(only(AUDITOR, ADMIN)),
+    "admin.organisations": Row(only(AUDITOR, ADMIN)),
+    # Accounts are administered platform-wide, so an admin of another organisation may act too.
+    "admin.user_action": Row(only(AUDITOR, ADMIN), owner="admin", foreign=ALLOWED),
+    "admin.audit_log": Row(only(AUDITOR)),
+    "admin.audit_csv": Row(only(AUDITOR)),
+    "provider.homes": Row(only(OPERATOR)),
+    "provider.new_home": Row(only(OPERATOR)),
+    "provider.home": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
+    "provider.edit_home": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
+    "provider.availability": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
+    "provider.requests": Row(only(OPERATOR)),
+    "provider.request_detail": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
+    "provider.accept_request": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
+    "provider.decline_request": Row(
+        only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+        form={"reason": "no_staff"}, args={"request_id": "second_request_id"},
+    ),
+    "caseworker.referrals_list": Row(only(CASEWORKER)),
+    "caseworker.new_referral": Row(only(CASEWORKER)),
+    "caseworker.referral": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.edit_referral": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.search_beds": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.release_hold": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.withdraw_request": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.hold": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}),
+    "caseworker.request_placement": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}),
+    "caseworker.close_referral": Row(
+        only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "Synthetic: placed with kin"}, last=True,
+    ),
+    # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
+    "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
+}
+
+
+@dataclass
+class World:
+    ids: dict[str, object]
+    users: dict[str, object]
+
+
+def build_world(factory) -> World:
+    """A provider's home, an agency's referrals with a live hold and two pending
+    requests, and a pending invitation: one value per URL argument name."""
+    provider = factory.org("provider", "MO")
+    operator = factory.user("operator", provider)
+    home = factory.home(provider, licensed_beds=6, availability={"open_beds": 4, "staff_on_duty": 3, "youth_per_staff": 3, "current_youth": 2})
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    referral = make_referral(factory, caseworker)
+    other_referral = make_referral(factory, caseworker)
+    now = utcnow()
+    hold = Hold(referral_id=referral.id, home_id=home.id, created_by_id=caseworker.id, places=1,
+                created_at=now, expires_at=now + timedelta(hours=4))
+    request = PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
+    second_request = PlacementRequest(referral_id=other_referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
+    factory.session.add_all([hold, request, second_request])
+    token = accounts.invite_user(factory.session, operator, provider, "invited@test.example", "Invited", "operator")
+    factory.session.commit()
+    return World(
+        ids={
+            "home_id": home.id, "referral_id": referral.id, "hold_id": hold.id, "request_id": request.id,
+            "second_request_id": second_request.id, "user_id": operator.id, "action": "unlock", "token": token,
+        },
+        users={OPERATOR: operator, CASEWORKER: caseworker},
+    )
+
+
+def _actor_user(factory, world: World, actor: str):
+    if actor in world.users:
+        return world.users[actor]
+    if actor == COORDINATOR:
+        return factory.user("coordinator")
+    return factory.user("admin", can_view_audit=actor == AUDITOR)
+
+
+def _rules(app):
+    """The swept rules with their rows, `last` rows at the end; fails naming any route without a row."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    missing = sorted({rule.endpoint for rule in rules} - TABLE.keys())
+    if missing:
+        pytest.fail(f"routes without a row in the access table (tests/placement/test_access_sweep.py TABLE): {missing}")
+    order = list(TABLE)
+    rules.sort(key=lambda rule: (TABLE[rule.endpoint].last, order.index(rule.endpoint)))
+    return [(rule, TABLE[rule.endpoint]) for rule in rules]
+
+
+def _classify(response) -> str:
+    status = response.status_code
+    if 300 <= status < 400:
+        return LOGIN if urlsplit(response.headers["Location"]).path == "/login" else ALLOWED
+    if 200 <= status < 300:
+        return ALLOWED
+    return {403: FORBIDDEN, 404: NOT_FOUND}.get(status, f"HTTP {status}")
+
+
+def _denials(factory) -> int:
+    factory.session.commit()  # end the read snapshot so rows committed by the app are visible
+    return factory.session.exec(select(func.count(AuditEvent.id)).where(AuditEvent.action == "access_denied")).one()
+
+
+def _request(app, client, rule, row: Row, ids: dict) -> str:
+    values = {}
+    for name in rule.arguments:
+        key = row.args.get(name, name)
+        assert key in ids, f"{rule.endpoint}: no world value for URL argument {name!r}; add one in build_world"
+        values[name] = ids[key]
+    path = app.url_map.bind("localhost").build(rule.endpoint, values)
+    if "GET" in rule.methods:
+        return _classify(client.get(path))
+    form = {name: value.format(**ids) for name, value in row.form.items()}
+    form["csrf_token"] = csrf_token(client, "/account/password")
+    return _classify(client.post(path, data=form))
+
+
+def _check(app, client, factory, rule, row: Row, ids: dict, expected: str, who: str) -> str | None:
+    """Request `rule` and compare with `expected`; a 403/404 must leave an access_denied entry."""
+    before = _denials(factory)
+    got = _request(app, client, rule, row, ids)
+    if got != expected:
+        return f"{rule.endpoint} ({rule.rule}) as {who}: expected {expected}, got {got}"
+    if got in (FORBIDDEN, NOT_FOUND) and _denials(factory) == before:
+        return f"{rule.endpoint} ({rule.rule}) as {who}: {got} without an access_denied audit entry"
+    return None
+
+
+def test_every_route_has_a_row_and_every_row_a_route(app):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    endpoints = {rule.endpoint for rule in rules}
+    assert not sorted(endpoints - TABLE.keys()), f"routes without a row: {sorted(endpoints - TABLE.keys())}"
+    assert not sorted(TABLE.keys() - endpoints), f"rows for routes that no longer exist: {sorted(TABLE.keys() - endpoints)}"
+    for rule in rules:
+        row = TABLE[rule.endpoint]
+        assert set(row.expect) == set(ACTORS), f"{rule.endpoint}: give an outcome for every actor"
+        if any(name.endswith("_id") for name in rule.arguments):
+            assert row.owner and row.foreign, f"{rule.endpoint} carries an id: say its owner role and the foreign outcome"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_every_route_answers_each_actor_as_the_table_says(app, factory, actor):
+    world = build_world(factory)
+    client = app.test_client()
+    if actor != ANONYMOUS:
+        login(client, _actor_user(factory, world, actor))
+    failures = [
+        _check(app, client, factory, rule, row, world.ids, row.expect[actor], actor)
+        for rule, row in _rules(app)
+    ]
+    failures = [f for f in failures if f]
+    assert not failures, "\n".join(failures)
+
+
+def test_another_organisations_user_gets_nothing_by_id(app, factory):
+    world = build_world(factory)
+    rows = [(rule, row) for rule, row in _rules(app) if row.owner]
+    kinds = {"operator": "provider", "caseworker": "agency", "admin": "coordinator_office"}
+    clients = {}
+    for role in sorted({row.owner for _, row in rows}):
+        assert role in kinds, f"add an organisation kind for foreign {role}s"
+        client = app.test_client()
+        login(client, factory.user(role, factory.org(kinds[role], "MO")))
+        clients[role] = client
+    failures = [
+        _check(app, clients[row.owner], factory, rule, row, world.ids, row.foreign, f"a {row.owner} of another organisation")
+        for rule, row in rows
+    ]
+    failures = [f for f in failures if f]
+    assert not failures, "\n".join(failures)
+
+
+def test_foreign_home_id_is_404_audited_and_reveals_nothing(client, factory):
+    home = factory.home(factory.org("provider"), name="Lantern House", street_address="9 Quiet Test Road")
+    rival_provider = factory.org("provider")
+    rival = factory.user("operator", rival_provider)
+    login(client, rival)
+    response = client.get(f"/provider/homes/{home.id}/edit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Lantern House" not in html and "9 Quiet Test Road" not in html
+    entry = factory.session.exec(select(AuditEvent).where(AuditEvent.action == "access_denied")).one()
+    assert (entry.actor_id, entry.organisation_id, entry.object_type, entry.object_id, entry.ip) == (
+        rival.id, rival_provider.id, "home", home.id, "127.0.0.1",
+    )
+
+
+SQL = "' OR 1=1--"
+MARKUP = {
+    "name": SQL,
+    "county": "<script>alert(1)</script>",
+    "city": "<img src=x onerror=alert(1)>",
+    "street_address": "1 Test St'); DROP TABLE home;--",
+}
+
+
+def test_sql_metacharacters_and_markup_are_stored_verbatim_and_shown_escaped(client, factory):
+    factory.home(factory.org("provider"), name="Elsewhere House")
+    provider = factory.org("provider")
+    login(client, factory.user("operator", provider))
+    assert post(client, "/provider/homes/new", {**HOME_FORM, **MARKUP}).status_code == 302
+    home = factory.session.exec(select(Home).where(Home.provider_id == provider.id)).one()
+    assert {name: getattr(home, name) for name in MARKUP} == MARKUP
+    note = "<script>document.location='//evil.example'</script>"
+    availability = {"open_beds": 1, "staff_on_duty": 1, "youth_per_staff": 2, "current_youth": 0, "note": note}
+    assert post(client, f"/provider/homes/{home.id}/availability", availability).status_code == 302
+
+    for path in ("/provider/homes", f"/provider/homes/{home.id}", f"/provider/homes/{home.id}/edit"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)" not in html and "<img src=x" not in html and "<script>document" not in html, path
+        assert "&#39; OR 1=1--" in html, path
+    detail = client.get(f"/provider/homes/{home.id}").get_data(as_text=True)
+    assert "&lt;script&gt;document.location=&#39;//evil.example&#39;&lt;/script&gt;" in detail
+    assert "&lt;img src=x onerror=alert(1)&gt;" in detail
+    # The quote ended no SQL string: the other provider's home is still there and still not listed.
+    assert factory.session.exec(select(func.count(Home.id))).one() == 2
+    assert "Elsewhere House" not in client.get("/provider/homes").get_data(as_text=True)
+
+
+def test_oversized_form_body_is_413_and_nothing_is_saved(client, factory):
+    login(client, factory.user("operator"))
+    token = csrf_token(client, "/provider/homes/new")
+    response = client.post("/provider/homes/new", data={**HOME_FORM, "csrf_token": token, "name": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert factory.session.exec(select(Home)).first() is None

@@ -1,0 +1,125 @@
+"""Fifty caseworkers racing for the last bed through a real multi-process server.
+
+Runs gunicorn (4 worker processes x 4 threads) against the test database, on
+SQLite and on PostgreSQL, and fires simultaneous holds, then simultaneous
+accepts, at a home with one open bed.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlmodel import select
+
+from placement.models import Hold, Placement, PlacementRequest
+
+from ..helpers import PASSWORD, make_referral
+
+ATTEMPTS = 50
+TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def server(database_url):
+    port = _free_port()
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "concurrency-test-secret",
+        "SAFEBED_MODE": "demo", "SAFEBED_LOGIN_RATE_LIMIT": "10000 per minute",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "placement:create_app()"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _signed_in(base: str, email: str) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    token = TOKEN.search(session.get(f"{base}/login").text).group(1)
+    response = session.post(f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302, response.text[:300]
+    token = TOKEN.search(session.get(f"{base}/notifications").text).group(1)
+    return session, token
+
+
+def _fire(calls) -> tuple[list[int], float]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        statuses = list(pool.map(run, calls))
+    return statuses, time.perf_counter() - started
+
+
+def test_fifty_simultaneous_holds_and_accepts_on_the_last_bed(server, factory):
+    provider = factory.org("provider")
+    operator = factory.user("operator", provider)
+    home = factory.home(provider, availability={"open_beds": 1, "staff_on_duty": 3, "youth_per_staff": 3, "current_youth": 2})
+    agency = factory.org("agency")
+    workers = [factory.user("caseworker", agency) for _ in range(5)]
+    referrals = [make_referral(factory, workers[i % 5]) for i in range(ATTEMPTS)]
+    sessions = {w.id: _signed_in(server, w.email) for w in workers}
+
+    def hold(referral):
+        session, token = sessions[referral.created_by_id]
+        return lambda: session.post(f"{server}/caseworker/referrals/{referral.id}/hold",
+                                    data={"home_id": home.id, "csrf_token": token}, allow_redirects=False).status_code
+
+    statuses, seconds = _fire([hold(r) for r in referrals])
+    print(f"\nholds: {ATTEMPTS} attempts, {statuses.count(302)} succeeded, {statuses.count(409)} refused, {seconds:.2f} s")
+    assert statuses.count(302) == 1, statuses
+    assert statuses.count(409) == ATTEMPTS - 1, statuses
+    winner = factory.session.exec(select(Hold)).one()
+
+    session, token = sessions[next(r.created_by_id for r in referrals if r.id == winner.referral_id)]
+    response = session.post(f"{server}/caseworker/referrals/{winner.referral_id}/request",
+                            data={"home_id": home.id, "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302
+    request = factory.session.exec(select(PlacementRequest)).one()
+
+    operators = [_signed_in(server, operator.email) for _ in range(5)]
+
+    def accept(i):
+        op_session, op_token = operators[i % 5]
+        return lambda: op_session.post(f"{server}/provider/requests/{request.id}/accept",
+                                       data={"csrf_token": op_token}, allow_redirects=False).headers.get("Location", "")
+
+    locations, seconds = _fire([accept(i) for i in range(ATTEMPTS)])
+    accepted = sum(location.endswith("/provider/requests") for location in locations)
+    print(f"accepts: {ATTEMPTS} attempts, {accepted} succeeded, {seconds:.2f} s")
+    assert accepted == 1, locations
+    factory.session.expire_all()
+    assert len(factory.session.exec(select(Placement)).all()) == 1
+    assert factory.session.exec(select(PlacementRequest)).one().status == "accepted"
