@@ -127,6 +127,28 @@ def get_referral(session: Session, user: User, referral_id: int, change: bool = 
     return referral
 
 
+def get_referral_part(session: Session, user: User, referral, model, part_id: int, object_type: str):
+    """A row of `model` (hold, placement request) belonging to `referral`, which the
+    caller already got through `get_referral`; else 404 (audited). So another
+    agency's hold or request id under one's own referral reveals nothing either."""
+    part = session.get(model, part_id)
+    if part is None or part.referral_id != referral.id:
+        _deny(session, user, object_type, part_id)
+    return part
+
+
+# API tokens --------------------------------------------------------------------
+
+def get_own_api_token(session: Session, user: User, token_id: int):
+    """One of the user's own API tokens, else 404 (audited)."""
+    from .models import ApiToken
+
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        _deny(session, user, "api_token", token_id)
+    return token
+
+
 # Placement requests ------------------------------------------------------------
 
 def get_request_for_operator(session: Session, user: User, request_id: int):
@@ -140,3 +162,66 @@ def get_request_for_operator(session: Session, user: User, request_id: int):
     if home.provider_id != user.organisation_id:
         _deny(session, user, "placement_request", request_id)
     return request, home
+
+
+# Coordinators -------------------------------------------------------------------
+
+def coordinator_state(session: Session, user: User, requested: str | None = None) -> str:
+    """The state a coordinator page shows: a coordinator's own organisation's state
+    (asking for another is 404, audited); an admin's choice, else their own organisation's."""
+    from solver.model import US_STATES
+
+    from .models import Organisation
+
+    own = session.get(Organisation, user.organisation_id).state
+    requested = (requested or "").strip().upper()
+    if not requested or requested == own:
+        return own
+    if user.role != "admin" or requested not in US_STATES:
+        _deny(session, user, "state", None)
+    return requested
+
+
+def get_matcher_run(session: Session, user: User, run_id: int):
+    """A matcher run of the coordinator's state (admins: any state), else 404 (audited)."""
+    from .models import MatcherRun, Organisation
+
+    run = session.get(MatcherRun, run_id)
+    allowed = run is not None and (
+        user.role == "admin"
+        or (user.role == "coordinator" and session.get(Organisation, user.organisation_id).state == run.state)
+    )
+    if not allowed:
+        _deny(session, user, "matcher_run", run_id)
+    return run
+
+
+# Placements and missing episodes -----------------------------------------------------
+
+def _side_of(session: Session, user: User, home_id: int, referral_id: int) -> bool:
+    """The home's operators and the referring agency's caseworkers are the two sides of a placement."""
+    from .models import Referral
+
+    if user.role == "operator":
+        return session.get(Home, home_id).provider_id == user.organisation_id
+    if user.role == "caseworker":
+        return session.get(Referral, referral_id).agency_id == user.organisation_id
+    return False
+
+
+def get_placement(session: Session, user: User, placement_id: int) -> Placement:
+    """A placement at the operator's home or of the caseworker's agency, else 404 (audited)."""
+    placement = session.get(Placement, placement_id)
+    if placement is None or not _side_of(session, user, placement.home_id, placement.referral_id):
+        _deny(session, user, "placement", placement_id)
+    return placement
+
+
+def get_episode(session: Session, user: User, episode_id: int):
+    """A missing episode from the operator's home or of the caseworker's agency, else 404 (audited)."""
+    from .models import MissingEpisode
+
+    episode = session.get(MissingEpisode, episode_id)
+    if episode is None or not _side_of(session, user, episode.home_id, episode.referral_id):
+        _deny(session, user, "missing_episode", episode_id)
+    return episode

@@ -30,6 +30,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_org)
     app.cli.add_command(create_user)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(flag_overdue)
     app.cli.add_command(worker)
 
 
@@ -170,6 +171,16 @@ def expire_holds() -> None:
 
     with new_session() as session:
         click.echo(f"{expire(session)} expired hold(s) tidied.")
+
+
+@click.command("flag-overdue")
+@with_appcontext
+def flag_overdue() -> None:
+    """Notify caseworkers of missing-youth reports past their 24-hour deadline (once per episode)."""
+    from .services.lifecycle import flag_overdue as flag
+
+    with new_session() as session:
+        click.echo(f"{flag(session)} missing episode(s) with overdue reports flagged.")
 
 
 @click.command("worker")

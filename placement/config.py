@@ -40,16 +40,21 @@ def load_config(overrides: dict | None = None) -> dict:
         "MATCHER_TIME_LIMIT": float(env.get("SAFEBED_MATCHER_SECONDS", "20")),  # per run, seconds
         "MATCHER_WORKERS": int(env.get("SAFEBED_MATCHER_WORKERS", "4")),  # CP-SAT threads per run
         "HOLD_HOURS": float(env.get("SAFEBED_HOLD_HOURS", "4")),
+        # How long a missing youth's bed is kept before it returns to availability.
+        "BED_KEEP_HOURS": float(env.get("SAFEBED_BED_KEEP_HOURS", "72")),
         "STALE_AFTER_HOURS": float(env.get("SAFEBED_STALE_AFTER_HOURS", "24")),
         "IDLE_TIMEOUT": timedelta(minutes=int(env.get("SAFEBED_IDLE_MINUTES", "30"))),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),  # absolute session limit
         "LOGIN_LOCKOUT_ATTEMPTS": 6,
         "LOGIN_LOCKOUT": timedelta(minutes=30),
         "LOGIN_RATE_LIMIT": env.get("SAFEBED_LOGIN_RATE_LIMIT", "10 per minute"),
+        "API_RATE_LIMIT": env.get("SAFEBED_API_RATE_LIMIT", "120 per minute"),  # per API token
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SAFEBED_SECURE_COOKIES"), default=True),
         "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        "PROXY_HOPS": int(env.get("SAFEBED_PROXY_HOPS", "0")),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a long night shift form must not expire mid-edit
         "DEFAULT_TIMEZONE": env.get("SAFEBED_DEFAULT_TIMEZONE", "America/Chicago"),
     }

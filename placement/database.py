@@ -17,15 +17,19 @@ from sqlmodel import Session
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine with the per-dialect settings the app relies on."""
+    """Create the engine with the per-dialect settings the app relies on.
+
+    `hide_parameters`: a database error's message otherwise quotes the statement's
+    values, and a failed write to `home` would put its street address into the log.
+    """
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from . import demo_history
 from .models import AvailabilityUpdate, Home, Organisation, Referral, ReferralEvent, User
 from .services import accounts
 from .timeutil import utcnow
@@ -75,8 +76,10 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
     """Create the demo world once; a second call changes nothing. Returns the sample accounts."""
     if not demo_exists(session):
         # Synthetic data, not security: a seeded, repeatable generator is the point.
-        _build(session, random.Random(seed))  # nosec B311
+        _build(session, random.Random(seed), random.Random(seed + 2))  # nosec B311
         session.commit()
+    # Placement history (outcomes, missing episodes) is added once, also to a demo built before it existed.
+    demo_history.add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
     return sample_accounts(session)
 
 
@@ -92,7 +95,7 @@ def _user(session: Session, org: Organisation, email: str, name: str, role: str)
     return accounts.create_user(session, org, email, name, role, DEMO_PASSWORD)
 
 
-def _build(session: Session, rng: random.Random) -> None:
+def _build(session: Session, rng: random.Random, history: random.Random) -> None:
     admin_org = accounts.create_organisation(session, ADMIN_ORG, "coordinator_office", "MO")
     _user(session, admin_org, "admin@safebed.example", "Avery Admin (demo)", "admin").can_view_audit = True
     for state, providers in PROVIDERS.items():
@@ -106,7 +109,7 @@ def _build(session: Session, rng: random.Random) -> None:
             provider = accounts.create_organisation(session, provider_name, "provider", state)
             operator = _user(session, provider, f"operator.{_slug(provider_name)}@safebed.example", f"Operator, {provider_name}", "operator")
             for index in range(rng.randint(3, 4)):
-                _home(session, rng, provider, operator, state, index)
+                _home(session, rng, history, provider, operator, state, index)
     _referrals(session, rng)
 
 
@@ -142,7 +145,8 @@ def _referrals(session: Session, rng: random.Random) -> None:
             session.add(ReferralEvent(referral_id=referral.id, status="open", actor_id=caseworker.id, note="referral opened"))
 
 
-def _home(session: Session, rng: random.Random, provider: Organisation, operator: User, state: str, index: int) -> None:
+def _home(session: Session, rng: random.Random, history: random.Random, provider: Organisation, operator: User,
+          state: str, index: int) -> None:
     city, county, lat, lon = rng.choice(CITIES[state])
     program = PROGRAMS[(provider.id + index) % len(PROGRAMS)]
     licensed = {"crisis_stabilization": 6, "short_term": 8, "long_term": 10, "transitional": 8, "therapeutic_foster": 3}[program]
@@ -178,6 +182,15 @@ def _home(session: Session, rng: random.Random, provider: Organisation, operator
     session.flush()
     now = utcnow()
     last = rng.choice([0.5, 1, 2, 3, 5, 8, 12, 20, 30, 50])  # hours ago; the oldest are stale
+    # Two weeks of older nightly figures for the coordinator's occupancy chart. Drawn from
+    # their own generator, so the world the main one builds is the same with or without them.
+    for days_ago in range(14, 2, -1):
+        current = history.randint(0, licensed - 1)
+        session.add(AvailabilityUpdate(
+            home_id=home.id, open_beds=history.randint(0, licensed - current), licensed_beds=licensed,
+            staff_on_duty=history.randint(1, 3), youth_per_staff=history.choice([2, 3, 4]), current_youth=current,
+            recorded_by_id=operator.id, recorded_at=now - timedelta(days=days_ago, hours=last),
+        ))
     for hours_ago in (last + 48, last + 24, last):
         staff = rng.randint(1, 3)
         ratio = rng.choice([2, 3, 4])

@@ -280,11 +280,32 @@ class PlacementRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
 
+PLACEMENT_END_REASONS = {
+    "discharge": "Planned discharge",
+    "transfer": "Transfer to another placement",
+    "missing": "Missing from care",
+}
+# Why a home ended a placement it could not keep (a disruption): the decline
+# reasons that describe the home's side, counted per home with its declines.
+DISRUPTION_REASONS = ("criteria_mismatch", "no_staff", "safety", "acuity", "other")
+
+
 class Placement(SQLModel, table=True):
     __tablename__ = "placement"
     __table_args__ = (
         sa.UniqueConstraint("request_id", name="uq_placement_request"),
         sa.CheckConstraint("places >= 1", name="ck_placement_places"),
+        sa.CheckConstraint(_in("end_reason", ("", *PLACEMENT_END_REASONS)), name="ck_placement_end_reason"),
+        sa.CheckConstraint(
+            "(ended_at IS NULL AND end_reason = '') OR (ended_at IS NOT NULL AND end_reason <> '')",
+            name="ck_placement_ended",
+        ),
+        sa.CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ck_placement_end_after_start"),
+        sa.CheckConstraint(
+            "disruption_reason IS NULL OR (end_reason = 'transfer' AND "
+            + _in("disruption_reason", DISRUPTION_REASONS) + ")",
+            name="ck_placement_disruption",
+        ),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -295,6 +316,110 @@ class Placement(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     ended_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     end_reason: str = Field(default="", max_length=32)
+    ended_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    end_note: str = Field(default="", max_length=300)
+    disruption_reason: Optional[str] = Field(default=None, max_length=32)
+
+
+MISSING_REPORT_KINDS = {"law_enforcement": "Law enforcement", "ncmec": "NCMEC"}
+LOCATED_BY = {
+    "law_enforcement": "Law enforcement",
+    "caseworker": "Caseworker or agency staff",
+    "home": "The home's staff",
+    "family": "Family or kin",
+    "self": "Youth returned on their own",
+    "other": "Someone else",
+}
+SCREENING_EXPLOITED = {"yes": "Yes", "no": "No", "unsure": "Unsure / disclosed concerns"}
+SCREENING_HEALTH = {"none": "No health needs", "routine": "Routine care needed", "urgent": "Urgent care needed"}
+SCREENING_SERVICES = {
+    "medical": "Medical exam",
+    "counseling": "Trauma counseling",
+    "advocate": "Victim advocate",
+    "forensic_interview": "Forensic interview",
+    "legal": "Legal services",
+    "declined": "Youth declined all services",
+}
+
+
+class MissingEpisode(SQLModel, table=True):
+    """A youth missing from a placement: the 24-hour report clock, the kept bed, the return.
+
+    Times are UTC; `reports_due_at` is stored (not derived at read time) so the
+    deadline never moves with a time-zone rule or a configuration change.
+    """
+
+    __tablename__ = "missing_episode"
+    __table_args__ = (
+        sa.UniqueConstraint("placement_id", name="uq_missing_episode_placement"),
+        sa.CheckConstraint("last_seen_at <= reported_at", name="ck_missing_seen_before_report"),
+        sa.CheckConstraint("reports_due_at > reported_at", name="ck_missing_due_after_report"),
+        sa.CheckConstraint(
+            "(located_at IS NULL AND located_county IS NULL AND located_by IS NULL) OR "
+            "(located_at IS NOT NULL AND located_county IS NOT NULL AND located_by IS NOT NULL)",
+            name="ck_missing_located_complete",
+        ),
+        sa.CheckConstraint("located_at IS NULL OR located_at >= last_seen_at", name="ck_missing_located_after_seen"),
+        sa.CheckConstraint("located_by IS NULL OR " + _in("located_by", LOCATED_BY), name="ck_missing_located_by"),
+        sa.CheckConstraint(
+            "(screened_at IS NULL AND screening_exploited IS NULL AND screening_health IS NULL) OR "
+            "(screened_at IS NOT NULL AND screening_exploited IS NOT NULL AND screening_health IS NOT NULL "
+            "AND located_at IS NOT NULL)",
+            name="ck_missing_screening_complete",
+        ),
+        sa.CheckConstraint(
+            "screening_exploited IS NULL OR " + _in("screening_exploited", SCREENING_EXPLOITED),
+            name="ck_missing_screening_exploited",
+        ),
+        sa.CheckConstraint(
+            "screening_health IS NULL OR " + _in("screening_health", SCREENING_HEALTH), name="ck_missing_screening_health"
+        ),
+        sa.CheckConstraint("closed_at IS NULL OR screened_at IS NOT NULL", name="ck_missing_closed_screened"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    placement_id: int = Field(foreign_key="placement.id")
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id", index=True)
+    last_seen_at: datetime = Field(sa_column=_time())
+    reported_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    reported_by_id: int = Field(foreign_key="app_user.id")
+    reports_due_at: datetime = Field(sa_column=_time())
+    overdue_notified_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    # The bed kept for the youth is an ordinary hold: it expires by itself at read time.
+    bed_hold_id: Optional[int] = Field(default=None, foreign_key="hold.id")
+    located_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    located_county: Optional[str] = Field(default=None, max_length=80)  # county only, never an address
+    located_by: Optional[str] = Field(default=None, max_length=24)
+    located_recorded_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    screening_exploited: Optional[str] = Field(default=None, max_length=16)
+    screening_health: Optional[str] = Field(default=None, max_length=16)
+    screening_services: list = Field(default_factory=list, sa_column=_json())
+    screened_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    screened_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    closed_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    referral_reopened: bool = Field(default=False)
+
+
+class MissingReport(SQLModel, table=True):
+    """One of the two reports a missing episode requires (law enforcement, NCMEC)."""
+
+    __tablename__ = "missing_report"
+    __table_args__ = (
+        sa.UniqueConstraint("episode_id", "kind", name="uq_missing_report_kind"),
+        sa.CheckConstraint(_in("kind", MISSING_REPORT_KINDS), name="ck_missing_report_kind"),
+        sa.CheckConstraint("report_number <> ''", name="ck_missing_report_number"),
+        sa.CheckConstraint("made_by <> ''", name="ck_missing_report_made_by"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="missing_episode.id", index=True)
+    kind: str = Field(max_length=16)
+    made_at: datetime = Field(sa_column=_time())
+    report_number: str = Field(max_length=60)
+    made_by: str = Field(max_length=120)  # the person who made the report (may differ from who records it)
+    recorded_by_id: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
 
 class Notification(SQLModel, table=True):
@@ -377,3 +502,48 @@ class MatcherProposal(SQLModel, table=True):
     request_id: Optional[int] = Field(default=None, foreign_key="placement_request.id")
     decided_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     decided_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token. Only its SHA-256 is stored; the token itself is shown once.
+
+    It acts as its user, and only while the user keeps the role and organisation the
+    token was made for (`role`, `organisation_id`) and stays active.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", ROLES), name="ck_api_token_role"),
+        sa.CheckConstraint("expires_at > created_at", name="ck_api_token_expiry"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    prefix: str = Field(max_length=12)  # the first characters, so a user can tell tokens apart
+    role: str = Field(max_length=16)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    expires_at: datetime = Field(sa_column=_time())
+    last_used_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    revoked_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer to a POST sent with an Idempotency-Key, replayed when the same key comes again.
+
+    A row without `status_code` is a request still being processed.
+    """
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("user_id", "endpoint", "key", name="uq_idempotency_user_endpoint_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    endpoint: str = Field(max_length=200)  # method and path, e.g. "POST /api/v1/referrals/7/holds"
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: Optional[int] = None
+    response: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -98,3 +98,18 @@ def humanize_age(value: datetime | None, now: datetime | None = None) -> str:
     if hours < 48:
         return f"{hours} hours ago"
     return f"{hours // 24} days ago"
+
+
+def from_local(value: datetime | None, tz_name: str | None) -> datetime | None:
+    """A wall-clock time the user typed (naive, in their zone) as an aware UTC datetime.
+
+    In the repeated hour when clocks fall back, the first (daylight) reading is meant.
+    """
+    if value is None:
+        return None
+    return value.replace(tzinfo=zone(tz_name), fold=0).astimezone(timezone.utc)
+
+
+def to_local_input(value: datetime | None, tz_name: str | None) -> str:
+    """A UTC datetime as the value of an <input type="datetime-local"> in the user's zone."""
+    return "" if value is None else local(value, tz_name).strftime("%Y-%m-%dT%H:%M")

@@ -119,17 +119,14 @@ def _nearest_outside(prepared: Prepared, unit: Unit, candidates: set[int]) -> st
     homes = prepared.homes
     first = unit.referrals[0]
     states = sorted(prepared.state_centres, key=lambda s: distance_km(prepared.state_centres[s], first.location))
-    best: tuple[float, int] | None = None
-    for state in states[:NEARBY_STATES]:
-        for h in prepared.homes_by_state[state]:
-            if h in candidates or _unit_rules(prepared, h, unit) != {"jurisdiction"}:
-                continue
-            km = distance_km(homes[h].location, first.location)
-            if best is None or km < best[0]:
-                best = (km, h)
-    if best is None:
+    outside = [h for state in states[:NEARBY_STATES] for h in prepared.homes_by_state[state]
+               if h not in candidates]
+    # Nearest first, so the rules are worked out only until the first such home.
+    outside.sort(key=lambda h: distance_km(homes[h].location, first.location))
+    found = next((h for h in outside if _unit_rules(prepared, h, unit) == {"jurisdiction"}), None)
+    if found is None:
         return ""
-    home = homes[best[1]]
+    home = homes[found]
     why = ("no ICPC approval" if home.state not in first.icpc_approved_states
            else "takes no out-of-state youth")
     return f" (nearest: {home.id} in {home.state}, {why})"

@@ -16,18 +16,26 @@ from .prepare import Pair, Prepared, prepare
 from .result import Result, build_result
 
 
-def greedy_pairs(prepared: Prepared, units: list[int] | None = None) -> list[Pair]:
-    """The greedy choice of pairs, restricted to `units` (unit indexes) when given."""
+def greedy_pairs(prepared: Prepared, pairs: list[Pair] | None = None, placed: list[Pair] = ()) -> list[Pair]:
+    """The greedy choice among `pairs` (default: all), keeping the `placed` pairs.
+
+    With `placed`, this completes an answer: the units already placed keep their homes
+    and room, and the others are added where room is left. Adding never lowers a tier's
+    count or the fit, so a completed answer still meets every level reached before.
+    """
     by_unit: dict[int, list[Pair]] = {}
-    for pair in prepared.pairs:
+    for pair in prepared.pairs if pairs is None else pairs:
         by_unit.setdefault(pair.unit, []).append(pair)
-    order = sorted(units if units is not None else by_unit, key=lambda u: (prepared.units[u].top_tier, u))
     left = list(prepared.rooms)
-    chosen: list[Pair] = []
+    chosen = list(placed)
+    for pair in chosen:
+        left[pair.home] -= prepared.units[pair.unit].size
+    done = {pair.unit for pair in chosen}
+    order = sorted((u for u in by_unit if u not in done), key=lambda u: (prepared.units[u].top_tier, u))
     for u in order:
         size = prepared.units[u].size
         # Best fit first; ties go to the home listed first.
-        for pair in sorted(by_unit.get(u, ()), key=lambda p: (-p.fit, p.home)):
+        for pair in sorted(by_unit[u], key=lambda p: (-p.fit, p.home)):
             if left[pair.home] >= size:
                 left[pair.home] -= size
                 chosen.append(pair)

@@ -104,6 +104,9 @@ def candidate_homes(unit: Unit, homes: tuple[Home, ...], homes_by_state: dict[st
 
 
 def eligible_for_unit(home: Home, unit: Unit) -> bool:
+    """Eligible for every member of the unit."""
+    if len(unit.referrals) == 1:  # the common case, on the hot path: skip the generator
+        return is_eligible(home, unit.referrals[0])
     return all(is_eligible(home, r) for r in unit.referrals)
 
 

@@ -72,6 +72,7 @@ def app_config(database_url) -> dict:
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "JOB_QUEUE_URL": "sync",  # background jobs run in the caller: deterministic, no stray threads
     }
 
 

@@ -111,3 +111,15 @@ def make_referral(factory: Factory, caseworker: User, **fields):
     factory.session.add(ReferralEvent(referral_id=referral.id, status="open", actor_id=caseworker.id))
     factory.session.commit()
     return referral
+
+
+def api_token(factory: Factory, user: User, days: int = 90) -> str:
+    """A personal API token for `user`, made through the service as the token page does."""
+    from placement.services import api_tokens
+
+    _, secret = api_tokens.create(factory.session, user, "test integration", days)
+    return secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from solver.model import US_STATES
 
+from ..forms import MAX_ID
 from ..models import ORG_KINDS, ROLES
 
 
@@ -26,11 +27,6 @@ class ConfirmForm(FlaskForm):
     """An empty form: its CSRF token protects one-button actions."""
 
 
-# object_id is a 32-bit INTEGER column on PostgreSQL: a larger number must be a
-# form error, not a database error.
-MAX_OBJECT_ID = 2**31 - 1
-
-
 class AuditFilterForm(FlaskForm):
     """The audit log's filters, read from the query string (a GET form changes nothing)."""
 
@@ -40,7 +36,7 @@ class AuditFilterForm(FlaskForm):
     action = SelectField("Action", default="")
     actor_email = StringField("Actor e-mail contains", validators=[Optional(), Length(max=254)])
     object_type = SelectField("Object type", default="")
-    object_id = IntegerField("Object id", validators=[Optional(), NumberRange(0, MAX_OBJECT_ID)])
+    object_id = IntegerField("Object id", validators=[Optional(), NumberRange(0, MAX_ID)])
     date_from = DateField("From (your time zone)", validators=[Optional()])
     date_to = DateField("To (inclusive)", validators=[Optional()])
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..services.api_tokens import LIFETIME_DAYS
 
 
 class LoginForm(FlaskForm):
@@ -20,3 +22,9 @@ class NewPasswordForm(FlaskForm):
 
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField("Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)],
+                       description="What will use it, e.g. \"County CCWIS sync\".")
+    days = SelectField("Expires after", choices=[(d, f"{d} days") for d in LIFETIME_DAYS], coerce=int, default=90)

@@ -7,13 +7,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
+from ..access import get_own_api_token
 from ..database import get_session
 from ..extensions import limiter
 from ..forms import apply_service_errors
-from ..services import accounts, notifications
+from ..services import accounts, api_tokens, notifications
 from ..services.errors import ServiceError
 from ..timeutil import utcnow
-from .forms import ChangePasswordForm, LoginForm, NewPasswordForm
+from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, NewPasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -123,3 +124,41 @@ def notifications_page():
         notifications.mark_all_read(db, user)
         return redirect(url_for("auth.notifications_page"))
     return render_template("auth/notifications.html", items=notifications.recent(db, user))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens_page():
+    """Personal API tokens: create one (its text is shown once, on this answer only) or see the active ones."""
+    db = get_session()
+    user = current_user._get_current_object()
+    form = ApiTokenForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            token, secret = api_tokens.create(db, user, form.name.data, form.days.data)
+        except ServiceError as error:
+            db.rollback()
+            apply_service_errors(form, error.fields)
+            flash(error.message, "error")
+        else:
+            created = (token, secret)
+            form = ApiTokenForm(formdata=None)
+    status = 201 if created else (422 if form.errors else 200)
+    return render_template("auth/api_tokens.html", form=form, tokens=api_tokens.active(db, user), created=created), status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    db = get_session()
+    user = current_user._get_current_object()
+    token = get_own_api_token(db, user, token_id)
+    try:
+        api_tokens.revoke(db, user, token)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "error")
+    else:
+        flash("The token was revoked; integrations using it are refused from now on.", "success")
+    return redirect(url_for("auth.api_tokens_page"))

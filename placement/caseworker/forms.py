@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.model import US_STATES
 
-from ..forms import MultiCheckboxField, finite
+from ..forms import MAX_ID, MultiCheckboxField, finite
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
     GENDER_LABELS,
@@ -81,5 +81,5 @@ class CloseForm(FlaskForm):
 class HomeChoiceForm(FlaskForm):
     """Hold or request a bed at one home (the home id comes from the search result)."""
 
-    home_id = IntegerField(validators=[DataRequired()])
+    home_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])
 

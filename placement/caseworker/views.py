@@ -5,10 +5,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from .. import audit
-from ..access import get_referral, may_see_address, roles_required
+from ..access import get_referral, get_referral_part, may_see_address, roles_required
 from ..database import get_session
 from ..forms import apply_service_errors
-from ..services import booking, referrals
+from ..lifecycle_forms import EndPlacementForm, MissingForm
+from ..models import Hold, MissingEpisode, PlacementRequest
+from ..services import booking, lifecycle, referrals
 from ..services.errors import ServiceError
 from ..services.search import search
 from .forms import CloseForm, HomeChoiceForm, ReferralForm
@@ -71,6 +73,8 @@ def _referral_page(item, status_code: int = 200):
         "caseworker/referral.html", referral=item, status=booking.effective_status(session, item),
         history=referrals.history(session, item), bookings=bookings, address=address,
         close_form=CloseForm(), action_form=HomeChoiceForm(),
+        episodes=lifecycle.episodes(session, MissingEpisode.referral_id == item.id),
+        end_form=EndPlacementForm(formdata=None), missing_form=MissingForm(formdata=None),
     ), status_code
 
 
@@ -78,7 +82,7 @@ def _referral_page(item, status_code: int = 200):
 @roles_required("caseworker")
 def edit_referral(referral_id: int):
     session = get_session()
-    item = get_referral(session, current_user, referral_id, change=True)
+    item = referrals.read(session, current_user, get_referral(session, current_user, referral_id, change=True))
     data = {name: getattr(item, name) for name in referrals.REFERRAL_FIELDS}
     data["icpc_approved_states"] = ", ".join(item.icpc_approved_states)
     data["cultural_need"] = item.cultural_need or ""
@@ -164,6 +168,7 @@ def hold(referral_id: int):
 def release_hold(referral_id: int, hold_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
+    get_referral_part(session, current_user, item, Hold, hold_id, "hold")
     return _run(lambda: booking.release_hold(session, current_user, item, hold_id), item, "Hold released; the bed is free again.")
 
 
@@ -182,4 +187,9 @@ def request_placement(referral_id: int):
 def withdraw_request(referral_id: int, request_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
+    get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
     return _run(lambda: booking.withdraw_request(session, current_user, item, request_id), item, "Request withdrawn.")
+
+
+# Imported last: the module adds its routes to `bp` above.
+from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp

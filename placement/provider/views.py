@@ -109,11 +109,12 @@ def availability(home_id: int):
 @roles_required("operator")
 def requests():
     session = get_session()
-    return render_template(
-        "provider/requests.html",
-        pending=booking.incoming_requests(session, current_user),
-        answered=[row for row in booking.incoming_requests(session, current_user, pending_only=False) if row[0].status != "pending"][:50],
-    )
+    pending = booking.incoming_requests(session, current_user)
+    answered = booking.incoming_requests(session, current_user, answered=True, limit=50)
+    # The list shows each youth's case reference, age and gender: a read of those referrals.
+    audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered)} requests", actor=current_user)
+    session.commit()
+    return render_template("provider/requests.html", pending=pending, answered=answered)
 
 
 @bp.get("/requests/<int:request_id>")
@@ -162,3 +163,7 @@ def _answer(action, request, success: str):
         return redirect(url_for("provider.request_detail", request_id=request.id)), 303
     flash(success, "success")
     return redirect(url_for("provider.requests"))
+
+
+# Imported last: the module adds its routes to `bp` above.
+from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp

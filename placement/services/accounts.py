@@ -125,7 +125,8 @@ def end_sessions(session: Session, user: User) -> None:
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise ServiceError("Your current password is not right.", {"current_password": "Check your current password."})  # nosec B105
+        message = "Your current password is not right."
+        raise ServiceError(message, {"current_password": message})
     set_password(session, user, new)
     audit.record(session, "password_changed", "user", user.id, actor=user)
 

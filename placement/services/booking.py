@@ -100,6 +100,10 @@ def release_hold(session: Session, user: User, referral: Referral, hold_id: int)
     session.refresh(held)
     if held.released_at is not None or held.expires_at <= utcnow():
         raise Conflict("This hold has already ended.")
+    if referral.status == "closed":
+        # The live hold of a closed referral is a missing youth's kept bed: releasing it
+        # must not reopen the referral; the home releases it from the episode.
+        raise Conflict("This bed is kept for a missing youth; the home can release it.")
     held.released_at, held.release_reason = utcnow(), "released"
     session.add(held)
     set_status(session, referral, "open", user, "hold released")
@@ -240,16 +244,23 @@ def effective_status(session: Session, referral: Referral) -> str:
     return referral.status
 
 
-def incoming_requests(session: Session, operator: User, pending_only: bool = True) -> list[tuple[PlacementRequest, Home, Referral]]:
+def incoming_requests(
+    session: Session, operator: User, answered: bool = False, limit: int | None = None,
+) -> list[tuple[PlacementRequest, Home, Referral]]:
+    """Requests to the operator's homes, newest first: pending ones, or (`answered`) the rest.
+
+    Scoped and filtered in the query, so no other provider's row is ever loaded.
+    """
+    pending = PlacementRequest.status == "pending"
     query = (
         select(PlacementRequest, Home, Referral)
         .join(Home, Home.id == PlacementRequest.home_id)
         .join(Referral, Referral.id == PlacementRequest.referral_id)
-        .where(Home.provider_id == operator.organisation_id)
+        .where(Home.provider_id == operator.organisation_id, ~pending if answered else pending)
+        .order_by(PlacementRequest.created_at.desc(), PlacementRequest.id.desc())
+        .limit(limit)
     )
-    if pending_only:
-        query = query.where(PlacementRequest.status == "pending")
-    return list(session.exec(query.order_by(PlacementRequest.created_at.desc())).all())
+    return list(session.exec(query).all())
 
 
 def referral_bookings(session: Session, referral: Referral) -> dict:

@@ -1,0 +1,249 @@
+"""JSON Schemas of the API's answers (OpenAPI components), next to the functions that build them.
+
+Each `*_json` function is the only way its object becomes JSON, and its schema
+sits beside it; tests validate real answers against these schemas.
+"""
+from __future__ import annotations
+
+from ..models import DECLINE_REASONS, REFERRAL_STATUSES, REQUEST_STATUSES, Home, Hold, Placement, PlacementRequest, Referral
+from ..services.homes import HOME_FIELDS, HomeStatus
+from ..services.referrals import REFERRAL_FIELDS
+from ..timeutil import utcnow
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+TIME = {"type": "string", "format": "date-time"}
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+STR_LIST = {"type": "array", "items": STR}
+
+
+def _object(properties: dict, required: list[str] | None = None, **extra) -> dict:
+    return {"type": "object", "properties": properties, "required": required or list(properties), **extra}
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# Homes --------------------------------------------------------------------------
+
+def status_json(status: HomeStatus, stale_after_hours: float) -> dict:
+    latest = status.latest
+    return {
+        "updated_at": iso(status.updated_at),
+        "stale": status.is_stale(stale_after_hours),
+        "open_beds": status.open_beds,
+        "room": status.room,
+        "staff_on_duty": latest.staff_on_duty if latest else None,
+        "youth_per_staff": latest.youth_per_staff if latest else None,
+        "current_youth": status.current_youth,
+        "reserved_places": status.reserved_places,
+    }
+
+
+def home_json(status: HomeStatus, stale_after_hours: float) -> dict:
+    """A home for its own operators (who may see its street address)."""
+    home: Home = status.home
+    return {"id": home.id, **{name: getattr(home, name) for name in HOME_FIELDS},
+            "availability": status_json(status, stale_after_hours)}
+
+
+def availability_json(entry) -> dict:
+    return {
+        "id": entry.id, "open_beds": entry.open_beds, "staff_on_duty": entry.staff_on_duty,
+        "youth_per_staff": entry.youth_per_staff, "current_youth": entry.current_youth,
+        "note": entry.note, "recorded_at": iso(entry.recorded_at),
+    }
+
+
+# Referrals ------------------------------------------------------------------------
+
+NEEDS = ("age", "gender", "urgency", "pregnant", "children_with", "substance_use", "medical_level",
+         "mental_health_level", "language", "cultural_need", "has_run_before", "county", "custody_state")
+
+
+def referral_json(referral: Referral, status: str) -> dict:
+    """A referral for its own agency: everything, case notes included."""
+    return {"id": referral.id, "status": status, **{name: getattr(referral, name) for name in REFERRAL_FIELDS},
+            "created_at": iso(referral.created_at), "updated_at": iso(referral.updated_at)}
+
+
+def needs_json(referral: Referral) -> dict:
+    """What a home sees of a youth: the needs, never the case notes or location."""
+    return {"id": referral.id, "case_reference": referral.case_reference, **{name: getattr(referral, name) for name in NEEDS}}
+
+
+def hold_json(hold: Hold, home: Home) -> dict:
+    now = utcnow()
+    return {
+        "id": hold.id, "referral_id": hold.referral_id, "home_id": hold.home_id, "home_name": home.name,
+        "places": hold.places, "created_at": iso(hold.created_at), "expires_at": iso(hold.expires_at),
+        "released_at": iso(hold.released_at), "release_reason": hold.release_reason,
+        "active": hold.released_at is None and hold.expires_at > now,
+    }
+
+
+def request_json(request: PlacementRequest, home: Home) -> dict:
+    return {
+        "id": request.id, "referral_id": request.referral_id, "home_id": request.home_id, "home_name": home.name,
+        "places": request.places, "status": request.status, "decline_reason": request.decline_reason,
+        "decline_note": request.decline_note, "created_at": iso(request.created_at), "answered_at": iso(request.answered_at),
+    }
+
+
+def placement_json(placement: Placement, home: Home, provider_name: str, address: str | None) -> dict:
+    return {
+        "id": placement.id, "referral_id": placement.referral_id, "home_id": home.id, "home_name": home.name,
+        "provider_name": provider_name, "city": home.city, "county": home.county, "state": home.state,
+        "places": placement.places, "started_at": iso(placement.started_at), "ended_at": iso(placement.ended_at),
+        "street_address": address, "contact_phone": home.contact_phone if address is not None else None,
+    }
+
+
+def candidate_json(candidate) -> dict:
+    """One search result. City and county only: never the street address."""
+    home = candidate.home
+    return {
+        "home_id": home.id, "home_name": home.name, "provider_name": candidate.provider_name,
+        "program": home.program, "city": home.city, "county": home.county, "state": home.state,
+        "distance_km": round(candidate.distance_km, 1), "fit": {"score": candidate.fit.score, "reasons": list(candidate.fit.reasons)},
+        "room": candidate.room, "open_beds": candidate.status.open_beds, "stale": candidate.stale,
+        "updated_at": iso(candidate.status.updated_at),
+        "exclusions": [{"rule": e.rule, "message": e.message} for e in candidate.exclusions],
+    }
+
+
+def search_json(result, status: str) -> dict:
+    return {
+        "referral_id": result.referral.id, "referral_status": status, "places_needed": result.places_needed,
+        "searched_at": iso(result.searched_at),
+        "available": [candidate_json(c) for c in result.available],
+        "full": [candidate_json(c) for c in result.full],
+        "excluded": [candidate_json(c) for c in result.excluded],
+        "other_state_homes": result.other_state_homes,
+    }
+
+
+# Matcher runs -------------------------------------------------------------------------
+
+def run_json(run) -> dict:
+    return {
+        "id": run.id, "state": run.state, "status": run.status, "progress": run.progress,
+        "created_at": iso(run.created_at), "finished_at": iso(run.finished_at), "error": run.error,
+    }
+
+
+# Components -----------------------------------------------------------------------------
+
+_HOME_FIELD_TYPES = {
+    "name": STR, "program": STR, "state": STR, "county": STR, "city": STR, "lat": NUM, "lon": NUM,
+    "street_address": STR, "contact_phone": STR, "licensed_beds": INT, "min_age": INT, "max_age": INT,
+    "genders": STR_LIST, "accepts_pregnant": BOOL, "accepts_parenting": BOOL, "substance_use_support": STR,
+    "medical_level": INT, "mental_health_level": INT, "languages": STR_LIST, "cultural_services": STR_LIST,
+    "accepts_out_of_state": BOOL, "is_active": BOOL,
+}
+_REFERRAL_FIELD_TYPES = {
+    "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL, "children_with": INT,
+    "substance_use": STR, "medical_level": INT, "mental_health_level": INT, "language": STR,
+    "cultural_need": _nullable(STR), "custody_state": STR, "icpc_approved_states": STR_LIST, "programs": STR_LIST,
+    "county": STR, "lat": NUM, "lon": NUM, "max_distance_km": _nullable(NUM), "sibling_group": _nullable(STR),
+    "has_run_before": BOOL, "case_notes": STR,
+}
+if set(_HOME_FIELD_TYPES) != set(HOME_FIELDS) or set(_REFERRAL_FIELD_TYPES) != set(REFERRAL_FIELDS):
+    raise RuntimeError("a home or referral field was added: describe its type in placement/api/schemas.py")
+
+_HOME_STATUS = _object({
+    "updated_at": _nullable(TIME), "stale": BOOL, "open_beds": INT, "room": INT, "staff_on_duty": _nullable(INT),
+    "youth_per_staff": _nullable(INT), "current_youth": INT, "reserved_places": INT,
+})
+_CANDIDATE = _object({
+    "home_id": INT, "home_name": STR, "provider_name": STR, "program": STR, "city": STR, "county": STR, "state": STR,
+    "distance_km": NUM, "fit": _object({"score": NUM, "reasons": STR_LIST}), "room": INT, "open_beds": INT,
+    "stale": BOOL, "updated_at": _nullable(TIME),
+    "exclusions": {"type": "array", "items": _object({"rule": STR, "message": STR})},
+})
+_HSDS_LOCATION = _object({
+    "id": STR, "organization_id": STR, "name": STR, "location_type": STR, "latitude": NUM, "longitude": NUM,
+    "addresses": {"type": "array", "items": _object({
+        "id": STR, "location_id": STR, "address_type": STR, "city": STR, "region": STR,
+        "state_province": STR, "country": STR})},
+})
+
+COMPONENTS: dict[str, dict] = {
+    "Error": _object({"error": _object({
+        "code": STR, "message": STR,
+        "fields": {"type": "object", "additionalProperties": STR,
+                   "description": "Field name -> what is wrong with it (empty unless a field is at fault)."},
+    })}),
+    "Me": _object({
+        "user": _object({"id": INT, "email": STR, "display_name": STR, "role": STR, "organisation_id": INT,
+                         "organisation_name": STR}),
+        "token": _object({"id": INT, "name": STR, "expires_at": TIME}),
+    }),
+    "HomeStatus": _HOME_STATUS,
+    "Home": _object({"id": INT, **_HOME_FIELD_TYPES, "availability": _HOME_STATUS}),
+    "HomeList": _object({"homes": {"type": "array", "items": _ref("Home")}}),
+    "Availability": _object({"id": INT, "open_beds": INT, "staff_on_duty": INT, "youth_per_staff": INT,
+                             "current_youth": INT, "note": STR, "recorded_at": TIME}),
+    "AvailabilityHistory": _object({"home_id": INT, "entries": {"type": "array", "items": _ref("Availability")}}),
+    "AvailabilityRecorded": _object({"entry": _ref("Availability"), "home": _ref("Home")}),
+    "Referral": _object({"id": INT, "status": {"enum": list(REFERRAL_STATUSES)}, **_REFERRAL_FIELD_TYPES,
+                         "created_at": TIME, "updated_at": TIME}),
+    "ReferralList": _object({"referrals": {"type": "array", "items": _ref("Referral")}}),
+    "Hold": _object({"id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "places": INT,
+                     "created_at": TIME, "expires_at": TIME, "released_at": _nullable(TIME), "release_reason": STR,
+                     "active": BOOL}),
+    "PlacementRequest": _object({"id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "places": INT,
+                                 "status": {"enum": list(REQUEST_STATUSES)},
+                                 "decline_reason": _nullable({"enum": list(DECLINE_REASONS)}),
+                                 "decline_note": STR, "created_at": TIME, "answered_at": _nullable(TIME)}),
+    "Placement": _object({"id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "provider_name": STR,
+                          "city": STR, "county": STR, "state": STR, "places": INT, "started_at": TIME,
+                          "ended_at": _nullable(TIME),
+                          "street_address": {**_nullable(STR), "description": "Only once this home accepted the youth."},
+                          "contact_phone": _nullable(STR)}),
+    "ReferralDetail": _object({
+        "referral": _ref("Referral"),
+        "history": {"type": "array", "items": _object({"status": STR, "note": STR, "at": TIME})},
+        "holds": {"type": "array", "items": _ref("Hold")},
+        "requests": {"type": "array", "items": _ref("PlacementRequest")},
+        "placement": _nullable(_ref("Placement")),
+    }),
+    "SearchResult": _object({
+        "referral_id": INT, "referral_status": STR, "places_needed": INT, "searched_at": TIME,
+        "available": {"type": "array", "items": _ref("Candidate"), "description": "Eligible with room tonight, best first."},
+        "full": {"type": "array", "items": _ref("Candidate"), "description": "Eligible but no room tonight."},
+        "excluded": {"type": "array", "items": _ref("Candidate"), "description": "Excluded, with the rules that exclude each."},
+        "other_state_homes": INT,
+    }),
+    "Candidate": _CANDIDATE,
+    "Youth": _object({"id": INT, "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL,
+                      "children_with": INT, "substance_use": STR, "medical_level": INT, "mental_health_level": INT,
+                      "language": STR, "cultural_need": _nullable(STR), "has_run_before": BOOL, "county": STR,
+                      "custody_state": STR}),
+    "IncomingRequest": _object({"request": _ref("PlacementRequest"), "youth": _ref("Youth")}),
+    "IncomingRequestList": _object({"requests": {"type": "array", "items": _ref("IncomingRequest")}}),
+    "PlacementAccepted": _object({"request": _ref("PlacementRequest"), "placement_id": INT}),
+    "MatcherRun": _object({"id": INT, "state": STR, "status": {"enum": ["queued", "running", "done", "failed"]},
+                           "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+                           "created_at": TIME, "finished_at": _nullable(TIME), "error": STR}),
+    "MatcherRunResult": _object({"run": _ref("MatcherRun"), "result": {"type": "object"}}),
+    "HsdsDirectory": _object({
+        "hsds_version": STR, "generated_at": TIME,
+        "organizations": {"type": "array", "items": _object({"id": STR, "name": STR, "description": STR})},
+        "services": {"type": "array", "items": {"type": "object", "required": ["id", "organization_id", "name", "status"]}},
+        "locations": {"type": "array", "items": _HSDS_LOCATION},
+        "service_at_locations": {"type": "array", "items": _object({"id": STR, "service_id": STR, "location_id": STR})},
+    }, description="Open Referral HSDS 3.0 objects, flattened into one document. No street addresses."),
+    "OpenApiDocument": {"type": "object", "description": "This document."},
+}

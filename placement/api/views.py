@@ -1,0 +1,415 @@
+"""The JSON API at /api/v1/: thin routes over the same services, forms and access policy as the pages.
+
+Each route validates its body with the page's form (`forms.validate`), asks
+`placement.access` for the object (another organisation's id is 404, audited),
+calls the service, and answers JSON. Service refusals become
+`{"error": {"code", "message", "fields"}}` with the service's status code.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
+
+from .. import audit
+from ..access import (
+    coordinator_state,
+    get_matcher_run,
+    get_own_home,
+    get_referral,
+    get_referral_part,
+    get_request_for_operator,
+    may_see_address,
+    roles_required,
+)
+from ..caseworker.forms import CloseForm, HomeChoiceForm, ReferralForm
+from ..coordinator.forms import StartRunForm
+from ..database import get_session
+from ..extensions import csrf, limiter
+from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
+from ..provider.forms import AvailabilityForm, DeclineForm
+from ..services import booking, directory, matcher_runs, referrals
+from ..services import homes as home_service
+from ..services.errors import Conflict, ServiceError
+from ..services.search import search
+from . import auth, schemas
+from .forms import ValidationFailed, validate
+from .idempotency import idempotent
+from .openapi import api_route, build_spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # token-only: no cookie authority for a cross-site request to ride on
+limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(bp)
+
+CASEWORKER, OPERATOR, COORDINATORS = ("caseworker",), ("operator",), ("coordinator", "admin")
+
+
+def reply(body: dict, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def error_reply(status: int, code: str, message: str, fields: dict | None = None):
+    return reply({"error": {"code": code, "message": message, "fields": fields or {}}}, status)
+
+
+@bp.before_request
+def authenticate():
+    """Every route needs a valid token, except the public description."""
+    if request.endpoint == "api.openapi":
+        return None
+    refused = auth.refusal()
+    if refused is not None:
+        response = error_reply(401, refused.code, refused.message)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="safebed"'
+        return response
+    return None
+
+
+@bp.errorhandler(ServiceError)
+def service_error(error: ServiceError):
+    """A refused action changed nothing: roll back and say why, naming the fields."""
+    get_session().rollback()
+    return error_reply(error.status, error.code, error.message, error.fields)
+
+
+def _body() -> object:
+    """The JSON body (None when it is not JSON: `forms.validate` refuses that, naming the body)."""
+    return request.get_json(silent=True)
+
+
+def _flag(name: str) -> bool:
+    """A boolean query parameter: true or false (or absent: false), nothing else."""
+    value = request.args.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise ValidationFailed(f"{name} must be true or false.", {name: "expected true or false"})
+    return value == "true"
+
+
+def _stale_after() -> float:
+    return current_app.config["STALE_AFTER_HOURS"]
+
+
+# Description and identity ------------------------------------------------------------------
+
+@api_route(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 description", tag="meta",
+           response="OpenApiDocument", public=True)
+def openapi():
+    return reply(build_spec())
+
+
+@api_route(bp, "/me", "GET", summary="The token's user and organisation", tag="meta", response="Me")
+def me():
+    session = get_session()
+    token = g.api_token
+    organisation = session.get(Organisation, current_user.organisation_id)
+    return reply({
+        "user": {"id": current_user.id, "email": current_user.email, "display_name": current_user.display_name,
+                 "role": current_user.role, "organisation_id": organisation.id, "organisation_name": organisation.name},
+        "token": {"id": token.id, "name": token.name, "expires_at": schemas.iso(token.expires_at)},
+    })
+
+
+# Homes (operators) ---------------------------------------------------------------------------
+
+@api_route(bp, "/homes", "GET", summary="My homes with tonight's availability", tag="homes", roles=OPERATOR,
+           response="HomeList")
+@roles_required(*OPERATOR)
+def homes():
+    session = get_session()
+    statuses = home_service.statuses(session, home_service.operator_homes(session, current_user))
+    return reply({"homes": [schemas.home_json(s, _stale_after()) for s in statuses]})
+
+
+@api_route(bp, "/homes/<int:home_id>", "GET", summary="One of my homes", tag="homes", roles=OPERATOR, response="Home")
+@roles_required(*OPERATOR)
+def home(home_id: int):
+    session = get_session()
+    item = get_own_home(session, current_user, home_id)
+    return reply(schemas.home_json(home_service.status(session, item), _stale_after()))
+
+
+@api_route(bp, "/homes/<int:home_id>/availability", "GET", summary="A home's availability history, newest first",
+           tag="homes", roles=OPERATOR, response="AvailabilityHistory")
+@roles_required(*OPERATOR)
+def availability_history(home_id: int):
+    session = get_session()
+    item = get_own_home(session, current_user, home_id)
+    return reply({"home_id": item.id, "entries": [schemas.availability_json(e) for e in home_service.history(session, item)]})
+
+
+@api_route(bp, "/homes/<int:home_id>/availability", "POST", summary="Publish tonight's availability",
+           tag="homes", roles=OPERATOR, response="AvailabilityRecorded", status=201, body=AvailabilityForm)
+@roles_required(*OPERATOR)
+def record_availability(home_id: int):
+    """Appends to the home's availability log, as the page's "Update tonight" form does."""
+    session = get_session()
+    item = get_own_home(session, current_user, home_id)
+    form = validate(AvailabilityForm, _body())
+    entry = home_service.record_availability(
+        session, current_user, item, form.open_beds.data, form.staff_on_duty.data, form.youth_per_staff.data,
+        form.current_youth.data, (form.note.data or "").strip(),
+    )
+    return reply({"entry": schemas.availability_json(entry),
+                  "home": schemas.home_json(home_service.status(session, item), _stale_after())}, 201)
+
+
+# Referrals (caseworkers) -------------------------------------------------------------------------
+
+@api_route(bp, "/referrals", "GET", summary="My agency's referrals, newest first", tag="referrals", roles=CASEWORKER,
+           response="ReferralList",
+           query=({"name": "include_finished", "in": "query", "required": False, "schema": {"type": "boolean"},
+                   "description": "Also list placed and closed referrals."},))
+@roles_required(*CASEWORKER)
+def referral_list():
+    """Listing is audited, like the page."""
+    session = get_session()
+    finished = _flag("include_finished")
+    rows = referrals.listing(session, current_user, include_finished=finished)
+    return reply({"referrals": [schemas.referral_json(r, booking.effective_status(session, r)) for r in rows]})
+
+
+@api_route(bp, "/referrals", "POST", summary="Open a referral", tag="referrals", roles=CASEWORKER,
+           response="Referral", status=201, body=ReferralForm)
+@roles_required(*CASEWORKER)
+def create_referral():
+    session = get_session()
+    item = referrals.create(session, current_user, validate(ReferralForm, _body()).values())
+    return reply(schemas.referral_json(item, item.status), 201)
+
+
+def _referral_detail(item: Referral):
+    """The referral with history and bookings; the home's address once it accepted (audited)."""
+    session = get_session()
+    referrals.read(session, current_user, item)
+    bookings = booking.referral_bookings(session, item)
+    placement = None
+    if bookings["placement"] is not None:
+        placed, placed_home, provider = bookings["placement"]
+        address = None
+        if may_see_address(session, current_user, placed_home):
+            address = placed_home.street_address
+            audit.record(session, "address_disclosed", "home", placed_home.id, f"referral {item.id} via api", actor=current_user)
+            session.commit()
+        placement = schemas.placement_json(placed, placed_home, provider.name, address)
+    return reply({
+        "referral": schemas.referral_json(item, booking.effective_status(session, item)),
+        "history": [{"status": e.status, "note": e.note, "at": schemas.iso(e.created_at)} for e in referrals.history(session, item)],
+        "holds": [schemas.hold_json(h, hm) for h, hm in bookings["holds"]],
+        "requests": [schemas.request_json(r, hm) for r, hm in bookings["requests"]],
+        "placement": placement,
+    })
+
+
+@api_route(bp, "/referrals/<int:referral_id>", "GET", summary="A referral with its history, holds, requests and placement",
+           tag="referrals", roles=CASEWORKER, response="ReferralDetail")
+@roles_required(*CASEWORKER)
+def referral(referral_id: int):
+    """Every read is audited. The placement carries the home's street address only once that home accepted."""
+    return _referral_detail(get_referral(get_session(), current_user, referral_id))
+
+
+def _referral_values(item: Referral) -> dict:
+    """The referral as a JSON body, so a partial update is validated as a whole, like the edit page."""
+    return {name: getattr(item, name) for name in referrals.REFERRAL_FIELDS}
+
+
+@api_route(bp, "/referrals/<int:referral_id>", "PATCH", summary="Change a referral (send only the fields that change)",
+           tag="referrals", roles=CASEWORKER, response="Referral",
+           body=ReferralForm, partial=True)
+@roles_required(*CASEWORKER)
+def update_referral(referral_id: int):
+    session = get_session()
+    item = referrals.read(session, current_user, get_referral(session, current_user, referral_id, change=True))
+    form = validate(ReferralForm, _body(), base=_referral_values(item))
+    referrals.update(session, current_user, item, form.values())
+    return reply(schemas.referral_json(item, booking.effective_status(session, item)))
+
+
+@api_route(bp, "/referrals/<int:referral_id>/close", "POST", summary="Close a referral that no longer needs a bed",
+           tag="referrals", roles=CASEWORKER, response="Referral", body=CloseForm)
+@roles_required(*CASEWORKER)
+def close_referral(referral_id: int):
+    """Releases its holds and withdraws its pending requests."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(CloseForm, _body())
+    referrals.close(session, current_user, item, form.reason.data.strip())
+    return reply(schemas.referral_json(item, item.status))
+
+
+@api_route(bp, "/referrals/<int:referral_id>/search", "GET", summary="Eligible beds for a referral, with exclusion reasons",
+           tag="referrals", roles=CASEWORKER, response="SearchResult")
+@roles_required(*CASEWORKER)
+def search_beds(referral_id: int):
+    """Ranked fresh-before-stale, then by fit; city and county only, never a street address."""
+    session = get_session()
+    item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
+    return reply(schemas.search_json(search(session, item, _stale_after()), booking.effective_status(session, item)))
+
+
+# Holds and placement requests (caseworkers) ----------------------------------------------------------
+
+@api_route(bp, "/referrals/<int:referral_id>/holds", "POST", summary="Hold a bed at a home for this referral",
+           tag="bookings", roles=CASEWORKER, response="Hold", status=201, body=HomeChoiceForm, idempotent=True)
+@roles_required(*CASEWORKER)
+@idempotent
+def hold(referral_id: int):
+    """The hold lasts SAFEBED_HOLD_HOURS (4 by default) and lapses by itself."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    home_id = validate(HomeChoiceForm, _body()).home_id.data
+    held = booking.hold(session, current_user, item, home_id, current_app.config["HOLD_HOURS"])
+    return reply(schemas.hold_json(held, session.get(Home, held.home_id)), 201)
+
+
+@api_route(bp, "/referrals/<int:referral_id>/holds/<int:hold_id>/release", "POST", summary="Release a hold",
+           tag="bookings", roles=CASEWORKER, response="Hold")
+@roles_required(*CASEWORKER)
+def release_hold(referral_id: int, hold_id: int):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    held = get_referral_part(session, current_user, item, Hold, hold_id, "hold")
+    booking.release_hold(session, current_user, item, held.id)
+    session.refresh(held)
+    return reply(schemas.hold_json(held, session.get(Home, held.home_id)))
+
+
+@api_route(bp, "/referrals/<int:referral_id>/requests", "POST", summary="Request the placement at a home",
+           tag="bookings", roles=CASEWORKER, response="PlacementRequest", status=201, body=HomeChoiceForm, idempotent=True)
+@roles_required(*CASEWORKER)
+@idempotent
+def request_placement(referral_id: int):
+    """From the referral's live hold at that home, or directly. The home's operators are notified."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    home_id = validate(HomeChoiceForm, _body()).home_id.data
+    created = booking.request_placement(session, current_user, item, home_id)
+    return reply(schemas.request_json(created, session.get(Home, created.home_id)), 201)
+
+
+@api_route(bp, "/referrals/<int:referral_id>/requests/<int:request_id>/withdraw", "POST",
+           summary="Withdraw a pending placement request", tag="bookings", roles=CASEWORKER, response="PlacementRequest")
+@roles_required(*CASEWORKER)
+def withdraw_request(referral_id: int, request_id: int):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    pending = get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
+    booking.withdraw_request(session, current_user, item, pending.id)
+    session.refresh(pending)
+    return reply(schemas.request_json(pending, session.get(Home, pending.home_id)))
+
+
+# Incoming requests (operators) ------------------------------------------------------------------------
+
+def _incoming(request_row: PlacementRequest, home, youth: Referral) -> dict:
+    return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth)}
+
+
+@api_route(bp, "/requests", "GET", summary="Placement requests to my homes", tag="requests", roles=OPERATOR,
+           response="IncomingRequestList",
+           query=({"name": "answered", "in": "query", "required": False, "schema": {"type": "boolean"},
+                   "description": "The 50 latest answered requests instead of the pending ones."},))
+@roles_required(*OPERATOR)
+def incoming_requests():
+    """Each youth's needs, never case notes. Listing is audited, like the page."""
+    session = get_session()
+    answered = _flag("answered")
+    rows = booking.incoming_requests(session, current_user, answered=answered, limit=50 if answered else None)
+    audit.record(session, "referral_listed", "referral", None, f"{len(rows)} requests via api", actor=current_user)
+    session.commit()
+    return reply({"requests": [_incoming(*row) for row in rows]})
+
+
+@api_route(bp, "/requests/<int:request_id>", "GET", summary="One placement request to my homes", tag="requests",
+           roles=OPERATOR, response="IncomingRequest")
+@roles_required(*OPERATOR)
+def incoming_request(request_id: int):
+    session = get_session()
+    found, home = get_request_for_operator(session, current_user, request_id)
+    youth = session.get(Referral, found.referral_id)
+    audit.record(session, "referral_viewed", "referral", youth.id, f"via request {found.id} (api)", actor=current_user)
+    session.commit()
+    return reply(_incoming(found, home, youth))
+
+
+@api_route(bp, "/requests/<int:request_id>/accept", "POST", summary="Accept a placement request", tag="requests",
+           roles=OPERATOR, response="PlacementAccepted")
+@roles_required(*OPERATOR)
+def accept_request(request_id: int):
+    """The placement is created and the home's open beds drop in the same transaction."""
+    session = get_session()
+    found, home = get_request_for_operator(session, current_user, request_id)
+    placement: Placement = booking.accept(session, current_user, found)
+    return reply({"request": schemas.request_json(found, home), "placement_id": placement.id})
+
+
+@api_route(bp, "/requests/<int:request_id>/decline", "POST", summary="Decline a placement request with a reason",
+           tag="requests", roles=OPERATOR, response="PlacementRequest", body=DeclineForm)
+@roles_required(*OPERATOR)
+def decline_request(request_id: int):
+    session = get_session()
+    found, home = get_request_for_operator(session, current_user, request_id)
+    form = validate(DeclineForm, _body())
+    booking.decline(session, current_user, found, form.reason.data, (form.note.data or "").strip())
+    return reply(schemas.request_json(found, home))
+
+
+# Matcher runs (coordinators; admins for any state) ----------------------------------------------------------
+
+@api_route(bp, "/matcher/runs", "POST", summary="Start a matcher run for my state", tag="matcher", roles=COORDINATORS,
+           response="MatcherRun", status=202, body=StartRunForm, partial=True)
+@roles_required(*COORDINATORS)
+def start_run():
+    """Runs in the background; poll the run for its progress. Admins name the state; coordinators get their own."""
+    session = get_session()
+    form = validate(StartRunForm, _body() if request.get_data() else {})  # the body is optional
+    state = coordinator_state(session, current_user, form.state.data)
+    return reply(schemas.run_json(matcher_runs.start_run(session, current_user, state)), 202)
+
+
+@api_route(bp, "/matcher/runs/<int:run_id>", "GET", summary="A matcher run's status and progress (0-100)", tag="matcher",
+           roles=COORDINATORS, response="MatcherRun")
+@roles_required(*COORDINATORS)
+def run_status(run_id: int):
+    run = get_matcher_run(get_session(), current_user, run_id)
+    body = schemas.run_json(run)
+    if matcher_runs.is_lost(run):
+        body["error"] = body["error"] or "This run's job was lost (the process restarted); start a new run."
+    return reply(body)
+
+
+@api_route(bp, "/matcher/runs/<int:run_id>/result", "GET", summary="A finished run's ranked proposals and unmatched children",
+           tag="matcher", roles=COORDINATORS, response="MatcherRunResult")
+@roles_required(*COORDINATORS)
+def run_result(run_id: int):
+    """409 until the run is done. Home names and case references only, never an address."""
+    session = get_session()
+    run = get_matcher_run(session, current_user, run_id)
+    if run.status != "done":
+        raise Conflict(f"This run is {run.status}; its result is ready when the status is done.")
+    view = matcher_runs.run_view(session, run)
+    audit.record(session, "matcher_run_viewed", "matcher_run", run.id, "via api", actor=current_user)
+    session.commit()
+    return reply({"run": schemas.run_json(run), "result": {
+        "solver_status": run.result.get("status"),
+        "homes_in_snapshot": view.homes_in_snapshot, "referrals_in_snapshot": view.referrals_in_snapshot,
+        "proposals": [{
+            "id": row.proposal.id, "rank": row.proposal.rank, "status": row.proposal.status, "fit": row.proposal.fit,
+            "reasons": row.proposal.reasons, "referral_id": row.referral.id, "case_reference": row.referral.case_reference,
+            "urgency": row.referral.urgency, "home_id": row.home.id, "home_name": row.home.name, "provider_name": row.provider,
+            "city": row.home.city, "state": row.home.state,
+        } for row in view.proposals],
+        "unmatched": [{"case_reference": u.case_reference, "urgency": u.urgency, "reason": u.code, "detail": u.detail}
+                      for u in view.unmatched],
+    }})
+
+
+# Provider directory ---------------------------------------------------------------------------------------
+
+@api_route(bp, "/directory/hsds", "GET", summary="The provider directory in Open Referral HSDS form", tag="directory",
+           response="HsdsDirectory")
+def directory_hsds():
+    """Any authenticated token. Organizations, services (with eligibility) and locations with city, county,
+    state and a position rounded to about 10 km: never a street address. Every export is audited."""
+    return reply(directory.export(get_session(), current_user))

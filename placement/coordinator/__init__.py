@@ -1,0 +1,1 @@
+"""Coordinator pages: statewide capacity, matcher runs and unmet need."""

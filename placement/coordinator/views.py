@@ -1,0 +1,183 @@
+"""Coordinator pages: capacity dashboard, matcher runs with review, unmet need, CSV exports.
+
+Coordinators see their own state; admins see any state and choose it with `?state=`.
+Pages carry aggregates, home names and case references only, never a street
+address or case notes.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from solver.model import US_STATES
+
+from .. import audit
+from ..access import coordinator_state, get_matcher_run, roles_required
+from ..database import get_session
+from ..services import capacity, matcher_runs, outcomes, unmet_need
+from ..services.errors import ServiceError
+from ..services.tables import Period, csv_lines, local_date, period
+from ..timeutil import utcnow
+from .forms import ApproveForm, PeriodForm, StartRunForm
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
+COORDINATOR_ROLES = ("coordinator", "admin")
+DEFAULT_PERIOD_DAYS = 30
+DASHBOARD_TABLES = ("capacity", "capacity_by_program", "stale", "waiting", "placement_time", "occupancy")
+REPORT_TABLES = ("unmet_by_reason", "unmet_by_area", "unmet_children", "declines")
+
+
+def _state() -> str:
+    return coordinator_state(get_session(), current_user, request.values.get("state"))
+
+
+def _state_args(state: str) -> dict[str, str]:
+    """The query argument that keeps an admin's chosen state across links."""
+    return {"state": state} if current_user.role == "admin" else {}
+
+
+def _viewed(action: str, state: str, detail: str = "") -> None:
+    session = get_session()
+    audit.record(session, action, "state", None, f"state {state}{detail}", actor=current_user)
+    session.commit()
+
+
+def _period(form: PeriodForm | None = None) -> Period:
+    """The form's period, defaulting to the last 30 days in the user's time zone."""
+    today = local_date(utcnow(), current_user.timezone)
+    last = (form and form.date_to.data) or today
+    first = (form and form.date_from.data) or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    return period(first, last, current_user.timezone)
+
+
+def _dashboard(state: str) -> capacity.Dashboard:
+    return capacity.dashboard(get_session(), state, current_app.config["STALE_AFTER_HOURS"])
+
+
+@bp.get("/")
+@roles_required(*COORDINATOR_ROLES)
+def dashboard():
+    state = _state()
+    board = _dashboard(state)
+    need = unmet_need.report(get_session(), state, _period())
+    _viewed("capacity_viewed", state)
+    return render_template(
+        "coordinator/dashboard.html", board=board, need=need, states=US_STATES, state=state,
+        state_args=_state_args(state), tables=[board.tables[key] for key in DASHBOARD_TABLES],
+        missing=outcomes.report_figures(get_session(), outcomes.custody_in(state)),
+    )
+
+
+@bp.get("/unmet-need", endpoint="unmet_need")
+@roles_required(*COORDINATOR_ROLES)
+def unmet_need_page():
+    state = _state()
+    form = PeriodForm(request.args)
+    if not form.validate():
+        return render_template("coordinator/unmet_need.html", form=form, need=None, states=US_STATES, state=state,
+                               state_args=_state_args(state), query={}), 422
+    need = unmet_need.report(get_session(), state, _period(form))
+    form.date_from.data, form.date_to.data = need.period.first_day, need.period.last_day  # show the default period
+    _viewed("unmet_need_viewed", state, f", {need.period.describe()}")
+    query = {**_state_args(state), "date_from": need.period.first_day.isoformat(), "date_to": need.period.last_day.isoformat()}
+    return render_template("coordinator/unmet_need.html", form=form, need=need, states=US_STATES, state=state,
+                           state_args=_state_args(state), query=query, tables=[need.tables[k] for k in REPORT_TABLES])
+
+
+@bp.get("/export/<table>.csv")
+@roles_required(*COORDINATOR_ROLES)
+def export_csv(table: str):
+    """Any dashboard or report table as CSV (headers only when it has no rows); audited."""
+    state = _state()
+    session = get_session()
+    if table in DASHBOARD_TABLES:
+        found, span = _dashboard(state).tables[table], ""
+    elif table in REPORT_TABLES:
+        form = PeriodForm(request.args)
+        if not form.validate():
+            abort(400)
+        need = unmet_need.report(session, state, _period(form))
+        found, span = need.tables[table], f", {need.period.describe()}"
+    else:
+        abort(404)
+    audit.record(session, "export", "coordinator_report", None,
+                 f"{table} CSV, {len(found.rows)} rows, state {state}{span}", actor=current_user)
+    session.commit()
+    filename = f"safebed-{state}-{table}-{utcnow():%Y%m%dT%H%M%SZ}.csv"
+    return Response("".join(csv_lines(found)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/runs")
+@roles_required(*COORDINATOR_ROLES)
+def runs():
+    state = _state()
+    session = get_session()
+    return render_template("coordinator/runs.html", runs=matcher_runs.runs(session, state), form=StartRunForm(data={"state": state}),
+                           states=US_STATES, state=state, state_args=_state_args(state),
+                           open_referrals=len(matcher_runs.open_referrals(session, state)), is_lost=matcher_runs.is_lost)
+
+
+@bp.post("/runs")
+@roles_required(*COORDINATOR_ROLES)
+def start_run():
+    form = StartRunForm()
+    if not form.validate_on_submit():
+        abort(400)
+    state = _state()
+    session = get_session()
+    try:
+        run = matcher_runs.start_run(session, current_user, state)
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("coordinator.runs", **_state_args(state)))
+    flash(f"Matcher run {run.id} started for {state}.", "success")
+    return redirect(url_for("coordinator.run", run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@roles_required(*COORDINATOR_ROLES)
+def run(run_id: int):
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    view = matcher_runs.run_view(session, item)
+    audit.record(session, "matcher_run_viewed", "matcher_run", item.id, f"{len(view.proposals)} proposals", actor=current_user)
+    session.commit()
+    return render_template("coordinator/run.html", view=view, form=ApproveForm(), lost=matcher_runs.is_lost(item),
+                           state=item.state, state_args=_state_args(item.state),
+                           time_limit=current_app.config["MATCHER_TIME_LIMIT"])
+
+
+@bp.post("/runs/<int:run_id>/approve")
+@roles_required(*COORDINATOR_ROLES)
+def approve(run_id: int):
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = matcher_runs.approve_many(session, current_user, item, form.chosen(), current_app.config["HOLD_HOURS"])
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+    else:
+        if outcome.approved:
+            flash(f"Approved {len(outcome.approved)}: {', '.join(outcome.approved)}. Each bed is held and its "
+                  "placement requested from the home.", "success")
+        for case_reference, reason in outcome.refused:
+            flash(f"Not approved, {case_reference}: {reason}", "error")
+    return redirect(url_for("coordinator.run", run_id=item.id))
+
+
+@bp.get("/outcomes", endpoint="outcomes")
+@roles_required(*COORDINATOR_ROLES)
+def outcomes_page():
+    """Placement stability, missing-episode reports and the equity split (aggregates, small cells hidden)."""
+    state = _state()
+    figures = outcomes.coordinator_view(get_session(), state)
+    _viewed("outcomes_viewed", state)
+    return render_template("coordinator/outcomes.html", f=figures, states=US_STATES, state=state, state_args=_state_args(state))

@@ -1,0 +1,87 @@
+"""Operator pages for the youths placed at their homes: ending a placement,
+reporting a youth missing, the report clock, releasing a kept bed, and what the
+home's declines and disruptions say about its published criteria."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from .. import audit, lifecycle_pages
+from ..access import get_episode, get_placement, roles_required
+from ..database import get_session
+from ..lifecycle_forms import EndPlacementForm, MissingForm
+from ..models import DECLINE_REASONS, Home, Placement, Referral
+from ..services import lifecycle, outcomes
+from ..services.errors import ServiceError
+from .views import bp
+
+
+@bp.get("/placements")
+@roles_required("operator")
+def placements():
+    session = get_session()
+    rows = lifecycle.placements_at_homes(session, current_user)
+    missing = lifecycle.episodes(session, Home.provider_id == current_user.organisation_id, open_only=True)
+    # The list shows each placed youth's case reference: a read of those referrals.
+    audit.record(session, "referral_listed", "placement", None, f"{len(rows)} placements", actor=current_user)
+    session.commit()
+    return render_template("provider/placements.html", rows=rows, missing=missing)
+
+
+@bp.get("/placements/<int:placement_id>")
+@roles_required("operator")
+def placement(placement_id: int):
+    return _placement_page(get_placement(get_session(), current_user, placement_id))
+
+
+def _placement_page(item, status_code: int = 200, end_form=None, missing_form=None):
+    session = get_session()
+    episode = lifecycle.episode_for_placement(session, item)
+    audit.record(session, "referral_viewed", "referral", item.referral_id, f"via placement {item.id}", actor=current_user)
+    session.commit()
+    return render_template(
+        "provider/placement.html", placement=item, home=session.get(Home, item.home_id),
+        referral=session.get(Referral, item.referral_id),
+        episode=lifecycle.view(session, episode) if episode else None,
+        end_form=end_form or EndPlacementForm(formdata=None), missing_form=missing_form or MissingForm(formdata=None),
+    ), status_code
+
+
+@bp.post("/placements/<int:placement_id>/end")
+@roles_required("operator")
+def end_placement(placement_id: int):
+    item = get_placement(get_session(), current_user, placement_id)
+    form = EndPlacementForm()
+    failed = lifecycle_pages.end_placement(item, form)
+    return _placement_page(item, failed, end_form=form) if failed else redirect(url_for("provider.placement", placement_id=item.id))
+
+
+@bp.post("/placements/<int:placement_id>/missing")
+@roles_required("operator")
+def report_missing(placement_id: int):
+    item = get_placement(get_session(), current_user, placement_id)
+    form = MissingForm()
+    failed = lifecycle_pages.report_missing(item, form)
+    return _placement_page(item, failed, missing_form=form) if failed else redirect(url_for("provider.placement", placement_id=item.id))
+
+
+@bp.post("/missing/<int:episode_id>/release-bed")
+@roles_required("operator")
+def release_kept_bed(episode_id: int):
+    session = get_session()
+    episode = get_episode(session, current_user, episode_id)
+    try:
+        lifecycle.release_kept_bed(session, current_user, episode)
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return _placement_page(session.get(Placement, episode.placement_id), error.status)
+    flash("The kept bed is open to other referrals again.", "success")
+    return redirect(url_for("provider.placement", placement_id=episode.placement_id))
+
+
+@bp.get("/feedback")
+@roles_required("operator")
+def feedback_page():
+    session = get_session()
+    return render_template("provider/feedback.html", homes=outcomes.for_operator(session, current_user), reason_labels=DECLINE_REASONS)

@@ -1,0 +1,225 @@
+"""A state's capacity for the coordinator dashboard: beds, staffed room, occupancy,
+stale availability, requests waiting and time to placement.
+
+Only aggregates, home names, places and case references leave this module: the
+coordinator sees where the state is short, not where a home is.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, func, select
+
+from ..models import AvailabilityUpdate, Home, Organisation, Placement, PlacementRequest, Referral, User
+from ..timeutil import utcnow
+from ..vocabulary import PROGRAM_LABELS, URGENCY_LABELS
+from .homes import HomeStatus, statuses
+from .tables import Table, hours_between, median
+
+OCCUPANCY_DAYS = 14  # the occupancy chart's span
+PLACEMENT_WINDOWS = (7, 30)  # days, for the median time from referral to placement
+OPERATOR_CONTACTS = 2  # operator e-mails listed per stale home
+
+
+@dataclass(frozen=True)
+class Totals:
+    homes: int
+    licensed_beds: int
+    open_beds: int
+    room: int
+    youths: int
+
+    @property
+    def occupancy(self) -> float | None:
+        """Youths in homes per licensed bed, in percent."""
+        return round(100 * self.youths / self.licensed_beds, 1) if self.licensed_beds else None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    state: str
+    totals: Totals
+    tables: dict[str, Table]
+    charts: dict[str, dict]  # chart data, embedded in the page as JSON
+    generated_at: datetime
+
+
+def _percent(part: int, whole: int) -> float | str:
+    return round(100 * part / whole, 1) if whole else ""
+
+
+def _state_homes(session: Session, state: str) -> list[tuple[Home, str]]:
+    rows = session.exec(
+        select(Home, Organisation.name)
+        .join(Organisation, Organisation.id == Home.provider_id)
+        .where(Home.state == state, Home.is_active.is_(True))
+        .order_by(Home.county, Home.name)
+    ).all()
+    return list(rows)
+
+
+def _capacity_tables(home_statuses: list[HomeStatus]) -> tuple[Table, Table, Totals]:
+    """Beds and staffed room by program and county, and by program alone."""
+    by_area: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    by_program: dict[str, list[int]] = {p: [0, 0, 0, 0, 0] for p in PROGRAM_LABELS}
+    for s in home_statuses:
+        youths = s.latest.current_youth if s.latest else 0
+        figures = (1, s.home.licensed_beds, s.open_beds, s.room, youths)
+        for bucket in (by_area[(s.home.program, s.home.county)], by_program[s.home.program]):
+            for i, value in enumerate(figures):
+                bucket[i] += value
+    columns = ("Homes", "Licensed beds", "Open beds", "Staffed room", "Youths in homes", "Occupancy %")
+    area_rows = [
+        (PROGRAM_LABELS[program], county, *f, _percent(f[4], f[1]))
+        for (program, county), f in sorted(by_area.items(), key=lambda item: (PROGRAM_LABELS[item[0][0]], item[0][1]))
+    ]
+    program_rows = [(PROGRAM_LABELS[p], *f, _percent(f[4], f[1])) for p, f in by_program.items()]
+    totals = Totals(*(sum(f[i] for f in by_program.values()) for i in range(5)))
+    return (
+        Table("capacity", "Capacity by program type and county", ("Program type", "County", *columns), area_rows),
+        Table("capacity_by_program", "Capacity by program type", ("Program type", *columns), program_rows),
+        totals,
+    )
+
+
+def _operator_contacts(session: Session, provider_ids: set[int]) -> dict[int, str]:
+    if not provider_ids:
+        return {}
+    users = session.exec(
+        select(User).where(User.organisation_id.in_(provider_ids), User.role == "operator", User.is_active.is_(True))
+        .order_by(User.id)
+    ).all()
+    emails: dict[int, list[str]] = defaultdict(list)
+    for user in users:
+        emails[user.organisation_id].append(user.email)
+    return {org: ", ".join(found[:OPERATOR_CONTACTS]) for org, found in emails.items()}
+
+
+def _stale_table(session: Session, home_statuses: list[HomeStatus], providers: dict[int, str],
+                 stale_after_hours: float, now: datetime) -> Table:
+    stale = [s for s in home_statuses if s.is_stale(stale_after_hours, now)]
+    contacts = _operator_contacts(session, {s.home.provider_id for s in stale})
+    stale.sort(key=lambda s: -(s.age_hours(now) or float("inf")))
+    rows = [
+        (s.home.name, PROGRAM_LABELS[s.home.program], s.home.county, s.home.city, providers[s.home.id],
+         contacts.get(s.home.provider_id, ""),
+         "never" if s.updated_at is None else round(s.age_hours(now), 1))
+        for s in stale
+    ]
+    return Table(
+        "stale", f"Availability older than {stale_after_hours:g} hours",
+        ("Home", "Program type", "County", "City", "Operator", "Operator contact", "Hours since update"), rows,
+    )
+
+
+def _waiting_table(session: Session, state: str, now: datetime) -> Table:
+    """Pending requests for the state's youths or at the state's homes, oldest first."""
+    rows = session.exec(
+        select(PlacementRequest, Referral, Home)
+        .join(Referral, Referral.id == PlacementRequest.referral_id)
+        .join(Home, Home.id == PlacementRequest.home_id)
+        .where(PlacementRequest.status == "pending", (Referral.custody_state == state) | (Home.state == state))
+        .order_by(PlacementRequest.created_at)
+    ).all()
+    return Table(
+        "waiting", "Requests waiting for an answer",
+        ("Case reference", "Urgency", "Home", "Home state", "County", "Requested (UTC)", "Hours waiting"),
+        [(referral.case_reference, URGENCY_LABELS[referral.urgency], home.name, home.state, home.county,
+          request.created_at.isoformat(timespec="minutes"), round(hours_between(request.created_at, now), 1))
+         for request, referral, home in rows],
+    )
+
+
+def _placement_time_table(session: Session, state: str, now: datetime) -> Table:
+    """Median hours from a referral's opening to its placement, over recent windows."""
+    longest = now - timedelta(days=max(PLACEMENT_WINDOWS))
+    rows = session.exec(
+        select(Placement.started_at, Referral.created_at)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .where(Referral.custody_state == state, Placement.started_at >= longest)
+    ).all()
+    table_rows = []
+    for days in PLACEMENT_WINDOWS:
+        since = now - timedelta(days=days)
+        hours = [hours_between(opened, started) for started, opened in rows if started >= since]
+        middle = median(hours)
+        table_rows.append((f"Last {days} days", len(hours), "" if middle is None else round(middle, 1)))
+    return Table("placement_time", "Time from referral to placement",
+                 ("Window", "Placements", "Median hours"), table_rows)
+
+
+def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: int = OCCUPANCY_DAYS) -> Table:
+    """Occupancy at the end of each of the last `days` days, from the availability log.
+
+    Each home counts with its latest log entry at that moment, as the dashboard
+    would have shown it then.
+    """
+    ids = [home.id for home in homes]
+    start = now - timedelta(days=days)
+    rows: list[AvailabilityUpdate] = []
+    if ids:
+        before = (
+            select(func.max(AvailabilityUpdate.id))
+            .where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at < start)
+            .group_by(AvailabilityUpdate.home_id)
+        )
+        rows = list(session.exec(
+            select(AvailabilityUpdate)
+            .where(AvailabilityUpdate.home_id.in_(ids),
+                   AvailabilityUpdate.id.in_(before) | (AvailabilityUpdate.recorded_at >= start))
+            .order_by(AvailabilityUpdate.recorded_at, AvailabilityUpdate.id)
+        ).all())
+    points = [now - timedelta(days=back) for back in range(days, -1, -1)]
+    latest: dict[int, AvailabilityUpdate] = {}
+    table_rows = []
+    position = 0
+    for point in points:
+        while position < len(rows) and rows[position].recorded_at <= point:
+            latest[rows[position].home_id] = rows[position]
+            position += 1
+        licensed = sum(row.licensed_beds for row in latest.values())
+        youths = sum(row.current_youth for row in latest.values())
+        open_beds = sum(row.open_beds for row in latest.values())
+        table_rows.append((point.date().isoformat(), len(latest), licensed, youths, open_beds, _percent(youths, licensed)))
+    return Table("occupancy", f"Occupancy over the last {days} days (from the availability log)",
+                 ("Day (UTC)", "Homes reporting", "Licensed beds", "Youths in homes", "Open beds", "Occupancy %"),
+                 table_rows)
+
+
+def dashboard(session: Session, state: str, stale_after_hours: float) -> Dashboard:
+    """Every figure of the capacity dashboard for `state`, tables and chart data."""
+    now = utcnow()
+    rows = _state_homes(session, state)
+    providers = {home.id: name for home, name in rows}
+    home_statuses = statuses(session, [home for home, _ in rows])
+    capacity, by_program, totals = _capacity_tables(home_statuses)
+    occupancy = _occupancy_table(session, [home for home, _ in rows], now)
+    tables = {
+        table.key: table for table in (
+            capacity, by_program,
+            _stale_table(session, home_statuses, providers, stale_after_hours, now),
+            _waiting_table(session, state, now),
+            _placement_time_table(session, state, now),
+            occupancy,
+        )
+    }
+    charts = {
+        "capacity": {
+            "type": "bar",
+            "horizontal": True,  # program names read across a phone, not rotated
+            "labels": [row[0] for row in by_program.rows],
+            "series": [
+                {"label": "Open beds", "data": [row[3] for row in by_program.rows]},
+                {"label": "Staffed room", "data": [row[4] for row in by_program.rows]},
+            ],
+        },
+        "occupancy": {
+            "type": "line",
+            "labels": [row[0][5:] for row in occupancy.rows],  # MM-DD fits a phone's axis
+            "series": [{"label": "Occupancy %", "data": [row[5] if row[5] != "" else None for row in occupancy.rows]}],
+            "max": 100,
+        },
+    }
+    return Dashboard(state, totals, tables, charts, now)

@@ -1,0 +1,292 @@
+"""Outcome figures: do placements last, who goes missing, and who is served worse.
+
+Per placement: still in place 7, 30 and 90 days after it began (unknown until
+that day comes for a placement still running) and its missing episodes. For
+coordinators: stability rates by program and by home type, report deadlines
+missed, youths missing more than once, the same rates split by group (the
+equity view), and decline and disruption reasons per home.
+
+Small cells: a group with fewer than 5 placements shows no figures, a count
+from 1 to 4 is shown as "fewer than 5", and a rate is shown only when at least
+5 placements are behind it, so no table points at an individual youth.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlmodel import Session, func, select
+
+from solver.eligibility import exclusions
+
+from ..matching import solver_home, solver_referral
+from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, PlacementRequest, Referral, User
+from ..timeutil import utcnow
+from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
+from .homes import operator_homes, statuses
+from .lifecycle import clock_for
+
+DAYS = (7, 30, 90)
+SMALL_CELL = 5
+HIDDEN = "fewer than 5"
+
+
+@dataclass(frozen=True)
+class PlacementOutcome:
+    placement: Placement
+    home: Home
+    referral: Referral
+    in_place: dict[int, bool | None]  # day -> still there (None: that day has not come yet)
+    missing_episodes: int  # episodes that ended this placement (0 or 1)
+
+
+def in_place_at(placement: Placement, day: int, now: datetime) -> bool | None:
+    """Was the youth still in this placement `day` days after it began?"""
+    mark = placement.started_at + timedelta(days=day)
+    if placement.ended_at is not None and placement.ended_at < mark:
+        return False
+    return None if now < mark else True
+
+
+def placement_outcomes(session: Session, where, now: datetime | None = None) -> list[PlacementOutcome]:
+    """Outcomes of the placements matching the SQL condition `where` (an access scope)."""
+    now = now or utcnow()
+    rows = session.exec(
+        select(Placement, Home, Referral)
+        .join(Home, Home.id == Placement.home_id)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .where(where)
+        .order_by(Placement.started_at)
+    ).all()
+    ids = [placement.id for placement, _, _ in rows]
+    episodes = Counter()
+    if ids:
+        episodes.update(dict(session.exec(
+            select(MissingEpisode.placement_id, func.count(MissingEpisode.id))
+            .where(MissingEpisode.placement_id.in_(ids)).group_by(MissingEpisode.placement_id)
+        ).all()))
+    return [
+        PlacementOutcome(placement, home, referral, {day: in_place_at(placement, day, now) for day in DAYS}, episodes[placement.id])
+        for placement, home, referral in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share with small-cell suppression built into its text."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def shown(self) -> bool:
+        return self.denominator >= SMALL_CELL
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.numerator / self.denominator) if self.shown else None
+
+    def __str__(self) -> str:
+        return f"{self.percent}% of {self.denominator}" if self.shown else HIDDEN if self.denominator else "no data yet"
+
+
+def count_text(value: int) -> str:
+    """A count with small cells hidden (0 is shown: it points at no one)."""
+    return HIDDEN if 0 < value < SMALL_CELL else str(value)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    label: str
+    placements: int
+    stayed: dict[int, Rate]
+    ended_missing: Rate
+
+    @property
+    def hidden(self) -> bool:
+        return self.placements < SMALL_CELL
+
+    @property
+    def placements_text(self) -> str:
+        return count_text(self.placements)
+
+
+def _row(label: str, items: list[PlacementOutcome]) -> GroupRow:
+    stayed = {}
+    for day in DAYS:
+        known = [item.in_place[day] for item in items if item.in_place[day] is not None]
+        stayed[day] = Rate(sum(known), len(known))
+    return GroupRow(label, len(items), stayed, Rate(sum(item.missing_episodes > 0 for item in items), len(items)))
+
+
+def split(items: list[PlacementOutcome], key: Callable[[PlacementOutcome], str], order: list[str]) -> list[GroupRow]:
+    """One row per group, in `order` (groups with no placements are left out)."""
+    groups: dict[str, list[PlacementOutcome]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return [_row(label, groups[label]) for label in order if groups.get(label)]
+
+
+def home_type(home: Home) -> str:
+    """The setting: a foster family, or a group home by size (small homes are thought steadier)."""
+    if home.program == "therapeutic_foster":
+        return "Foster family"
+    return "Small group home (up to 6 beds)" if home.licensed_beds <= 6 else "Larger group home (7+ beds)"
+
+
+HOME_TYPES = ["Foster family", "Small group home (up to 6 beds)", "Larger group home (7+ beds)"]
+AGE_BANDS = ["Under 12", "12-14", "15-17", "18-21"]
+
+
+def age_band(age: int) -> str:
+    return AGE_BANDS[0] if age < 12 else AGE_BANDS[1] if age <= 14 else AGE_BANDS[2] if age <= 17 else AGE_BANDS[3]
+
+
+def _has_need(need: str, yes: str, no: str) -> tuple[Callable[[PlacementOutcome], str], list[str]]:
+    return (lambda item: yes if item.referral.cultural_need == need else no), [yes, no]
+
+
+# (title, group of a placement, groups in display order)
+EQUITY_SPLITS = (
+    ("Gender", lambda item: GENDER_LABELS[item.referral.gender], list(GENDER_LABELS.values())),
+    ("Age band", lambda item: age_band(item.referral.age), AGE_BANDS),
+    ("Native youth", *_has_need("native", "Native youth", "Other youth")),
+    ("LGBTQ+ need", *_has_need("lgbtq_affirming", "LGBTQ+ affirming care needed", "Other youth")),
+)
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    open_episodes: int
+    overdue_now: int  # open episodes past the deadline with a report still outstanding
+    late_reports: int  # reports made after their deadline
+
+
+def report_figures(session: Session, where, now: datetime | None = None) -> ReportFigures:
+    now = now or utcnow()
+    episodes = session.exec(
+        select(MissingEpisode).join(Referral, Referral.id == MissingEpisode.referral_id)
+        .join(Home, Home.id == MissingEpisode.home_id).where(where)
+    ).all()
+    open_count = overdue = late = 0
+    for episode in episodes:
+        clock = clock_for(session, episode, now)
+        late += sum(report.made_at > episode.reports_due_at for report in clock.made.values())
+        if episode.closed_at is None:
+            open_count += 1
+            overdue += bool(clock.outstanding) and now > episode.reports_due_at
+    return ReportFigures(open_count, overdue, late)
+
+
+def repeat_missing(session: Session, where) -> list[tuple[Referral, int]]:
+    """Youths (by case reference) with two or more missing episodes, most episodes first."""
+    rows = session.exec(
+        select(Referral, func.count(MissingEpisode.id))
+        .join(MissingEpisode, MissingEpisode.referral_id == Referral.id)
+        .join(Home, Home.id == MissingEpisode.home_id)
+        .where(where)
+        .group_by(Referral.id)
+        .having(func.count(MissingEpisode.id) >= 2)
+    ).all()
+    return sorted(rows, key=lambda row: (-row[1], row[0].case_reference))
+
+
+@dataclass(frozen=True)
+class HomeReasons:
+    home: Home
+    declines: Counter
+    disruptions: Counter
+
+
+def reasons_per_home(session: Session, homes: list[Home]) -> list[HomeReasons]:
+    """Decline and disruption reasons counted per home (homes with none are left out)."""
+    ids = [home.id for home in homes]
+    if not ids:
+        return []
+    declines: dict[int, Counter] = defaultdict(Counter)
+    for home_id, reason, n in session.exec(
+        select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id))
+        .where(PlacementRequest.home_id.in_(ids), PlacementRequest.status == "declined")
+        .group_by(PlacementRequest.home_id, PlacementRequest.decline_reason)
+    ).all():
+        declines[home_id][reason] = n
+    disruptions: dict[int, Counter] = defaultdict(Counter)
+    for home_id, reason, n in session.exec(
+        select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id))
+        .where(Placement.home_id.in_(ids), Placement.disruption_reason.is_not(None))
+        .group_by(Placement.home_id, Placement.disruption_reason)
+    ).all():
+        disruptions[home_id][reason] = n
+    return [HomeReasons(home, declines[home.id], disruptions[home.id]) for home in homes
+            if declines.get(home.id) or disruptions.get(home.id)]
+
+
+def custody_in(state: str):
+    """The coordinator's scope: youths in `state`'s custody, wherever they are placed."""
+    return Referral.custody_state == state
+
+
+def coordinator_view(session: Session, state: str) -> dict:
+    """Everything the coordinator's outcomes page shows for youths in `state`'s custody."""
+    scope = custody_in(state)
+    now = utcnow()
+    items = placement_outcomes(session, scope, now)
+    homes = list(session.exec(select(Home).where(Home.state == state).order_by(Home.name)).all())
+    return {
+        "state": state,
+        "now": now,
+        "total": _row("All placements", items),
+        "by_program": split(items, lambda item: PROGRAM_LABELS[item.home.program], list(PROGRAM_LABELS.values())),
+        "by_home_type": split(items, lambda item: home_type(item.home), HOME_TYPES),
+        "equity": [(title, split(items, key, order)) for title, key, order in EQUITY_SPLITS],
+        "reports": report_figures(session, scope, now),
+        "repeat_missing": repeat_missing(session, scope),
+        "reasons": reasons_per_home(session, homes),
+        "days": DAYS,
+        "decline_labels": DECLINE_REASONS,
+    }
+
+
+# The provider's mirror ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeclinedProfile:
+    referral: Referral
+    declined_at: datetime | None
+    reasons_criteria_give: list[str]  # what the published criteria say excludes the youth (empty: they accept them)
+
+
+@dataclass(frozen=True)
+class HomeFeedback:
+    home: Home
+    reasons: HomeReasons
+    mismatches: list[DeclinedProfile]
+
+    @property
+    def criteria_accept(self) -> int:
+        """'Criteria mismatch' declines of youths the home's own published criteria accept."""
+        return sum(not profile.reasons_criteria_give for profile in self.mismatches)
+
+
+def for_operator(session: Session, operator: User) -> list[HomeFeedback]:
+    """Per own home: decline and disruption counts, and each 'criteria mismatch' decline
+    set against the home's published criteria (the matcher's own eligibility rules)."""
+    homes = operator_homes(session, operator)
+    reasons = {row.home.id: row for row in reasons_per_home(session, homes)}
+    result = []
+    for status in statuses(session, homes):
+        home = status.home
+        declined = session.exec(
+            select(PlacementRequest, Referral).join(Referral, Referral.id == PlacementRequest.referral_id)
+            .where(PlacementRequest.home_id == home.id, PlacementRequest.decline_reason == "criteria_mismatch")
+            .order_by(PlacementRequest.answered_at.desc())
+        ).all()
+        profiles = [
+            DeclinedProfile(referral, request.answered_at,
+                            [e.message for e in exclusions(solver_home(status), solver_referral(referral)) if e.rule != "distance"])
+            for request, referral in declined
+        ]
+        result.append(HomeFeedback(home, reasons.get(home.id, HomeReasons(home, Counter(), Counter())), profiles))
+    return result

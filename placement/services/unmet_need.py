@@ -1,0 +1,190 @@
+"""Unmet need: the children a state could not place promptly, and why.
+
+A child counts when their referral (custody in the state, opened in the period)
+was not placed within `WAIT_HOURS`: still waiting, closed unplaced, or placed late.
+Each is grouped by the rule that excludes them from every home they may be placed
+in, judged by `solver.eligibility` against the homes as they are now, so the
+report names the kind of home the state lacks ("active substance use: no
+detox-capable home in MO"). A child some home accepts waited for room instead.
+Declines are counted by the operator's reason.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import Session, func, select
+
+from solver.eligibility import RULES, exclusions, is_eligible
+from solver.model import Home as SolverHome
+from solver.model import Referral as SolverReferral
+
+from ..matching import solver_home, solver_referral
+from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
+from ..timeutil import utcnow
+from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
+from .homes import statuses
+from .tables import Period, Table, hours_between
+
+WAIT_HOURS = 24  # a child not placed within a day of the referral waited
+CAPACITY = "capacity"
+
+# What a rule that excludes every home says about the state's homes.
+RULE_TEXT = {
+    "age": "age", "gender": "gender", "pregnant": "pregnancy", "parenting": "parenting",
+    "substance_use": "substance use", "medical": "medical needs", "mental_health": "mental-health acuity",
+    "program": "program type", "distance": "distance", "jurisdiction": "jurisdiction (ICPC)",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class UnmetNeed:
+    state: str
+    period: Period
+    tables: dict[str, Table]
+    charts: dict[str, dict]
+
+
+def _age_band(age: int) -> str:
+    for low, high in ((0, 11), (12, 14), (15, 17), (18, 21)):
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return str(age)
+
+
+def _rule_reason(rule: str, referral: SolverReferral, area: str) -> Reason:
+    """The group a child falls in when `rule` excludes every home they may go to."""
+    if rule == "age":
+        band = _age_band(referral.age)
+        return Reason(f"age:{band}", f"Age {band}: no home in {area} accepts this age")
+    if rule == "gender":
+        return Reason(f"gender:{referral.gender}", f"{GENDER_LABELS[referral.gender]} youth: no home in {area} serves them")
+    if rule == "pregnant":
+        return Reason(rule, f"Pregnant youth: no home in {area} accepts them")
+    if rule == "parenting":
+        return Reason(rule, f"Parenting youth: 0 homes in {area} accept them")
+    if rule == "substance_use":
+        if referral.substance_use == "active":
+            return Reason("substance_use:active", f"Active substance use: no detox-capable home in {area}")
+        return Reason("substance_use:recovery", f"In recovery: no home with recovery support in {area}")
+    if rule == "medical":
+        return Reason(f"medical:{referral.medical_level}", f"Medical level {referral.medical_level}: no home in {area} serves it")
+    if rule == "mental_health":
+        level = referral.mental_health_level
+        return Reason(f"mental_health:{level}", f"Mental-health level {level}: no home in {area} serves it")
+    if rule == "program":
+        wanted = " or ".join(PROGRAM_LABELS[p].lower() for p in referral.programs)
+        return Reason(f"program:{','.join(referral.programs)}", f"Program asked for ({wanted}): no such home in {area}")
+    if rule == "distance":
+        return Reason(rule, f"Distance limit: no home in {area} near enough")
+    return Reason(rule, f"Jurisdiction: no home in {area} may take them (ICPC)")
+
+
+def exclusion_reason(referral: SolverReferral, homes: list[SolverHome]) -> Reason:
+    """Why `referral` found no place among `homes` (the active homes of its reachable states)."""
+    area = referral.custody_state
+    if not homes:
+        return Reason("no_home", f"No home in {area} or its ICPC-approved states")
+    if any(is_eligible(home, referral) for home in homes):
+        return Reason(CAPACITY, "Eligible homes had no room")
+    rule_sets = [{e.rule for e in exclusions(home, referral)} for home in homes]
+    common = set.intersection(*rule_sets)
+    if common:
+        return _rule_reason(min(common, key=RULES.index), referral, area)
+    counts = Counter(rule for rules in rule_sets for rule in rules)
+    most = min(counts, key=lambda rule: (-counts[rule], RULES.index(rule)))
+    return Reason(f"combined:{most}", f"No home fits every need (most often missing: {RULE_TEXT[most]})")
+
+
+def _reachable_homes(session: Session, referrals: list[Referral]) -> dict[str, list[SolverHome]]:
+    """Active homes (as the matcher sees them now) by state, for every state the referrals may reach."""
+    states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
+    if not states:
+        return {}
+    homes = session.exec(select(Home).where(Home.is_active.is_(True), Home.state.in_(states))).all()
+    by_state: dict[str, list[SolverHome]] = defaultdict(list)
+    for status in statuses(session, list(homes)):
+        by_state[status.home.state].append(solver_home(status))
+    return by_state
+
+
+def _program_label(referral: Referral) -> str:
+    return " / ".join(PROGRAM_LABELS[p] for p in referral.programs) or "Any program"
+
+
+def _declines(session: Session, state: str, period: Period) -> Table:
+    rows = session.exec(
+        select(PlacementRequest.decline_reason, func.count(PlacementRequest.id))
+        .join(Referral, Referral.id == PlacementRequest.referral_id)
+        .where(PlacementRequest.status == "declined", Referral.custody_state == state,
+               PlacementRequest.answered_at >= period.start, PlacementRequest.answered_at < period.end)
+        .group_by(PlacementRequest.decline_reason)
+    ).all()
+    total = sum(count for _, count in rows)
+    ordered = sorted(rows, key=lambda row: (-row[1], row[0]))
+    return Table("declines", "Declines by reason", ("Reason", "Declines", "Share %"),
+                 [(DECLINE_REASONS.get(reason, reason), count, round(100 * count / total, 1)) for reason, count in ordered])
+
+
+def report(session: Session, state: str, period: Period) -> UnmetNeed:
+    """The unmet-need tables and chart for `state` over `period`."""
+    now = utcnow()
+    referrals = list(session.exec(
+        select(Referral).where(Referral.custody_state == state, Referral.created_at >= period.start,
+                               Referral.created_at < period.end).order_by(Referral.created_at)
+    ).all())
+    first_placed = dict(session.exec(
+        select(Placement.referral_id, func.min(Placement.started_at))
+        .where(Placement.referral_id.in_([r.id for r in referrals]))
+        .group_by(Placement.referral_id)
+    ).all()) if referrals else {}
+    homes_by_state = _reachable_homes(session, referrals)
+    children, by_reason, by_area = [], {}, Counter()
+    for referral in referrals:
+        placed_at = first_placed.get(referral.id)
+        waited = hours_between(referral.created_at, placed_at or now)
+        if placed_at is not None and waited <= WAIT_HOURS:
+            continue
+        wanted = solver_referral(referral)
+        reachable = [h for s in {wanted.custody_state, *wanted.icpc_approved_states} for h in homes_by_state.get(s, [])]
+        reason = exclusion_reason(wanted, reachable)
+        if placed_at is not None:
+            outcome = "placed after a wait"
+        elif referral.status == "closed":
+            outcome = "closed unplaced"
+        else:
+            outcome = "still waiting"
+        counts = by_reason.setdefault(reason, Counter())
+        counts["children"] += 1
+        counts[outcome] += 1
+        counts["emergency"] += referral.urgency == "emergency"
+        by_area[(referral.county, _program_label(referral), reason.label)] += 1
+        children.append((referral.case_reference, referral.county, URGENCY_LABELS[referral.urgency], referral.age,
+                         referral.created_at.isoformat(timespec="minutes"), outcome, round(waited, 1), reason.label))
+    reason_rows = [
+        (reason.label, c["children"], c["still waiting"], c["placed after a wait"], c["closed unplaced"], c["emergency"])
+        for reason, c in sorted(by_reason.items(), key=lambda item: (-item[1]["children"], item[0].label))
+    ]
+    tables = {
+        table.key: table for table in (
+            Table("unmet_by_reason", "Children who waited or could not be placed, by excluding rule",
+                  ("Reason", "Children", "Still waiting", "Placed after a wait", "Closed unplaced", "Emergency"),
+                  reason_rows),
+            Table("unmet_by_area", "By county and program type",
+                  ("County", "Program type asked for", "Reason", "Children"),
+                  [(*key, count) for key, count in sorted(by_area.items())]),
+            Table("unmet_children", "Children (case references)",
+                  ("Case reference", "County", "Urgency", "Age", "Opened (UTC)", "Outcome", "Hours waited", "Reason"),
+                  children),
+            _declines(session, state, period),
+        )
+    }
+    chart = {"type": "bar", "horizontal": True, "labels": [row[0] for row in reason_rows],
+             "series": [{"label": "Children", "data": [row[1] for row in reason_rows]}]}
+    return UnmetNeed(state, period, tables, {"unmet": chart})

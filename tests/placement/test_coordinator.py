@@ -1,0 +1,544 @@
+"""Coordinator pages: capacity dashboard, matcher runs with review, unmet need, CSV exports."""
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, func, select
+
+from placement import jobs
+from placement.models import (
+    AuditEvent, AvailabilityUpdate, Hold, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
+)
+from placement.services import booking, matcher_runs
+from placement.services.errors import Conflict
+from placement.timeutil import clock, utcnow
+from solver.checker import check
+from solver.model import parse_instance
+
+from ..helpers import REFERRAL_FORM, login, make_referral, post
+
+SECRET_ADDRESS = "77 Hidden Coordinator Lane"
+SECRET_NOTE = "Synthetic note: met exploiter at bus station"
+
+
+@pytest.fixture()
+def world(factory):
+    """MO: one provider with two homes, an agency with a caseworker; a KS home; coordinators of MO and KS."""
+    provider = factory.org("provider", "MO", name="Harbor Test Homes")
+    operator = factory.user("operator", provider)
+    roomy = factory.home(provider, name="Roomy House", street_address=SECRET_ADDRESS, county="Boone",
+                         availability={"open_beds": 3, "staff_on_duty": 3, "youth_per_staff": 3, "current_youth": 2})
+    small = factory.home(provider, name="Small House", program="long_term", county="Greene", city="Springfield",
+                         lat=37.21, lon=-93.29, street_address="5 Other Secret Road",
+                         availability={"open_beds": 1, "staff_on_duty": 1, "youth_per_staff": 2, "current_youth": 1})
+    kansas = factory.home(factory.org("provider", "KS"), name="Prairie KS House", state="KS", county="Shawnee",
+                          city="Topeka", lat=39.05, lon=-95.68, max_age=21, accepts_out_of_state=True)
+    agency = factory.org("agency", "MO")
+    caseworker = factory.user("caseworker", agency)
+    return {
+        "provider": provider, "operator": operator, "roomy": roomy, "small": small, "kansas": kansas, "caseworker": caseworker,
+        "coordinator": factory.user("coordinator", factory.org("coordinator_office", "MO")),
+        "ks_coordinator": factory.user("coordinator", factory.org("coordinator_office", "KS")),
+        "admin": factory.user("admin"),
+    }
+
+
+def _switch(client, user):
+    """A new client signed in as `user` (signing in again does not replace a live session)."""
+    other = client.application.test_client()
+    login(other, user)
+    return other
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def _run(factory, client, state_args: dict | None = None) -> MatcherRun:
+    response = post(client, "/coordinator/runs", state_args or {}, token_from="/coordinator/runs")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    run_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return factory.get(MatcherRun, run_id)
+
+
+def _audits(factory, action: str) -> list[AuditEvent]:
+    factory.session.commit()
+    return list(factory.session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
+
+
+# --- dashboard ---------------------------------------------------------------------------
+
+def test_dashboard_shows_the_states_capacity_and_never_an_address(client, factory, world):
+    make_referral(factory, world["caseworker"], case_notes=SECRET_NOTE)
+    login(client, world["coordinator"])
+    response = client.get("/coordinator/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-testid="total-homes">2<' in html  # the KS home is not MO's
+    assert 'data-testid="total-open">4<' in html
+    # Roomy: min(3 beds, 3*3-2=7) = 3; Small: min(1, 1*2-1=1) = 1.
+    assert 'data-testid="total-room">4<' in html
+    assert "Prairie KS House" not in html
+    assert SECRET_ADDRESS not in html and SECRET_NOTE not in html
+    assert 'type="application/json" id="chart-capacity"' in html and "<script>" not in html
+    assert _audits(factory, "capacity_viewed")
+
+
+def test_coordinator_sees_only_their_state_and_admin_chooses(client, factory, world):
+    login(client, world["coordinator"])
+    assert client.get("/coordinator/?state=KS").status_code == 404
+    assert _audits(factory, "access_denied")[-1].object_type == "state"
+    admin = world["admin"]
+    client = _switch(client, admin)
+    html = client.get("/coordinator/?state=KS").get_data(as_text=True)
+    assert "Capacity in KS" in html and 'data-testid="total-homes">1<' in html
+    assert client.get("/coordinator/?state=XX").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["operator", "caseworker"])
+def test_other_roles_are_refused_every_coordinator_page(client, factory, world, role):
+    login(client, world[role])
+    for path in ("/coordinator/", "/coordinator/runs", "/coordinator/unmet-need", "/coordinator/export/capacity.csv"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, world):
+    caseworker = world["caseworker"]
+    # Quiet House last reported 30 hours ago: stale, listed with its operator.
+    quiet = factory.home(world["provider"], name="Quiet House", availability=False)
+    factory.session.add(AvailabilityUpdate(home_id=quiet.id, open_beds=1, licensed_beds=6, staff_on_duty=1,
+                                           youth_per_staff=2, current_youth=1, recorded_at=utcnow() - timedelta(hours=30)))
+    waiting = make_referral(factory, caseworker, case_reference="MO-WAIT-1")
+    factory.session.add(PlacementRequest(referral_id=waiting.id, home_id=world["roomy"].id, requested_by_id=caseworker.id,
+                                         places=1, created_at=utcnow() - timedelta(hours=5)))
+    # Placements 10 h and 30 h after referral (last 7 days), and 50 h (20 days ago).
+    for hours, days_ago in ((10, 1), (30, 2), (50, 20)):
+        started = utcnow() - timedelta(days=days_ago)
+        referral = make_referral(factory, caseworker, status="placed", created_at=started - timedelta(hours=hours))
+        request = PlacementRequest(referral_id=referral.id, home_id=world["roomy"].id, requested_by_id=caseworker.id,
+                                   places=1, status="accepted")
+        factory.session.add(request)
+        factory.session.flush()
+        factory.session.add(Placement(referral_id=referral.id, home_id=world["roomy"].id, request_id=request.id,
+                                      places=1, started_at=started))
+    factory.session.commit()
+    login(client, world["coordinator"])
+    stale = _csv(client.get("/coordinator/export/stale.csv"))
+    assert [row[0] for row in stale[1:]] == ["Quiet House"]
+    assert stale[1][4] == "Harbor Test Homes" and world["operator"].email in stale[1][5]
+    assert float(stale[1][6]) == pytest.approx(30, abs=0.1)
+    waits = _csv(client.get("/coordinator/export/waiting.csv"))
+    assert waits[1][0] == "MO-WAIT-1" and float(waits[1][6]) == pytest.approx(5, abs=0.1)
+    times = _csv(client.get("/coordinator/export/placement_time.csv"))
+    assert times[1] == ["Last 7 days", "2", "20.0"] and times[2] == ["Last 30 days", "3", "30.0"]
+
+
+def test_occupancy_over_time_follows_the_availability_log(client, factory, world):
+    home = factory.home(factory.org("provider", "IA"), state="IA", availability=False)
+    for days_ago, youths in ((20, 1), (5, 3), (1, 6)):
+        factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=6, staff_on_duty=3,
+                                               youth_per_staff=3, current_youth=youths,
+                                               recorded_at=utcnow() - timedelta(days=days_ago, minutes=1)))
+    factory.session.commit()
+    login(client, world["admin"])
+    rows = _csv(client.get("/coordinator/export/occupancy.csv?state=IA"))[1:]
+    assert len(rows) == 15
+    occupancy = [float(row[5]) for row in rows]
+    # The 20-day-old entry stands until day -5, then 3/6, then 6/6 for the last day.
+    assert occupancy[0] == pytest.approx(16.7) and occupancy[9] == 50.0 and occupancy[-1] == 100.0
+
+
+def test_csv_export_is_audited_and_defuses_formulas(client, factory, world):
+    factory.home(factory.org("provider", "MO"), name="=HYPERLINK(1)", county="Cole", availability=False)
+    login(client, world["coordinator"])
+    response = client.get("/coordinator/export/capacity.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert SECRET_ADDRESS not in body
+    export = _audits(factory, "export")[-1]
+    assert export.object_type == "coordinator_report" and "capacity CSV" in export.detail and "state MO" in export.detail
+    stale = client.get("/coordinator/export/stale.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in stale
+    assert client.get("/coordinator/export/nonsense.csv").status_code == 404
+
+
+# --- unmet need ----------------------------------------------------------------------------
+
+def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, factory, world):
+    caseworker = world["caseworker"]
+    make_referral(factory, caseworker, case_reference="MO-ACTIVE", substance_use="active")
+    make_referral(factory, caseworker, case_reference="MO-PARENT", age=17, children_with=1)
+    make_referral(factory, caseworker, case_reference="MO-AGE19", age=19)
+    make_referral(factory, caseworker, case_reference="MO-FITS", urgency="planned")
+    placed_fast = make_referral(factory, caseworker, case_reference="MO-QUICK", status="placed")
+    declined = make_referral(factory, caseworker, case_reference="MO-DECLINED", status="declined", county="Greene")
+    for referral, status, reason in ((placed_fast, "accepted", None), (declined, "declined", "no_staff")):
+        request = PlacementRequest(referral_id=referral.id, home_id=world["roomy"].id, requested_by_id=caseworker.id,
+                                   places=1, status=status, decline_reason=reason, answered_at=utcnow())
+        factory.session.add(request)
+        factory.session.flush()
+        if status == "accepted":
+            factory.session.add(Placement(referral_id=referral.id, home_id=world["roomy"].id, request_id=request.id, places=1))
+    factory.session.commit()
+    login(client, world["coordinator"])
+    response = client.get("/coordinator/unmet-need")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and SECRET_NOTE not in html
+    reasons = {row[0]: row for row in _csv(client.get("/coordinator/export/unmet_by_reason.csv"))[1:]}
+    assert reasons["Active substance use: no detox-capable home in MO"][1] == "1"
+    assert reasons["Parenting youth: 0 homes in MO accept them"][1] == "1"
+    assert reasons["Age 18-21: no home in MO accepts this age"][1] == "1"
+    assert reasons["Eligible homes had no room"][1:3] == ["2", "2"]  # MO-FITS and MO-DECLINED, still waiting
+    children = {row[0] for row in _csv(client.get("/coordinator/export/unmet_children.csv"))[1:]}
+    assert "MO-QUICK" not in children and "MO-ACTIVE" in children
+    area = _csv(client.get("/coordinator/export/unmet_by_area.csv"))
+    assert ["Greene", "Any program", "Eligible homes had no room", "1"] in area
+    declines = _csv(client.get("/coordinator/export/declines.csv"))
+    assert declines[1:] == [["Not enough staff on shift", "1", "100.0"]]
+    assert _audits(factory, "unmet_need_viewed")
+
+
+def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world):
+    make_referral(factory, world["caseworker"], substance_use="active")
+    login(client, world["coordinator"])
+    query = "date_from=2020-01-01&date_to=2020-01-31"
+    html = client.get(f"/coordinator/unmet-need?{query}").get_data(as_text=True)
+    assert "None in this period." in html and "2020-01-01 to 2020-01-31" in html
+    for table in ("unmet_by_reason", "unmet_by_area", "unmet_children", "declines"):
+        rows = _csv(client.get(f"/coordinator/export/{table}.csv?{query}"))
+        assert len(rows) == 1 and rows[0][0], table
+
+
+def test_unmet_need_refuses_a_backwards_period(client, factory, world):
+    login(client, world["coordinator"])
+    response = client.get("/coordinator/unmet-need?date_from=2026-02-01&date_to=2026-01-01")
+    assert response.status_code == 422 and "before the start date" in response.get_data(as_text=True)
+    assert client.get("/coordinator/export/declines.csv?date_from=2026-02-30").status_code == 400
+
+
+# --- matcher runs --------------------------------------------------------------------------
+
+def test_run_with_no_open_referrals_or_no_homes_says_so(client, factory, world):
+    login(client, world["coordinator"])
+    response = post(client, "/coordinator/runs", token_from="/coordinator/runs", follow_redirects=True)
+    assert "no open referrals in MO" in response.get_data(as_text=True)
+    # Kansas has a home but no referrals; a state with referrals but no homes:
+    ne_agency = factory.org("agency", "NE")
+    make_referral(factory, factory.user("caseworker", ne_agency), custody_state="NE")
+    client = _switch(client, world["admin"])
+    html = post(client, "/coordinator/runs", {"state": "NE"}, token_from="/coordinator/runs",
+                follow_redirects=True).get_data(as_text=True)
+    assert "No home in NE" in html and "Nothing was run" in html
+    assert factory.session.exec(select(func.count(MatcherRun.id))).one() == 0
+
+
+def test_run_stores_snapshot_and_result_and_the_result_passes_the_checker(client, factory, world):
+    caseworker = world["caseworker"]
+    emergency = make_referral(factory, caseworker, case_reference="MO-EMERG", urgency="emergency")
+    planned = make_referral(factory, caseworker, case_reference="MO-PLAN", urgency="planned")
+    icpc = make_referral(factory, caseworker, case_reference="MO-ICPC", urgency="urgent", age=20, icpc_approved_states=["KS"],
+                         lat=39.05, lon=-95.68)
+    unplaceable = make_referral(factory, caseworker, case_reference="MO-DETOX", substance_use="active")
+    make_referral(factory, caseworker, case_reference="MO-HELD", status="requested")
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    assert run.status == "done" and run.progress == 100
+    referral_keys = {r["id"] for r in run.instance["referrals"]}
+    assert referral_keys == {f"r{r.id}" for r in (emergency, planned, icpc, unplaceable)}
+    # KS home is in the snapshot because MO-ICPC holds ICPC approval for KS and it takes out-of-state youth.
+    assert {h["id"] for h in run.instance["homes"]} == {f"h{world['roomy'].id}", f"h{world['small'].id}", f"h{world['kansas'].id}"}
+    assert check(parse_instance(run.instance), run.result) == []
+    proposals = factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id)
+                                     .order_by(MatcherProposal.rank)).all()
+    assert [p.referral_id for p in proposals][:1] == [emergency.id]
+    assert {p.referral_id: p.home_id for p in proposals}[icpc.id] == world["kansas"].id
+    html = client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+    assert html.index("MO-EMERG") < html.index("MO-ICPC") < html.index("MO-PLAN")
+    assert "MO-DETOX" in html and "No eligible home" in html and "serves active substance use" in html
+    assert SECRET_ADDRESS not in html and "Synthetic case note" not in html
+    assert 'http-equiv="refresh"' not in html
+    assert _audits(factory, "matcher_run_finished")
+
+
+def test_run_in_progress_refreshes_itself_without_script(client, factory, world):
+    run = MatcherRun(state="MO", started_by_id=world["coordinator"].id, status="running", progress=40)
+    factory.session.add(run)
+    factory.session.commit()
+    login(client, world["coordinator"])
+    html = client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert 'data-testid="progress"' in html and "solving" in html
+    clock.advance(timedelta(hours=1))
+    client = _switch(client, world["coordinator"])
+    html = client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+    assert "background job was lost" in html and 'http-equiv="refresh"' not in html
+
+
+def test_run_in_the_embedded_thread_queue(app, factory, world):
+    app.config["JOB_QUEUE_URL"] = ""  # the demo's default: a worker thread in the web process
+    make_referral(factory, world["caseworker"])
+    with app.test_request_context():
+        with Session(app.extensions["safebed_engine"], expire_on_commit=False) as session:
+            run = matcher_runs.start_run(session, session.merge(world["coordinator"]), "MO")
+        jobs.wait_for_idle(app)
+    assert factory.get(MatcherRun, run.id).status == "done"
+
+
+def test_a_failing_run_is_marked_failed_with_the_reason(client, factory, world, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(matcher_runs, "solve", broken)
+    make_referral(factory, world["caseworker"])
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    assert run.status == "failed" and "solver exploded" in run.error
+    assert "The run failed" in client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+
+
+def test_another_states_run_is_404_and_audited(client, factory, world):
+    make_referral(factory, world["caseworker"])
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    client = _switch(client, world["ks_coordinator"])
+    assert client.get(f"/coordinator/runs/{run.id}").status_code == 404
+    assert post(client, f"/coordinator/runs/{run.id}/approve", {"scope": "all"}, token_from="/coordinator/runs").status_code == 404
+    assert _audits(factory, "access_denied")[-1].object_type == "matcher_run"
+    assert factory.session.exec(select(Hold)).first() is None
+
+
+def test_approve_one_holds_the_bed_and_requests_the_placement(client, factory, world):
+    referral = make_referral(factory, world["caseworker"], case_reference="MO-ONE")
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    proposal = factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id)).one()
+    response = post(client, f"/coordinator/runs/{run.id}/approve", {"only": proposal.id}, token_from=f"/coordinator/runs/{run.id}",
+                    follow_redirects=True)
+    assert "Approved 1: MO-ONE" in response.get_data(as_text=True)
+    proposal = factory.get(MatcherProposal, proposal.id)
+    request = factory.get(PlacementRequest, proposal.request_id)
+    assert proposal.status == "approved" and request.status == "pending" and request.home_id == proposal.home_id
+    assert factory.get(Referral, referral.id).status == "requested"
+    assert factory.session.exec(select(Hold)).one().release_reason == "requested"
+    note = factory.session.exec(select(Notification).where(Notification.user_id == world["caseworker"].id)).one()
+    assert "MO-ONE" in note.message
+    # Approving again changes nothing and says why.
+    again = post(client, f"/coordinator/runs/{run.id}/approve", {"only": proposal.id}, token_from=f"/coordinator/runs/{run.id}",
+                 follow_redirects=True)
+    assert "Choose at least one proposal that is still open" in again.get_data(as_text=True)
+    assert factory.session.exec(select(func.count(PlacementRequest.id))).one() == 1
+
+
+def test_bulk_approval_refuses_proposals_whose_snapshot_no_longer_holds(client, factory, world):
+    caseworker = world["caseworker"]
+    # Each can go to one home only (by program), so the refusals cannot spill over.
+    changed = make_referral(factory, caseworker, case_reference="MO-CHANGED", urgency="emergency", programs=["crisis_stabilization"])
+    taken = make_referral(factory, caseworker, case_reference="MO-TAKEN", urgency="urgent", programs=["long_term"])
+    fine = make_referral(factory, caseworker, case_reference="MO-FINE", urgency="planned", programs=["crisis_stabilization"])
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    proposals = {p.referral_id: p for p in factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id))}
+    assert set(proposals) == {changed.id, taken.id, fine.id}
+    # After the run: the caseworker edits one referral; another's bed goes to someone else.
+    client = _switch(client, caseworker)
+    assert post(client, f"/caseworker/referrals/{changed.id}/edit",
+                {**REFERRAL_FORM, "case_reference": "MO-CHANGED", "age": "16"}).status_code == 302
+    assert proposals[taken.id].home_id == world["small"].id
+    factory.session.add(AvailabilityUpdate(home_id=world["small"].id, open_beds=0, licensed_beds=6, staff_on_duty=1,
+                                           youth_per_staff=2, current_youth=2))
+    factory.session.commit()
+    client = _switch(client, world["coordinator"])
+    html = post(client, f"/coordinator/runs/{run.id}/approve", {"scope": "all"}, token_from=f"/coordinator/runs/{run.id}",
+                follow_redirects=True).get_data(as_text=True)
+    assert "Approved 1: MO-FINE" in html
+    assert "MO-CHANGED changed since the run (age" in html
+    assert "Not approved, MO-TAKEN: This bed is no longer available" in html
+    statuses = {rid: factory.get(MatcherProposal, p.id).status for rid, p in proposals.items()}
+    assert statuses == {changed.id: "refused", taken.id: "refused", fine.id: "approved"}
+    assert factory.get(Referral, taken.id).status == "open"
+
+
+def test_an_old_runs_proposal_is_refused_once_a_newer_one_was_approved(client, factory, world):
+    referral = make_referral(factory, world["caseworker"], case_reference="MO-TWICE")
+    login(client, world["coordinator"])
+    old, new = _run(factory, client), _run(factory, client)
+    old_proposal, new_proposal = (factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == r.id)).one()
+                                  for r in (old, new))
+    post(client, f"/coordinator/runs/{new.id}/approve", {"only": new_proposal.id}, token_from=f"/coordinator/runs/{new.id}")
+    html = post(client, f"/coordinator/runs/{old.id}/approve", {"proposal_ids": old_proposal.id},
+                token_from=f"/coordinator/runs/{old.id}", follow_redirects=True).get_data(as_text=True)
+    assert "MO-TWICE is requested now" in html and "snapshot" in html
+    assert factory.get(MatcherProposal, old_proposal.id).status == "refused"
+    assert factory.session.exec(select(func.count(PlacementRequest.id)).where(PlacementRequest.referral_id == referral.id)).one() == 1
+
+
+def test_approve_form_refuses_bad_ids(client, factory, world):
+    make_referral(factory, world["caseworker"])
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    for data in ({"only": "2147483648"}, {"proposal_ids": "x"}, {"only": "-1"}):
+        assert post(client, f"/coordinator/runs/{run.id}/approve", data, token_from="/coordinator/runs").status_code == 400
+    html = post(client, f"/coordinator/runs/{run.id}/approve", {"scope": "selected"}, token_from="/coordinator/runs",
+                follow_redirects=True).get_data(as_text=True)
+    assert "Choose at least one proposal" in html
+    assert client.post(f"/coordinator/runs/{run.id}/approve", data={"scope": "all"}).status_code == 400  # no CSRF token
+    assert factory.session.exec(select(Hold)).first() is None
+
+
+ROUNDS = 4
+# The coordinator's approval does more work before it reaches the lock than a hold does,
+# so without a head start it always arrives second: odd rounds give it one.
+CASEWORKER_DELAY = (0.0, 0.05, 0.0, 0.05)
+
+
+def test_concurrent_approval_and_caseworker_hold_on_the_last_bed_yield_one_placement(app, factory, world):
+    """The coordinator's approval and a caseworker's hold race for one bed, in threads, through
+    the real service functions on the real database: exactly one gets it, every round."""
+    provider = factory.org("provider", "MO")
+    operator = factory.user("operator", provider)
+    coordinator, caseworker = world["coordinator"], world["caseworker"]
+    engine = app.extensions["safebed_engine"]
+    winners: list[str] = []
+    for round_number in range(ROUNDS):
+        home = factory.home(provider, name=f"Last Bed {round_number}",
+                            availability={"open_beds": 1, "staff_on_duty": 3, "youth_per_staff": 3, "current_youth": 2})
+        proposed = make_referral(factory, caseworker)
+        rival = make_referral(factory, caseworker)
+        run = MatcherRun(state="MO", started_by_id=coordinator.id, status="done", progress=100,
+                         instance=matcher_runs.snapshot(factory.session, "MO"))
+        factory.session.add(run)
+        factory.session.flush()
+        proposal = MatcherProposal(run_id=run.id, referral_id=proposed.id, home_id=home.id, rank=1, fit=1.0, reasons=[])
+        factory.session.add(proposal)
+        factory.session.commit()
+        barrier = threading.Barrier(2)
+        outcomes: dict[str, str] = {}
+
+        def approve():
+            with app.app_context(), Session(engine, expire_on_commit=False) as session:
+                barrier.wait()
+                try:
+                    matcher_runs.approve(session, session.merge(coordinator), session.get(MatcherProposal, proposal.id), 4)
+                    outcomes["coordinator"] = "won"
+                except Conflict as error:
+                    outcomes["coordinator"] = error.message
+
+        def hold_and_request():
+            with app.app_context(), Session(engine, expire_on_commit=False) as session:
+                referral = session.get(Referral, rival.id)
+                barrier.wait()
+                time.sleep(CASEWORKER_DELAY[round_number])
+                try:
+                    booking.hold(session, session.merge(caseworker), referral, home.id, 4)
+                    booking.request_placement(session, session.merge(caseworker), referral, home.id)
+                    outcomes["caseworker"] = "won"
+                except Conflict as error:
+                    outcomes["caseworker"] = error.message
+
+        threads = [threading.Thread(target=approve), threading.Thread(target=hold_and_request)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["caseworker", "coordinator"]
+        assert list(outcomes.values()).count("won") == 1, outcomes
+        winners.append(next(who for who, outcome in outcomes.items() if outcome == "won"))
+        loser = next(v for v in outcomes.values() if v != "won")
+        assert "no longer available" in loser
+        factory.session.expire_all()
+        requests = factory.session.exec(select(PlacementRequest).where(PlacementRequest.home_id == home.id)).all()
+        assert len(requests) == 1
+        with app.app_context(), Session(engine, expire_on_commit=False) as session:
+            booking.accept(session, session.merge(operator), session.get(PlacementRequest, requests[0].id))
+        factory.session.expire_all()
+        placements = factory.session.exec(select(Placement).where(Placement.home_id == home.id)).all()
+        assert len(placements) == 1
+        status = factory.get(MatcherProposal, proposal.id).status
+        assert status == ("approved" if outcomes["coordinator"] == "won" else "refused")
+    print(f"\nlast-bed races: {winners}")
+
+
+def test_the_demo_coordinator_sees_capacity_runs_the_matcher_approves_and_exports(app, client, factory):
+    from placement.demo import DEMO_PASSWORD, seed
+
+    seed(factory.session)
+    coordinator = factory.session.exec(select(User).where(User.email == "coordinator.mo@safebed.example")).one()
+    login(client, coordinator, DEMO_PASSWORD)
+    assert "Capacity in MO" in client.get("/coordinator/").get_data(as_text=True)
+    run = _run(factory, client)
+    assert run.status == "done" and check(parse_instance(run.instance), run.result) == []
+    html = post(client, f"/coordinator/runs/{run.id}/approve", {"scope": "all"}, token_from=f"/coordinator/runs/{run.id}",
+                follow_redirects=True).get_data(as_text=True)
+    proposals = factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id)).all()
+    assert proposals and "Approved" in html
+    assert {p.status for p in proposals} <= {"approved", "refused"} and any(p.status == "approved" for p in proposals)
+    rows = _csv(client.get("/coordinator/export/unmet_by_reason.csv"))
+    assert rows[0][0] == "Reason" and len(rows) > 1
+
+
+@pytest.fixture()
+def redis_url(tmp_path):
+    """A private redis-server on a free port: the production queue, isolated from anything else."""
+    import socket
+    import subprocess
+
+    import redis
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_on_redis_a_run_waits_for_safebed_worker(app, client, factory, world, redis_url):
+    app.config["JOB_QUEUE_URL"] = redis_url
+    make_referral(factory, world["caseworker"], case_reference="MO-QUEUED")
+    login(client, world["coordinator"])
+    run = _run(factory, client)
+    assert run.status == "queued"
+    assert '<meta http-equiv="refresh" content="2">' in client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    run = factory.get(MatcherRun, run.id)
+    assert run.status == "done" and check(parse_instance(run.instance), run.result) == []
+    assert "MO-QUEUED" in client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
+
+
+def test_progress_moves_while_the_solver_works(app, factory, world, monkeypatch):
+    """CP-SAT says nothing while it works: the run's progress follows the time spent."""
+    seen: list[int] = []
+
+    def slow_solve(instance, time_limit, workers):
+        time.sleep(2.5)
+        seen.append(factory.get(MatcherRun, run.id).progress)
+        return real_solve(instance, time_limit, workers)
+
+    real_solve = matcher_runs.solve
+    monkeypatch.setattr(matcher_runs, "solve", slow_solve)
+    app.config["MATCHER_TIME_LIMIT"] = 5
+    make_referral(factory, world["caseworker"])
+    run = MatcherRun(state="MO", started_by_id=world["coordinator"].id)
+    factory.session.add(run)
+    factory.session.commit()
+    with app.app_context():
+        matcher_runs.execute_run(run.id)
+    assert matcher_runs.SOLVING < seen[0] < matcher_runs.SOLVED
+    assert factory.get(MatcherRun, run.id).progress == 100

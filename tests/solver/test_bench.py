@@ -1,0 +1,47 @@
+"""The benchmark's synthetic instances are deterministic and have the documented mix."""
+from __future__ import annotations
+
+from solver.bench import generate, table
+from solver.eligibility import room
+from solver.geodata import FIFTY_STATES
+from solver.model import instance_to_json, parse_instance
+
+
+def test_instances_are_deterministic_and_valid():
+    first, second = generate("state"), generate("state")
+    assert first == second
+    # The generator builds dataclasses directly; the parser must accept them all.
+    assert parse_instance(instance_to_json(first)) == first
+
+
+def test_state_instance_size():
+    instance = generate("state")
+    assert len(instance.homes) == 60 and len(instance.referrals) == 200
+    assert {h.state for h in instance.homes} == {"MO"}
+    assert 250 <= sum(h.open_beds for h in instance.homes) <= 350
+
+
+def test_national_instance_mix():
+    instance = generate("national")
+    refs = instance.referrals
+    assert len(instance.homes) == 1000 and len(refs) == 3000
+    assert {h.state for h in instance.homes} == set(FIFTY_STATES)
+    assert 9000 <= sum(h.open_beds for h in instance.homes) <= 11000
+    share = lambda predicate: sum(map(predicate, refs)) / len(refs)  # noqa: E731
+    assert 0.035 <= share(lambda r: bool(r.icpc_approved_states)) <= 0.065
+    assert 0.08 <= share(lambda r: r.children_with > 0) <= 0.12
+    assert 0.035 <= share(lambda r: r.sibling_group is not None) <= 0.065
+    # Staffing binds somewhere: room is below open beds in total.
+    assert sum(room(h) for h in instance.homes) < sum(h.open_beds for h in instance.homes)
+
+
+def test_table_renders_a_row():
+    row = {"instance": "state", "homes": 60, "open_beds": 302, "referrals": 200, "runs": 3,
+           "seconds": 1.5, "status": "optimal",
+           "cpsat_placed": {"emergency": 3, "urgent": 2, "planned": 1},
+           "greedy_placed": {"emergency": 3, "urgent": 1, "planned": 1}, "cpsat_fit": 10.0,
+           "greedy_fit": 9.0, "gap": 0.0, "never_fewer": True, "checker_violations": 0,
+           "load_average": 0.5}
+    lines = table([row]).splitlines()
+    assert len(lines) == 3
+    assert "| state | 60 | 302 | 200 | 1.50 (3 runs) | optimal | 3/2/1 | 3/1/1 |" in lines[2]

@@ -1,0 +1,214 @@
+"""The CP-SAT matcher on crafted instances: each hard rule, the lexicographic objective,
+unmatched explanations, components and the greedy baseline (solver/engine.py, greedy.py)."""
+from __future__ import annotations
+
+import pytest
+
+from solver.checker import check
+from solver.engine import solve
+from solver.fit import fit
+from solver.greedy import greedy
+from solver.model import Location
+from solver.result import result_to_json
+
+from .factories import home, instance, referral
+
+
+def placements(result) -> dict[str, str]:
+    return {a.referral: a.home for a in result.assignments}
+
+
+def unmatched(result) -> dict[str, tuple[str, str]]:
+    return {u.referral: (u.code, u.detail) for u in result.unmatched}
+
+
+def solved(inst, **kwargs):
+    result = solve(inst, time_limit=10, workers=1, **kwargs)
+    assert check(inst, result_to_json(result)) == []
+    return result
+
+
+def test_empty_instance_is_a_well_defined_empty_answer():
+    result = solved(instance())
+    assert result_to_json(result) | {"solve_seconds": 0} == {
+        "status": "optimal", "assignments": [], "unmatched": [],
+        "placed": {"emergency": 0, "urgent": 0, "planned": 0}, "fit": 0.0, "solve_seconds": 0,
+        "levels": [{"name": n, "value": 0, "bound": 0} for n in ("emergency", "urgent", "planned")]
+        + [{"name": "fit", "value": 0.0, "bound": 0.0}],
+        "gap": 0.0, "components": 0,
+    }
+
+
+def test_referrals_without_homes_are_all_explained():
+    result = solved(instance(referrals=[referral("r1"), referral("r2")]))
+    assert unmatched(result).keys() == {"r1", "r2"}
+    assert {code for code, _ in unmatched(result).values()} == {"no_eligible_home"}
+
+
+def test_bad_limits_are_refused():
+    with pytest.raises(ValueError):
+        solve(instance(), time_limit=0)
+    with pytest.raises(ValueError):
+        solve(instance(), workers=0)
+
+
+def test_open_beds_bound_places():
+    inst = instance([home(open_beds=1, staff_on_duty=5)], [referral("r1"), referral("r2")])
+    result = solved(inst)
+    assert result.placed["emergency"] == 1
+    assert [code for code, _ in unmatched(result).values()] == ["no_capacity"]
+
+
+def test_staffing_bounds_places_despite_open_beds():
+    # 4 open beds, but 2 staff x 2 youths each = 4 and 3 youths are already there: room for 1.
+    inst = instance([home(open_beds=4, current_youth=3, staff_on_duty=2, youth_per_staff=2)],
+                    [referral("r1"), referral("r2"), referral("r3")])
+    result = solved(inst)
+    assert len(result.assignments) == 1
+    assert all("filled by" in detail for _, detail in unmatched(result).values())
+
+
+def test_parenting_youth_takes_a_place_per_child():
+    h = home(open_beds=2, staff_on_duty=5, accepts_parenting=True)
+    result = solved(instance([h], [referral("r1", children_with=2)]))
+    code, detail = unmatched(result)["r1"]
+    assert code == "no_capacity" and "needs 3 places (youth and 2 children)" in detail
+    result = solved(instance([h], [referral("r1", children_with=1)]))
+    assert placements(result) == {"r1": "h1"}
+
+
+def test_sibling_group_placed_together():
+    homes = [home("h1", open_beds=1, staff_on_duty=5), home("h2", open_beds=2, staff_on_duty=5)]
+    refs = [referral("r1", sibling_group="g"), referral("r2", sibling_group="g")]
+    assert placements(solved(instance(homes, refs))) == {"r1": "h2", "r2": "h2"}
+
+
+def test_sibling_group_none_placed_when_no_home_takes_all():
+    homes = [home("h1", open_beds=1, staff_on_duty=5), home("h2", open_beds=1, staff_on_duty=5)]
+    refs = [referral("r1", sibling_group="g"), referral("r2", sibling_group="g")]
+    result = solved(instance(homes, refs))
+    assert result.assignments == ()
+    code, detail = unmatched(result)["r1"]
+    assert code == "no_capacity" and detail.startswith("sibling group g (r1, r2): needs 2 places in one home")
+
+
+def test_sibling_group_needs_a_home_eligible_for_every_member():
+    homes = [home("h1", open_beds=3, staff_on_duty=5, genders=("female",))]
+    refs = [referral("r1", sibling_group="g"), referral("r2", sibling_group="g", gender="male")]
+    result = solved(instance(homes, refs))
+    assert result.assignments == ()
+    assert unmatched(result)["r1"][0] == "no_eligible_home"
+    assert "r2: serves female youth; youth is male" in unmatched(result)["r1"][1]
+
+
+def test_jurisdiction_out_of_state_needs_approval_and_acceptance():
+    ks = home("ks", state="KS", accepts_out_of_state=True, staff_on_duty=5)
+    approved = referral("r1", icpc_approved_states=("KS",))
+    not_approved = referral("r2")
+    result = solved(instance([ks], [approved, not_approved]))
+    assert placements(result) == {"r1": "ks"}
+    code, detail = unmatched(result)["r2"]
+    assert code == "no_eligible_home"
+    assert detail == "no home in MO (nearest: ks in KS, no ICPC approval)"
+
+
+def test_ineligible_home_is_never_used():
+    inst = instance([home(accepts_pregnant=False, open_beds=5, staff_on_duty=5)],
+                    [referral("r1", pregnant=True)])
+    assert solved(inst).assignments == ()
+
+
+def test_lexicographic_tie_break_never_costs_a_higher_tier_a_place():
+    # h1 fits the planned youths far better (language, distance, program), and two of
+    # them would fill it; the emergency youth can only go to h1. Fit must not win.
+    near = Location(38.95, -92.33)
+    h1 = home("h1", location=near, program="long_term", open_beds=2, staff_on_duty=5, languages=("en", "es"))
+    emergency = referral("e", urgency="emergency", language="vi", location=Location(36.0, -90.0))
+    planned = [referral(f"p{i}", urgency="planned", language="es", location=near, programs=("long_term",))
+               for i in (1, 2)]
+    result = solved(instance([h1], [emergency, *planned]))
+    assert "e" in placements(result)
+    assert result.placed == {"emergency": 1, "urgent": 0, "planned": 1}
+    # Fit alone would take both planned youths: it is higher than what was chosen.
+    assert 2 * fit(h1, planned[0]).score > result.fit
+
+
+def test_more_urgent_placed_first_then_count_within_tier():
+    # One bed: an emergency beats two urgent; two beds: both urgent beat a planned one.
+    inst = instance([home(open_beds=1, staff_on_duty=5)],
+                    [referral("u1", urgency="urgent"), referral("e1", urgency="emergency")])
+    assert placements(solved(inst)) == {"e1": "h1"}
+    inst = instance([home(open_beds=2, staff_on_duty=5, accepts_parenting=True)],
+                    [referral("u1", urgency="urgent"), referral("u2", urgency="urgent"),
+                     referral("p1", urgency="planned")])
+    assert set(placements(solved(inst))) == {"u1", "u2"}
+
+
+def test_cpsat_beats_greedy_where_first_fit_blocks():
+    # Greedy gives e1 its best fit home h1 (the only home e2 can use); CP-SAT moves e1.
+    h1 = home("h1", open_beds=1, staff_on_duty=5, languages=("en",))
+    h2 = home("h2", open_beds=1, staff_on_duty=5, languages=("es",), location=Location(30.0, -90.0),
+              state="MO")
+    e1 = referral("e1", language="en")
+    e2 = referral("e2", language="en", age=17, max_distance_km=400)
+    inst = instance([h1, h2], [e1, e2])
+    assert greedy(inst).placed["emergency"] == 1
+    assert solved(inst).placed["emergency"] == 2
+
+
+def test_fit_is_maximised_after_counts():
+    near, far = Location(39.0, -94.6), Location(36.5, -90.5)
+    homes = [home("near", location=near, staff_on_duty=5), home("far", location=far, staff_on_duty=5)]
+    result = solved(instance(homes, [referral("r1", location=near)]))
+    assert placements(result) == {"r1": "near"}
+
+
+def test_no_capacity_detail_names_who_filled_the_home():
+    inst = instance([home(open_beds=1, staff_on_duty=5)],
+                    [referral("e1", urgency="emergency"), referral("p1", urgency="planned")])
+    code, detail = unmatched(solved(inst))["p1"]
+    assert (code, detail) == ("no_capacity", "eligible: h1 (filled by e1, more urgent)")
+
+
+def test_no_capacity_detail_for_a_home_without_room():
+    inst = instance([home(open_beds=0), home("h2", open_beds=3, staff_on_duty=0)], [referral("r1")])
+    code, detail = unmatched(solved(inst))["r1"]
+    assert code == "no_capacity"
+    assert detail == ("eligible: h1 (no room: 0 open beds), "
+                      "h2 (no room: staffing allows no more youths)")
+
+
+def test_no_eligible_home_names_the_common_rule_and_closest_homes():
+    homes = [home("h1", substance_use_support="none"), home("h2", substance_use_support="recovery")]
+    code, detail = unmatched(solved(instance(homes, [referral("r1", substance_use="active")])))["r1"]
+    assert code == "no_eligible_home"
+    assert detail.startswith("no home in MO serves active substance use; closest: h")
+    assert "youth has active substance use and needs detox" in detail
+
+
+def test_no_eligible_home_with_different_reasons_per_home():
+    homes = [home("h1", ages=(16, 17)), home("h2", genders=("male",))]
+    code, detail = unmatched(solved(instance(homes, [referral("r1", age=14)])))["r1"]
+    assert code == "no_eligible_home"
+    assert detail.startswith("none of the 2 homes in MO is eligible; closest: ")
+    assert "accepts ages 16-17; youth is 14" in detail and "serves male youth" in detail
+
+
+def test_components_are_solved_independently():
+    homes = [home("mo", staff_on_duty=5), home("ks", state="KS", staff_on_duty=5)]
+    refs = [referral("r1"), referral("r2", custody_state="KS")]
+    result = solved(instance(homes, refs))
+    assert placements(result) == {"r1": "mo", "r2": "ks"}
+    assert result.components == 2
+
+
+def test_time_limit_still_returns_a_valid_answer():
+    homes = [home(f"h{i}", open_beds=2, staff_on_duty=5) for i in range(20)]
+    refs = [referral(f"r{i}", urgency=("emergency", "urgent", "planned")[i % 3]) for i in range(60)]
+    inst = instance(homes, refs)
+    result = solve(inst, time_limit=0.001, workers=1)
+    assert check(inst, result_to_json(result)) == []
+    assert result.status in ("optimal", "feasible")
+    # Never worse than greedy, tier by tier, even when stopped early.
+    ordered = lambda r: tuple(r.placed[t] for t in ("emergency", "urgent", "planned"))  # noqa: E731
+    assert ordered(result) >= ordered(greedy(inst))
