@@ -134,10 +134,10 @@ def prepare(instance: Instance) -> Prepared:
     return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres)
 
 
-def components(prepared: Prepared) -> list[Component]:
-    """Split the pairs into connected components of the unit-home graph (union-find).
+def components(prepared: Prepared, pairs: list[Pair] | None = None) -> list[Component]:
+    """Split the pairs (default: all) into connected components of the unit-home graph (union-find).
 
-    Units without any pair belong to no component: nothing can be decided for them.
+    Units without any of the pairs belong to no component: nothing can be decided for them.
     Components come out largest first, each with its units and pairs in input order.
     """
     n_units = len(prepared.units)
@@ -149,12 +149,13 @@ def components(prepared: Prepared) -> list[Component]:
             x = parent[x]
         return x
 
-    for pair in prepared.pairs:
+    pairs = prepared.pairs if pairs is None else pairs
+    for pair in pairs:
         a, b = find(pair.unit), find(n_units + pair.home)
         if a != b:
             parent[a] = b
     by_root: dict[int, Component] = {}
-    for pair in prepared.pairs:
+    for pair in pairs:
         root = find(pair.unit)
         component = by_root.setdefault(root, Component([], []))
         if not component.pairs or component.pairs[-1].unit != pair.unit:

@@ -190,6 +190,16 @@ def export_csv(session: Session, reader: User, filters: AuditFilter) -> Iterator
 
 
 def _csv_lines(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[str]:
+    try:
+        yield from _csv_rows(session, filters, upto_id)
+    finally:
+        # The request's teardown ran before the body streamed, and the streamed body gets an
+        # application context (and `g`) of its own: end the transaction here, or the
+        # connection stays "idle in transaction" holding its locks.
+        session.close()
+
+
+def _csv_rows(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[str]:
     yield _csv_line(CSV_COLUMNS)
     result = session.execute(_rows_statement(filters, upto_id).execution_options(yield_per=500))
     for event, email, organisation in result:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from solver.checker import check
-from solver.engine import solve
+from solver.engine import lp_bound, objective_levels, solve
 from solver.fit import fit
 from solver.greedy import greedy
 from solver.model import Location
+from solver.prepare import components, prepare
 from solver.result import result_to_json
 
 from .factories import home, instance, referral
@@ -212,3 +213,34 @@ def test_time_limit_still_returns_a_valid_answer():
     # Never worse than greedy, tier by tier, even when stopped early.
     ordered = lambda r: tuple(r.placed[t] for t in ("emergency", "urgent", "planned"))  # noqa: E731
     assert ordered(result) >= ordered(greedy(inst))
+
+
+def test_lp_bound_rounds_the_relaxation_down():
+    # Two parenting youths (2 places each) and a home with room for 3: the LP places
+    # one and a half of them, the bound is 1, the integer optimum.
+    parenting = dict(children_with=1, pregnant=False)
+    inst = instance([home(accepts_parenting=True, open_beds=3, staff_on_duty=3, current_youth=3)],
+                    [referral("r1", **parenting), referral("r2", **parenting)])
+    prepared = prepare(inst)
+    levels = objective_levels(prepared, prepared.pairs)
+    assert [prepared.units[p.unit].size for p in prepared.pairs] == [2, 2]
+    assert lp_bound(prepared, prepared.pairs, levels, [], 0, 5.0) == 1
+    assert solved(inst).status == "optimal"
+
+
+def test_levels_split_where_only_a_lower_tier_links_states():
+    # The planned youth's ICPC approval joins the MO and KS graphs; the emergency level
+    # sees two components, and holding each one's count keeps the answer optimal.
+    homes = [home("mo", staff_on_duty=5, accepts_out_of_state=True),
+             home("ks", state="KS", staff_on_duty=5, accepts_out_of_state=True)]
+    refs = [referral("r1"), referral("r2", custody_state="KS"),
+            referral("r3", urgency="planned", icpc_approved_states=("KS",))]
+    inst = instance(homes, refs)
+    prepared = prepare(inst)
+    emergency = [p for p in prepared.pairs if prepared.units[p.unit].top_tier == 0]
+    assert len(components(prepared, emergency)) == 2
+    assert len(components(prepared)) == 1
+    result = solved(inst)
+    assert result.status == "optimal"
+    assert result.placed == {"emergency": 2, "urgent": 0, "planned": 1}
+    assert check(inst, result_to_json(result)) == []
