@@ -15,7 +15,20 @@ from ..helpers import login
 from .test_access_sweep import ACTORS, ALLOWED, ANONYMOUS, TABLE, _actor_user, build_world
 
 __all__ = ["ACTORS", "ALLOWED", "ANONYMOUS", "TABLE", "build_world", "swept_rules", "path_for", "actor_client",
-           "visitor", "fingerprint", "last_audit_id", "audit_since", "allowed_actor"]
+           "visitor", "fingerprint", "last_audit_id", "audit_since", "allowed_actor", "Cast"]
+
+
+class Cast:
+    """The people most security and audit cases need: an operator with a home (4 open
+    beds, 3 staff on duty), a caseworker of an agency and an admin who may read the audit log."""
+
+    def __init__(self, app, factory):
+        self.app, self.factory = app, factory
+        self.provider = factory.org("provider")
+        self.operator = factory.user("operator", self.provider)
+        self.home = factory.home(self.provider, licensed_beds=6, availability={"open_beds": 4, "staff_on_duty": 3, "current_youth": 0})
+        self.caseworker = factory.user("caseworker", factory.org("agency"))
+        self.admin = factory.user("admin", can_view_audit=True)
 
 
 def swept_rules(app, method: str):

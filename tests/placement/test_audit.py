@@ -20,7 +20,7 @@ from placement.services import accounts, booking
 from placement.timeutil import clock, utcnow
 
 from ..helpers import PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
-from .security_world import ACTORS, audit_since, build_world, last_audit_id, path_for, swept_rules, visitor
+from .security_world import ACTORS, Cast, audit_since, build_world, last_audit_id, path_for, swept_rules, visitor
 from .test_provider import HOME_FORM
 
 IP = "203.0.113.7"  # every scenario's client comes from here (TEST-NET-3)
@@ -34,17 +34,12 @@ class Expect:
     object_id: int | None
 
 
-class World:
-    """A provider with a home, an agency with a referral, an audit-reading admin; clients from IP."""
+class World(Cast):
+    """The cast, with a referral of the caseworker's agency; clients come from IP."""
 
     def __init__(self, app, factory):
-        self.app, self.factory = app, factory
-        self.provider = factory.org("provider")
-        self.operator = factory.user("operator", self.provider)
-        self.home = factory.home(self.provider, licensed_beds=6, availability={"open_beds": 4, "staff_on_duty": 3, "current_youth": 0})
-        self.caseworker = factory.user("caseworker", factory.org("agency"))
+        super().__init__(app, factory)
         self.referral = make_referral(factory, self.caseworker)
-        self.admin = factory.user("admin", can_view_audit=True)
 
     def client(self, user: User | None = None):
         client = self.app.test_client()

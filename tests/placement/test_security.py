@@ -28,6 +28,7 @@ from ..helpers import PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral,
 from .security_world import (
     ACTORS,
     ANONYMOUS,
+    Cast,
     actor_client,
     visitor,
     allowed_actor,
@@ -297,16 +298,11 @@ RAW = "<script>alert(1)</script>"
 ESCAPED = "x&#39;); DROP TABLE home;-- &lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-class Scene:
-    """Everyone a text-field case needs: an operator with a home, a caseworker, an admin."""
+class Scene(Cast):
+    """The cast, each signed in once: everyone a text-field case needs."""
 
     def __init__(self, app, factory):
-        self.app, self.factory = app, factory
-        self.provider = factory.org("provider")
-        self.operator = factory.user("operator", self.provider)
-        self.home = factory.home(self.provider, licensed_beds=6, availability={"open_beds": 4, "staff_on_duty": 3, "current_youth": 0})
-        self.caseworker = factory.user("caseworker", factory.org("agency"))
-        self.admin = factory.user("admin", can_view_audit=True)
+        super().__init__(app, factory)
         self._clients = {}
 
     def client(self, user):
