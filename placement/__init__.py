@@ -1,6 +1,8 @@
 """SafeBed web application: `create_app(config)` builds the Flask app."""
 from __future__ import annotations
 
+import sys
+
 from flask import Flask
 
 from .config import PROJECT_ROOT, load_config
@@ -32,4 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_commands
 
     register_commands(app)
+    from . import scheduler
+
+    # A gunicorn worker is a web process: it runs the periodic jobs itself unless a Redis
+    # worker does (SAFEBED_SCHEDULER=auto); `safebed demo` starts its own.
+    if "gunicorn" in sys.modules and scheduler.wanted_in_web_process(app):
+        scheduler.start(app)
     return app

@@ -32,6 +32,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_holds)
     app.cli.add_command(flag_overdue)
     app.cli.add_command(worker)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(set_webhook)
 
 
 @click.group()
@@ -106,13 +108,22 @@ def _demo_secret_key() -> str:
 @click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the SQLite demo database, load the demo world and serve the portal."""
-    app = create_app({"SAFEBED_MODE": "demo", "SECRET_KEY": os.environ.get("SECRET_KEY") or _demo_secret_key()})
+    app = create_app({
+        "SAFEBED_MODE": "demo", "SECRET_KEY": os.environ.get("SECRET_KEY") or _demo_secret_key(),
+        # A short tick so a request's e-mail shows in the console (and the Outbox) within seconds.
+        "TICK_SECONDS": float(os.environ.get("SAFEBED_TICK_SECONDS", "15")),
+    })
     with app.app_context():
         migrate.upgrade(app.config["SQLALCHEMY_URL"])
         _seed_and_print(2026)
     click.echo(f"Database: {app.config['DATABASE_URL']}")
     if no_serve:
         return
+    from . import scheduler
+
+    if scheduler.wanted_in_web_process(app):
+        scheduler.start(app)
+        click.echo(f"Alerts: e-mails are printed here and kept in the admin's Outbox (every {app.config['TICK_SECONDS']:g} s).")
     click.echo(f"SafeBed is running at http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
@@ -185,11 +196,12 @@ def flag_overdue() -> None:
 
 @click.command("worker")
 @with_appcontext
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty (no periodic jobs).")
 def worker(burst: bool) -> None:
-    """Run background jobs (matcher runs) from Redis; needs JOB_QUEUE_URL=redis://..."""
+    """Run background jobs (matcher runs) from Redis, and the periodic jobs; needs JOB_QUEUE_URL=redis://..."""
     from rq import SimpleWorker
 
+    from . import scheduler
     from .jobs import RQ_QUEUE, rq_queue
 
     url = current_app.config["JOB_QUEUE_URL"]
@@ -199,4 +211,45 @@ def worker(burst: bool) -> None:
     # SimpleWorker runs jobs in this process, inside the app context pushed above; a
     # forking worker would hand each job copies of the parent's pooled DB connections.
     click.echo(f"Working on queue {RQ_QUEUE!r} at {url.split('@')[-1]}")
+    if not burst and current_app.config["SCHEDULER"] != "off":
+        scheduler.start(current_app._get_current_object())
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run the jobs due in this tick, then exit.")
+def scheduler_command(once: bool) -> None:
+    """Run the periodic jobs (holds, reports, escalations, reminders, outbox delivery) in the foreground."""
+    from . import scheduler
+
+    app = current_app._get_current_object()
+    if once:
+        for name, outcome in scheduler.run_due(app):
+            click.echo(f"{name}: {outcome}")
+        return
+    click.echo(f"Running periodic jobs every {app.config['TICK_SECONDS']:g} s (Ctrl+C to stop)")
+    thread = scheduler.SchedulerThread(app)
+    thread.run()
+
+
+@click.command("set-webhook")
+@with_appcontext
+@click.option("--organisation", "organisation_name", required=True, help="Organisation name")
+@click.option("--url", required=True, help="https:// address of the organisation's receiver")
+def set_webhook(organisation_name: str, url: str) -> None:
+    """Send this organisation's alerts (for users who choose it) as signed webhooks; prints the signing secret once."""
+    from .models import Organisation
+    from .services import webhooks
+    from .services.errors import ServiceError
+
+    with new_session() as session:
+        org = session.exec(select(Organisation).where(Organisation.name == organisation_name)).first()
+        if org is None:
+            raise click.ClickException(f"No organisation named {organisation_name!r}.")
+        try:
+            _, secret = webhooks.set_endpoint(session, org, url)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from error
+    click.echo(f"Webhook for {org.name}: {url}")
+    click.echo(f"Signing secret (shown once; give it to the receiver): {secret}")

@@ -57,6 +57,19 @@ def load_config(overrides: dict | None = None) -> dict:
         "PROXY_HOPS": int(env.get("SAFEBED_PROXY_HOPS", "0")),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a long night shift form must not expire mid-edit
         "DEFAULT_TIMEZONE": env.get("SAFEBED_DEFAULT_TIMEZONE", "America/Chicago"),
+        # Alerts. Links in e-mails and webhooks start with BASE_URL, never the request's Host.
+        "BASE_URL": env.get("SAFEBED_BASE_URL", ""),
+        "SMTP_URL": env.get("SMTP_URL", ""),  # empty: e-mails stay in the outbox (printed in the demo)
+        "SMTP_FROM": env.get("SMTP_FROM", "SafeBed <alerts@safebed.invalid>"),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
+        "WEBHOOK_TIMEOUT": float(env.get("SAFEBED_WEBHOOK_TIMEOUT", "10")),
+        "ESCALATE_MINUTES": float(env.get("SAFEBED_ESCALATE_MINUTES", "30")),
+        "STALE_REMIND_HOURS": float(env.get("SAFEBED_STALE_REMIND_HOURS", "20")),
+        "SCHEDULER": env.get("SAFEBED_SCHEDULER", "auto"),  # auto | on | off
+        "TICK_SECONDS": float(env.get("SAFEBED_TICK_SECONDS", "60")),
+        "OUTBOX_LEASE_SECONDS": float(env.get("SAFEBED_OUTBOX_LEASE_SECONDS", "300")),
+        "OUTBOX_RETRY_SECONDS": float(env.get("SAFEBED_OUTBOX_RETRY_SECONDS", "60")),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("SAFEBED_OUTBOX_MAX_ATTEMPTS", "8")),
     }
     if overrides:
         config.update(overrides)
@@ -77,7 +90,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # Debug mode shows tracebacks and, under `flask run`, an interactive
         # debugger that executes code: never with real records.
         raise ConfigError("FLASK_DEBUG (or --debug) is on in production mode. Unset it, or use SAFEBED_MODE=demo.")
+    if config["SCHEDULER"] not in {"auto", "on", "off"}:
+        raise ConfigError(f"SAFEBED_SCHEDULER must be auto, on or off, not {config['SCHEDULER']!r}")
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     if mode != "production":
+        config["BASE_URL"] = config["BASE_URL"] or "http://127.0.0.1:5000"
         # Demo and tests are served over plain http on localhost.
         config["SESSION_COOKIE_SECURE"] = _bool(env.get("SAFEBED_SECURE_COOKIES"), default=False) and mode != "test"
     config["SQLALCHEMY_URL"] = normalise_database_url(config["DATABASE_URL"])

@@ -547,3 +547,192 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: Optional[int] = None
     response: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+# Alerts: what leaves SafeBed by e-mail or webhook, who gets it, and the scheduler ---------
+
+ALERT_EVENTS = {
+    "request_new": "A new placement request for one of your homes",
+    "request_answered": "A home answered your placement request",
+    "hold_expiring": "A bed you hold expires in 30 minutes",
+    "request_escalated": "A placement request went unanswered",
+    "missing_opened": "A youth went missing from care",
+    "report_due": "A missing-youth report is due within 4 hours",
+    "report_overdue": "A missing-youth report is overdue",
+    "figures_stale": "A home's figures are older than 20 hours",
+    "matcher_done": "A matcher run finished",
+}
+ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
+OUTBOX_CHANNELS = ("email", "webhook")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
+ESCALATION_KINDS = {
+    "unanswered": "Request unanswered",
+    "no_eligible_home": "No eligible home",
+    "unplaced": "Unplaced after 4 hours",
+}
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How one user wants alerts outside the portal; no row means e-mail, every event, no quiet hours.
+
+    Quiet hours are minutes after midnight in the user's own time zone; emergencies ignore them.
+    """
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", name="uq_notification_preference_user"),
+        sa.CheckConstraint(_in("channel", ALERT_CHANNELS), name="ck_notification_preference_channel"),
+        sa.CheckConstraint(
+            "(quiet_start IS NULL AND quiet_end IS NULL) OR "
+            "(quiet_start BETWEEN 0 AND 1439 AND quiet_end BETWEEN 0 AND 1439 AND quiet_start <> quiet_end)",
+            name="ck_notification_preference_quiet",
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    channel: str = Field(default="email", max_length=16)
+    events: list = Field(sa_column=_json())
+    quiet_start: Optional[int] = None
+    quiet_end: Optional[int] = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class HomeOnCall(SQLModel, table=True):
+    """Tonight's intake on-call contact of a home (append-only; the latest row within a day counts)."""
+
+    __tablename__ = "home_on_call"
+    __table_args__ = (
+        sa.CheckConstraint("name <> '' AND email <> ''", name="ck_home_on_call_contact"),
+        sa.Index("ix_home_on_call_home_time", "home_id", "set_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    home_id: int = Field(foreign_key="home.id")
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254)
+    set_by_id: int = Field(foreign_key="app_user.id")
+    set_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An organisation's receiving system (on-call, case management) for signed alert webhooks."""
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", name="uq_webhook_endpoint_organisation"),
+        sa.CheckConstraint("url LIKE 'http%'", name="ck_webhook_endpoint_url"),
+        sa.CheckConstraint("length(secret) >= 32", name="ck_webhook_endpoint_secret"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    url: str = Field(max_length=500)
+    # The HMAC key: kept in clear because signing needs it; shown once, never in a page afterwards.
+    secret: str = Field(max_length=128)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One alert to one address, queued in the transaction of the event that caused it.
+
+    `message_id` is fixed when queued and sent with every attempt (Message-ID header,
+    webhook id), so a receiver can drop the duplicate an at-least-once retry may cause.
+    The text holds no child data (see placement.services.alert_texts).
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", name="uq_outbox_message_id"),
+        sa.CheckConstraint(_in("event", ALERT_EVENTS), name="ck_outbox_event"),
+        sa.CheckConstraint(_in("channel", OUTBOX_CHANNELS), name="ck_outbox_channel"),
+        sa.CheckConstraint(_in("status", OUTBOX_STATUSES), name="ck_outbox_status"),
+        sa.CheckConstraint("attempts >= 0", name="ck_outbox_attempts"),
+        sa.CheckConstraint("channel <> 'webhook' OR endpoint_id IS NOT NULL", name="ck_outbox_webhook_endpoint"),
+        sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="ck_outbox_sent_at"),
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=80)
+    event: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    urgent: bool = Field(default=False)
+    recipient_user_id: Optional[int] = Field(default=None, foreign_key="app_user.id", index=True)
+    to_address: str = Field(max_length=500)  # an e-mail address, or the webhook's URL
+    endpoint_id: Optional[int] = Field(default=None, foreign_key="webhook_endpoint.id")
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=1000)
+    link: str = Field(max_length=300)  # a path; delivery puts the configured BASE_URL in front
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    # While `sending`, the worker that claimed it owns it until this time; after it, the
+    # message is claimed again (the worker died mid-delivery) and re-sent with the same id.
+    lease_until: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    last_error: str = Field(default="", max_length=300)
+    transport: str = Field(default="", max_length=16)  # smtp, webhook, console
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    sent_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class AlertMark(SQLModel, table=True):
+    """An alert a scheduled job already raised (e.g. "hold_expiring:17"): each is raised once."""
+
+    __tablename__ = "alert_mark"
+
+    key: str = Field(max_length=120, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Escalation(SQLModel, table=True):
+    """A referral put before the state's coordinators: unanswered request, no eligible home, or unplaced."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", name="uq_escalation_request"),
+        sa.CheckConstraint(_in("kind", ESCALATION_KINDS), name="ck_escalation_kind"),
+        sa.CheckConstraint("kind <> 'unanswered' OR request_id IS NOT NULL", name="ck_escalation_unanswered_request"),
+        sa.Index("ix_escalation_open", "state", "resolved_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    request_id: Optional[int] = Field(default=None, foreign_key="placement_request.id")
+    state: str = Field(max_length=2)  # the custody state whose coordinators see it
+    kind: str = Field(max_length=24)
+    # The rules that excluded every home (for "no eligible home"), as shown to the caseworker.
+    reasons: list = Field(default_factory=list, sa_column=_json())
+    created_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    resolved_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    resolved_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    resolution: str = Field(default="", max_length=200)
+
+
+class SchedulerJob(SQLModel, table=True):
+    """One periodic job. A process runs tick N only if it moves `last_tick` to N first:
+    a conditional UPDATE that PostgreSQL row-locks and SQLite serialises, so exactly one
+    process in the fleet wins each tick."""
+
+    __tablename__ = "scheduler_job"
+
+    name: str = Field(max_length=40, primary_key=True)
+    last_tick: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    running_until: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+class SchedulerRun(SQLModel, table=True):
+    """What a job did on one tick, and which process ran it (shown on the Outbox page)."""
+
+    __tablename__ = "scheduler_run"
+    __table_args__ = (sa.Index("ix_scheduler_run_job_tick", "job", "tick"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    tick: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    process: str = Field(max_length=80)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    outcome: str = Field(default="", max_length=200)

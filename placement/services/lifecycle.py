@@ -183,7 +183,7 @@ def _give_places_back(session: Session, user: User, home: Home, places: int, not
     ))
 
 
-def _responsible_caseworkers(session: Session, referral: Referral, placement: Placement | None) -> list[User]:
+def responsible_caseworkers(session: Session, referral: Referral, placement: Placement | None) -> list[User]:
     """Who hears about the youth: the referral's author and whoever requested the placement."""
     ids = {referral.created_by_id}
     if placement is not None:
@@ -194,7 +194,7 @@ def _responsible_caseworkers(session: Session, referral: Referral, placement: Pl
 def _tell_other_side(session: Session, user: User, home: Home, referral: Referral, placement: Placement, message: str, link_for) -> None:
     """Notify the side that did not act: the home's operators or the caseworkers."""
     if user.role == "operator":
-        notifications.notify(session, _responsible_caseworkers(session, referral, placement), message, link_for("caseworker"))
+        notifications.notify(session, responsible_caseworkers(session, referral, placement), message, link_for("caseworker"))
     else:
         notifications.notify(session, notifications.organisation_users(session, home.provider_id, "operator"), message,
                              link_for("operator"))
@@ -253,7 +253,7 @@ def report_missing(session: Session, user: User, placement: Placement, last_seen
     set_status(session, referral, "closed", user, f"youth missing from care (episode {episode.id})")
     audit.record(session, "missing_reported", "missing_episode", episode.id, f"placement {placement.id}", actor=user)
     message = f"MISSING: {referral.case_reference} from {home.name}. Report to law enforcement and NCMEC within 24 hours."
-    notifications.notify(session, _responsible_caseworkers(session, referral, placement), message, f"/caseworker/missing/{episode.id}")
+    notifications.notify(session, responsible_caseworkers(session, referral, placement), message, f"/caseworker/missing/{episode.id}")
     if user.role != "operator":
         notifications.notify(session, notifications.organisation_users(session, home.provider_id, "operator"),
                              f"{referral.case_reference} reported missing from {home.name}.", f"/provider/placements/{placement.id}")
@@ -392,7 +392,7 @@ def flag_overdue(session: Session) -> int:
         referral = session.get(Referral, episode.referral_id)
         names = " and ".join(MISSING_REPORT_KINDS[kind] for kind in clock.outstanding)
         notifications.notify(
-            session, _responsible_caseworkers(session, referral, session.get(Placement, episode.placement_id)),
+            session, responsible_caseworkers(session, referral, session.get(Placement, episode.placement_id)),
             f"OVERDUE: the {names} report for missing youth {referral.case_reference} was due 24 hours after the episode was recorded.",
             f"/caseworker/missing/{episode.id}",
         )
