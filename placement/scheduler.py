@@ -93,8 +93,10 @@ def run_due(app: Flask, tick: int | None = None) -> list[tuple[str, str]]:
     with app.app_context(), new_session() as session:
         _ensure_jobs(session)
         for name, job in JOBS.items():
-            # The lease outlives a normal run (delivery stops at 80% of a tick) by a wide margin.
-            if not claim(session, name, tick, lease_seconds=max(interval * 5, 300)):
+            # Five ticks: far longer than a normal run (delivery stops at 80% of a tick), short
+            # enough that a job whose process died resumes soon. Should a slow run outlast it, an
+            # overlapping delivery is still safe: each message has its own claim.
+            if not claim(session, name, tick, lease_seconds=interval * 5):
                 continue
             run = SchedulerRun(job=name, tick=tick, process=process_name())
             session.add(run)
