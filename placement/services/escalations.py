@@ -1,0 +1,131 @@
+"""Referrals that need a coordinator: the "Needs a bed now" list and the caseworker's
+"Ask the coordinator" escalation.
+
+A referral is on the list while it is not placed or closed and any of these holds:
+an open escalation (a request unanswered past SAFEBED_ESCALATE_MINUTES, or the
+caseworker asked for help), no eligible home at all in the states it may go to, or
+still unplaced 4 hours after it was made. The list names case references, urgency,
+county and reasons, never case notes or addresses.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from .. import audit
+from ..models import ESCALATION_KINDS, Escalation, Referral, User
+from ..timeutil import utcnow
+from . import alert_texts, alerts
+from .alert_jobs import state_coordinators
+from .errors import Conflict, NotFound
+from .search import SearchResult, search
+
+UNPLACED_HOURS = 4
+WAITING = ("open", "held", "requested", "declined")
+
+
+def exclusion_summary(result: SearchResult) -> list[str]:
+    """The rules that excluded every home, each with how many homes it excluded."""
+    counts = Counter(exclusion.message for candidate in result.excluded for exclusion in candidate.exclusions)
+    return [f"{message} ({count} {'home' if count == 1 else 'homes'})" for message, count in counts.most_common()]
+
+
+def open_escalations(session: Session, referral: Referral) -> list[Escalation]:
+    return list(session.exec(
+        select(Escalation).where(Escalation.referral_id == referral.id, Escalation.resolved_at.is_(None))
+        .order_by(Escalation.id)
+    ).all())
+
+
+def ask_coordinator(session: Session, caseworker: User, referral: Referral, stale_after_hours: float) -> Escalation:
+    """The caseworker's search found no eligible home: put the referral before the state's coordinators."""
+    if referral.status not in WAITING:
+        raise Conflict(f"This referral is {referral.status}; it needs no bed.")
+    result = search(session, referral, stale_after_hours)
+    if result.available or result.full:
+        raise Conflict("Some homes accept this youth: request one of them, or wait for room.")
+    if any(escalation.kind == "no_eligible_home" for escalation in open_escalations(session, referral)):
+        raise Conflict("The coordinator has already been asked about this referral.")
+    escalation = Escalation(referral_id=referral.id, state=referral.custody_state, kind="no_eligible_home",
+                            reasons=exclusion_summary(result), created_by_id=caseworker.id)
+    session.add(escalation)
+    session.flush()
+    alerts.alert(session, "request_escalated", state_coordinators(session, referral.custody_state),
+                 alert_texts.escalated_no_home(), "/coordinator/needs-a-bed", urgent=referral.urgency == "emergency",
+                 portal_message=f"{referral.case_reference} has no eligible home; the caseworker asks for help.")
+    audit.record(session, "escalation_created", "referral", referral.id, f"escalation {escalation.id}: no eligible home",
+                 actor=caseworker)
+    session.commit()
+    return escalation
+
+
+def resolve(session: Session, coordinator: User, escalation_id: int, state: str, note: str) -> Escalation:
+    """A coordinator closes an escalation of their state with a short note the caseworker sees."""
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation.state != state:
+        raise NotFound("No such escalation in this state.")
+    if escalation.resolved_at is not None:
+        raise Conflict("This escalation is already closed.")
+    escalation.resolved_at, escalation.resolved_by_id = utcnow(), coordinator.id
+    escalation.resolution = note.strip()[:200] or "Handled by the coordinator."
+    session.add(escalation)
+    audit.record(session, "escalation_resolved", "referral", escalation.referral_id, f"escalation {escalation.id}",
+                 actor=coordinator)
+    session.commit()
+    return escalation
+
+
+def resolve_for_request(session: Session, request_id: int, how: str) -> None:
+    """The home answered (or the request was withdrawn): its unanswered-request escalation closes itself."""
+    escalation = session.exec(select(Escalation).where(Escalation.request_id == request_id,
+                                                       Escalation.resolved_at.is_(None))).first()
+    if escalation is not None:
+        escalation.resolved_at, escalation.resolution = utcnow(), how[:200]
+        session.add(escalation)
+
+
+@dataclass(frozen=True)
+class NeedsBed:
+    referral: Referral
+    reasons: list[str]  # plain words: why it is on the list
+    escalations: list[Escalation]
+    waiting_since: datetime
+
+    @property
+    def escalation_labels(self) -> list[str]:
+        return [ESCALATION_KINDS[escalation.kind] for escalation in self.escalations]
+
+
+def needs_a_bed(session: Session, state: str, stale_after_hours: float) -> list[NeedsBed]:
+    """The state's referrals that need a bed now, most urgent and longest waiting first."""
+    now = utcnow()
+    referrals = session.exec(
+        select(Referral).where(Referral.custody_state == state, Referral.status.in_(WAITING))
+        .order_by(Referral.created_at)
+    ).all()
+    listed = []
+    for referral in referrals:
+        reasons = []
+        escalations = open_escalations(session, referral)
+        for escalation in escalations:
+            reasons.append(ESCALATION_KINDS[escalation.kind])
+        result = search(session, referral, stale_after_hours)
+        if not result.available and not result.full:
+            reasons.append("No eligible home")
+        hours = (now - referral.created_at).total_seconds() / 3600
+        if hours >= UNPLACED_HOURS:
+            reasons.append(f"Unplaced after {int(hours)} hours")
+        if reasons:
+            listed.append(NeedsBed(referral, list(dict.fromkeys(reasons)), escalations, referral.created_at))
+    urgency_rank = {"emergency": 0, "urgent": 1, "planned": 2}
+    listed.sort(key=lambda item: (urgency_rank.get(item.referral.urgency, 3), item.waiting_since))
+    return listed
+
+
+def next_homes(session: Session, referral: Referral, stale_after_hours: float, limit: int = 5, skip_home_id: int | None = None):
+    """After an escalation: the next eligible homes with room tonight, best first, without the silent one."""
+    result = search(session, referral, stale_after_hours)
+    return [candidate for candidate in result.available if candidate.home.id != skip_home_id][:limit]
