@@ -10,10 +10,13 @@ import asyncio
 import email
 import json
 import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -51,12 +54,28 @@ class SmtpReceiver:
         return AuthResult(success=ok, handled=False)
 
 
-def start_smtp(receiver: SmtpReceiver) -> tuple[Controller, int]:
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made by the openssl command (it is also its own CA)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def start_smtp(receiver: SmtpReceiver, tls: str = "", cert: tuple[Path, Path] | None = None) -> tuple[Controller, int]:
+    """Serve on a free port; `tls` is "" (plain), "starttls" (required) or "implicit"."""
     port = free_port()
-    kwargs = {}
+    kwargs: dict = {}
     if receiver.credentials:
-        # Plain-text AUTH on loopback for the test only; production URLs use STARTTLS or TLS.
-        kwargs = {"authenticator": receiver.authenticate, "auth_require_tls": False, "auth_required": True}
+        kwargs = {"authenticator": receiver.authenticate, "auth_required": True,
+                  # aiosmtpd only knows of TLS it started itself (STARTTLS); on implicit TLS the
+                  # link is encrypted all the same. The plain server is the loopback-only exception.
+                  "auth_require_tls": tls == "starttls"}
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*map(str, cert))
+        kwargs.update({"tls_context": context, "require_starttls": True} if tls == "starttls" else {"ssl_context": context})
     controller = Controller(receiver, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller, port

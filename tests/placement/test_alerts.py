@@ -24,7 +24,7 @@ from placement.services import alert_jobs, alert_texts, alerts, booking, lifecyc
 from placement.timeutil import clock, utcnow, zone
 
 from ..helpers import make_referral
-from .alert_receivers import SmtpReceiver, WebhookReceiver, payloads, start_smtp, start_webhook
+from .alert_receivers import SmtpReceiver, WebhookReceiver, payloads, self_signed_certificate, start_smtp, start_webhook
 
 BASE = "https://safebed.example.org"
 # What a leak would look like: every one of these is in the test referral or home.
@@ -120,6 +120,31 @@ def test_email_reaches_a_real_smtp_server_with_auth_and_says_only_the_allowed_wo
     assert "attacker.example" not in mail.as_string()
     sent = factory.get(OutboxMessage, queued.id)
     assert (sent.status, sent.transport, sent.attempts) == ("sent", "smtp", 1)
+
+
+@pytest.mark.parametrize("scheme, tls", [("smtp+starttls", "starttls"), ("smtps", "implicit")])
+def test_email_over_starttls_and_tls_with_auth(app, factory, world, tmp_path, scheme, tls):
+    cert = self_signed_certificate(tmp_path)
+    receiver = SmtpReceiver(credentials=("alerts", "s3cret"))
+    controller, port = start_smtp(receiver, tls=tls, cert=cert)
+    try:
+        app.config["SMTP_URL"] = f"{scheme}://alerts:s3cret@127.0.0.1:{port}?ca={cert[0]}"
+        [queued] = _new_request_alert(app, factory, world)
+        assert _deliver(app, factory) == "1 sent"
+        app.config["SMTP_URL"] = f"{scheme}://alerts:s3cret@127.0.0.1:{port}"  # an untrusted certificate
+        [refused] = _new_request_alert(app, factory, world)
+        assert _deliver(app, factory) == "1 pending"
+    finally:
+        controller.stop()
+    assert [mail["Message-ID"] for mail in receiver.messages] == [f"<{queued.message_id}>"]
+    assert "SSLCertVerificationError" in factory.get(OutboxMessage, refused.id).last_error
+
+
+def test_starttls_is_required_not_hoped_for(app, factory, world, smtp):
+    app.config["SMTP_URL"] = smtp.url.replace("smtp://", "smtp+starttls://")  # this server offers no STARTTLS
+    [queued] = _new_request_alert(app, factory, world)
+    _deliver(app, factory)
+    assert smtp.messages == [] and factory.get(OutboxMessage, queued.id).status != "sent"
 
 
 def test_wrong_smtp_password_is_a_dead_letter_not_a_silent_loss(app, factory, world, smtp):
