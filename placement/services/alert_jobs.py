@@ -18,7 +18,6 @@ from ..models import (
     Hold,
     Home,
     MissingEpisode,
-    Organisation,
     Placement,
     PlacementRequest,
     Referral,
@@ -29,16 +28,6 @@ from . import alert_texts, alerts, booking, lifecycle, notifications
 
 HOLD_WARNING = timedelta(minutes=30)
 REPORT_WARNING = timedelta(hours=4)
-
-
-def state_coordinators(session: Session, state: str) -> list[User]:
-    """The active coordinators of a state's coordinator offices."""
-    return list(session.exec(
-        select(User).join(Organisation, Organisation.id == User.organisation_id)
-        .where(Organisation.kind == "coordinator_office", Organisation.state == state,
-               User.role == "coordinator", User.is_active.is_(True))
-        .order_by(User.id)
-    ).all())
 
 
 def expire_holds(session: Session) -> str:
@@ -112,7 +101,7 @@ def escalate_unanswered(session: Session) -> str:
                      caseworker_link, urgent=True,
                      portal_message=f"{home.name} has not answered the request for {referral.case_reference} "
                                     f"in {waited} minutes. Other eligible homes with room are listed on the referral.")
-        alerts.alert(session, "request_escalated", state_coordinators(session, referral.custody_state),
+        alerts.alert(session, "request_escalated", alerts.state_coordinators(session, referral.custody_state),
                      alert_texts.request_escalated(home.name, referral.urgency, waited),
                      coordinator_link, urgent=True,
                      portal_message=f"Unanswered for {waited} minutes: {referral.case_reference} at {home.name}.")

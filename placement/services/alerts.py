@@ -17,7 +17,18 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from .. import audit
-from ..models import ALERT_CHANNELS, ALERT_EVENTS, AlertMark, Home, HomeOnCall, NotificationPreference, OutboxMessage, User, WebhookEndpoint
+from ..models import (
+    ALERT_CHANNELS,
+    ALERT_EVENTS,
+    AlertMark,
+    Home,
+    HomeOnCall,
+    NotificationPreference,
+    Organisation,
+    OutboxMessage,
+    User,
+    WebhookEndpoint,
+)
 from ..timeutil import utcnow, zone
 from . import notifications
 from .alert_texts import AlertText
@@ -88,6 +99,16 @@ def set_on_call(session: Session, user: User, home: Home, name: str, email: str)
     session.add(contact)
     audit.record(session, "on_call_set", "home", home.id, actor=user)
     return contact
+
+
+def state_coordinators(session: Session, state: str) -> list[User]:
+    """The active coordinators of a state's coordinator offices."""
+    return list(session.exec(
+        select(User).join(Organisation, Organisation.id == User.organisation_id)
+        .where(Organisation.kind == "coordinator_office", Organisation.state == state,
+               User.role == "coordinator", User.is_active.is_(True))
+        .order_by(User.id)
+    ).all())
 
 
 def endpoint_for(session: Session, organisation_id: int) -> WebhookEndpoint | None:

@@ -19,7 +19,7 @@ from .. import audit
 from ..matching import solver_home, solver_referral
 from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
 from ..timeutil import utcnow
-from . import notifications
+from . import alert_texts, alerts, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
 from .homes import HomeStatus, lock_home, status
 from .referrals import set_status
@@ -139,9 +139,11 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
         session.add(held)
     set_status(session, referral, "requested", user, f"placement requested at home {home.id}")
     audit.record(session, "placement_requested", "placement_request", request.id, f"referral {referral.id} home {home.id}", actor=user)
-    notifications.notify(
-        session, notifications.organisation_users(session, home.provider_id, "operator"),
-        f"New placement request for {home.name} ({referral.urgency}).", f"/provider/requests/{request.id}",
+    alerts.alert(
+        session, "request_new", notifications.organisation_users(session, home.provider_id, "operator"),
+        alert_texts.request_new(home.name, referral.urgency), f"/provider/requests/{request.id}",
+        urgent=referral.urgency == "emergency", portal_message=f"New placement request for {home.name} ({referral.urgency}).",
+        on_call_home=home,
     )
     session.commit()
     return request
@@ -158,6 +160,7 @@ def withdraw_request(session: Session, user: User, referral: Referral, request_i
     request.status = "withdrawn"
     session.add(request)
     set_status(session, referral, "open", user, "request withdrawn")
+    escalations.resolve_for_request(session, request.id, "The caseworker withdrew the request.")
     audit.record(session, "placement_request_withdrawn", "placement_request", request.id, actor=user)
     session.commit()
 
@@ -194,7 +197,7 @@ def accept(session: Session, operator: User, request: PlacementRequest) -> Place
     referral = session.get(Referral, request.referral_id)
     set_status(session, referral, "placed", operator, f"accepted by home {home.id}")
     audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=operator)
-    _tell_caseworkers(session, request, f"{home.name} accepted the placement for {referral.case_reference}.")
+    _tell_caseworkers(session, request, home, True, f"{home.name} accepted the placement for {referral.case_reference}.")
     session.commit()
     return placement
 
@@ -210,13 +213,16 @@ def decline(session: Session, operator: User, request: PlacementRequest, reason:
     referral = session.get(Referral, request.referral_id)
     set_status(session, referral, "declined", operator, f"declined by home {home.id}: {reason}")
     audit.record(session, "placement_declined", "placement_request", request.id, f"reason {reason}", actor=operator)
-    _tell_caseworkers(session, request, f"{home.name} declined {referral.case_reference}: {DECLINE_REASONS[reason]}.")
+    _tell_caseworkers(session, request, home, False, f"{home.name} declined {referral.case_reference}: {DECLINE_REASONS[reason]}.")
     session.commit()
 
 
-def _tell_caseworkers(session: Session, request: PlacementRequest, message: str) -> None:
+def _tell_caseworkers(session: Session, request: PlacementRequest, home: Home, accepted: bool, message: str) -> None:
+    """The home answered: alert whoever requested the placement, and close any escalation of the request."""
     requester = session.get(User, request.requested_by_id)
-    notifications.notify(session, [requester], message, f"/caseworker/referrals/{request.referral_id}")
+    alerts.alert(session, "request_answered", [requester], alert_texts.request_answered(home.name, accepted),
+                 f"/caseworker/referrals/{request.referral_id}", portal_message=message)
+    escalations.resolve_for_request(session, request.id, f"{home.name} {'accepted' if accepted else 'declined'} the request.")
 
 
 def expire_holds(session: Session) -> int:

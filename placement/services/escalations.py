@@ -19,7 +19,6 @@ from .. import audit
 from ..models import ESCALATION_KINDS, Escalation, Referral, User
 from ..timeutil import utcnow
 from . import alert_texts, alerts
-from .alert_jobs import state_coordinators
 from .errors import Conflict, NotFound
 from .search import SearchResult, search
 
@@ -53,7 +52,7 @@ def ask_coordinator(session: Session, caseworker: User, referral: Referral, stal
                             reasons=exclusion_summary(result), created_by_id=caseworker.id)
     session.add(escalation)
     session.flush()
-    alerts.alert(session, "request_escalated", state_coordinators(session, referral.custody_state),
+    alerts.alert(session, "request_escalated", alerts.state_coordinators(session, referral.custody_state),
                  alert_texts.escalated_no_home(), "/coordinator/needs-a-bed", urgent=referral.urgency == "emergency",
                  portal_message=f"{referral.case_reference} has no eligible home; the caseworker asks for help.")
     audit.record(session, "escalation_created", "referral", referral.id, f"escalation {escalation.id}: no eligible home",

@@ -43,7 +43,7 @@ from ..models import (
     User,
 )
 from ..timeutil import utcnow
-from . import notifications
+from . import alert_texts, alerts, notifications
 from .errors import Conflict, ServiceError
 from .homes import lock_home, status
 from .referrals import set_status
@@ -253,10 +253,12 @@ def report_missing(session: Session, user: User, placement: Placement, last_seen
     set_status(session, referral, "closed", user, f"youth missing from care (episode {episode.id})")
     audit.record(session, "missing_reported", "missing_episode", episode.id, f"placement {placement.id}", actor=user)
     message = f"MISSING: {referral.case_reference} from {home.name}. Report to law enforcement and NCMEC within 24 hours."
-    notifications.notify(session, responsible_caseworkers(session, referral, placement), message, f"/caseworker/missing/{episode.id}")
+    alerts.alert(session, "missing_opened", responsible_caseworkers(session, referral, placement), alert_texts.missing_opened(home.name),
+                 f"/caseworker/missing/{episode.id}", urgent=True, portal_message=message)
     if user.role != "operator":
-        notifications.notify(session, notifications.organisation_users(session, home.provider_id, "operator"),
-                             f"{referral.case_reference} reported missing from {home.name}.", f"/provider/placements/{placement.id}")
+        alerts.alert(session, "missing_opened", notifications.organisation_users(session, home.provider_id, "operator"),
+                     alert_texts.missing_opened(home.name), f"/provider/placements/{placement.id}", urgent=True,
+                     portal_message=f"{referral.case_reference} reported missing from {home.name}.")
     session.commit()
     return episode
 
@@ -391,10 +393,11 @@ def flag_overdue(session: Session) -> int:
             continue
         referral = session.get(Referral, episode.referral_id)
         names = " and ".join(MISSING_REPORT_KINDS[kind] for kind in clock.outstanding)
-        notifications.notify(
-            session, responsible_caseworkers(session, referral, session.get(Placement, episode.placement_id)),
-            f"OVERDUE: the {names} report for missing youth {referral.case_reference} was due 24 hours after the episode was recorded.",
-            f"/caseworker/missing/{episode.id}",
+        alerts.alert(
+            session, "report_overdue", responsible_caseworkers(session, referral, session.get(Placement, episode.placement_id)),
+            alert_texts.report_overdue(), f"/caseworker/missing/{episode.id}", urgent=True,
+            portal_message=f"OVERDUE: the {names} report for missing youth {referral.case_reference} "
+                           "was due 24 hours after the episode was recorded.",
         )
         episode.overdue_notified_at = now
         session.add(episode)

@@ -33,7 +33,7 @@ from ..database import new_session
 from ..matching import home_key, parse_key, referral_key, solver_home, solver_referral
 from ..models import Hold, Home, MatcherProposal, MatcherRun, Organisation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
-from . import booking, notifications
+from . import alert_texts, alerts, booking, notifications
 from .errors import Conflict, ServiceError
 from .homes import statuses
 
@@ -186,6 +186,9 @@ def _store(session: Session, run: MatcherRun, result: dict) -> None:
     session.add(run)
     audit.record(session, "matcher_run_finished", "matcher_run", run.id,
                  f"{len(ranked)} proposed, {len(result['unmatched'])} unmatched, {result['status']}")
+    starter = session.get(User, run.started_by_id)
+    alerts.alert(session, "matcher_done", [starter] if starter.is_active else [], alert_texts.matcher_done(run.state, len(ranked)),
+                 f"/coordinator/runs/{run.id}")
     session.commit()
 
 

@@ -19,6 +19,7 @@ from placement.models import (
     NotificationPreference,
     OutboxMessage,
     SchedulerRun,
+    WebhookEndpoint,
 )
 from placement.services import alert_jobs, alert_texts, alerts, booking, lifecycle, outbox, webhooks
 from placement.timeutil import clock, utcnow, zone
@@ -400,3 +401,53 @@ def test_quiet_until_spans_midnight():
     assert alerts.quiet_until(preference, tz, late) == day
     assert alerts.quiet_until(preference, tz, early) == day
     assert alerts.quiet_until(preference, tz, day) is None
+
+
+def test_scheduler_once_and_set_webhook_commands(app, factory, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["set-webhook", "--organisation", world["provider"].name, "--url", "ftp://x.example/"])
+    assert result.exit_code != 0 and "https://" in result.output
+    result = runner.invoke(args=["set-webhook", "--organisation", world["provider"].name, "--url", "https://oncall.example/hook"])
+    assert result.exit_code == 0, result.output
+    secret = re.search(r"Signing secret \(shown once; give it to the receiver\): ([0-9a-f]{64})", result.output).group(1)
+    endpoint = factory.session.exec(select(WebhookEndpoint)).one()
+    assert (endpoint.secret, endpoint.url, endpoint.organisation_id) == (secret, "https://oncall.example/hook", world["provider"].id)
+    result = runner.invoke(args=["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.output.splitlines()] == list(scheduler.JOBS)
+    assert runner.invoke(args=["scheduler", "--once"]).output == ""  # the same tick: nothing left to run
+
+
+# --- Events raised by the services ------------------------------------------------------------
+
+def test_a_request_alerts_the_operators_and_on_call_and_its_answer_alerts_the_caseworker(app, factory, world):
+    with app.app_context():
+        alerts.set_on_call(factory.session, world["operator"], world["home"], "Night lead", "oncall@willow.example")
+        factory.session.commit()
+    request = booking.request_placement(factory.session, world["caseworker"], world["referral"], world["home"].id)
+    new = factory.session.exec(select(OutboxMessage).where(OutboxMessage.event == "request_new")).all()
+    assert sorted(m.to_address for m in new) == sorted([world["operator"].email, "oncall@willow.example"])
+    assert all(m.urgent and m.link == f"/provider/requests/{request.id}" for m in new)  # an emergency referral
+    assert new[0].body == "A placement request is waiting at Willow House 1 (emergency)."
+    app.config["ESCALATE_MINUTES"] = 1
+    clock.advance(timedelta(minutes=2))
+    with app.app_context():
+        alert_jobs.escalate_unanswered(factory.session)
+    booking.accept(factory.session, world["operator"], request)
+    [answer] = factory.session.exec(select(OutboxMessage).where(OutboxMessage.event == "request_answered")).all()
+    assert (answer.to_address, answer.body) == (world["caseworker"].email, "Willow House 1 accepted your placement request.")
+    escalation = factory.session.exec(select(Escalation)).one()
+    assert escalation.resolved_at is not None and escalation.resolution == "Willow House 1 accepted the request."
+    for message in factory.session.exec(select(OutboxMessage)).all():
+        _no_secrets(message.subject + message.body + message.link)
+
+
+def test_a_missing_youth_is_an_urgent_alert_to_the_caseworker(app, factory, world):
+    request = booking.request_placement(factory.session, world["caseworker"], world["referral"], world["home"].id)
+    clock.advance(timedelta(hours=1))
+    placement = booking.accept(factory.session, world["operator"], request)
+    lifecycle.report_missing(factory.session, world["operator"], placement, utcnow(), keep_hours=0)
+    [missing] = factory.session.exec(select(OutboxMessage).where(OutboxMessage.event == "missing_opened")).all()
+    assert missing.urgent and missing.to_address == world["caseworker"].email
+    assert missing.body == ("A youth was reported missing from Willow House 1. "
+                            "Reports to law enforcement and NCMEC are due within 24 hours.")
