@@ -39,15 +39,19 @@ class DemoServer:
         threading.Thread(target=self._server.serve_forever, name="safebed-http", daemon=True).start()
 
     def wait(self) -> None:
-        """Block until Ctrl+C or SIGTERM, then stop serving cleanly."""
-        previous = signal.signal(signal.SIGTERM, lambda *_: self._stopped.set())
+        """Block until Ctrl+C (SIGINT) or SIGTERM, then stop serving cleanly.
+
+        Both signals get explicit handlers: a shell starts background jobs with SIGINT
+        ignored, and Python then never raises KeyboardInterrupt.
+        """
+        stop_signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {number: signal.signal(number, lambda *_: self._stopped.set()) for number in stop_signals}
         try:
             while not self._stopped.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             if self._server is not None:
                 self._server.shutdown()
                 self._server.server_close()
