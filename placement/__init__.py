@@ -5,16 +5,16 @@ import sys
 
 from flask import Flask
 
-from .config import PROJECT_ROOT, load_config
+from .config import asset_dir, instance_dir, load_config
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory. `config` overrides values read from the environment."""
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
+        instance_path=str(instance_dir()),
     )
     app.config.update(load_config(config))
     if app.config["PROXY_HOPS"]:

@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlmodel import select
 
 from . import create_app, migrate
-from .config import PROJECT_ROOT
+from .config import instance_dir
 from .database import new_session
 
 
@@ -94,7 +94,7 @@ def _seed_and_print(seed: int) -> None:
 
 def _demo_secret_key() -> str:
     """A key kept under instance/ so demo sessions survive a restart."""
-    path = PROJECT_ROOT / "instance" / "demo_secret_key"
+    path = instance_dir() / "demo_secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_hex(32))
@@ -108,24 +108,39 @@ def _demo_secret_key() -> str:
 @click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the SQLite demo database, load the demo world and serve the portal."""
+    from .serve import PortInUse, bind_server
+
+    # Bind first: a taken port should fail in a second, before minutes of seeding.
+    server = None
+    if not no_serve:
+        try:
+            server = bind_server(host, port)
+        except PortInUse as error:
+            raise click.ClickException(str(error)) from error
     app = create_app({
         "SAFEBED_MODE": "demo", "SECRET_KEY": os.environ.get("SECRET_KEY") or _demo_secret_key(),
         # A short tick so a request's e-mail shows in the console (and the Outbox) within seconds.
         "TICK_SECONDS": float(os.environ.get("SAFEBED_TICK_SECONDS", "15")),
+        # Links in the demo's e-mails open this very server, whatever port it was given.
+        "BASE_URL": os.environ.get("SAFEBED_BASE_URL") or (f"http://{server.display_host}:{server.port}" if server else ""),
     })
-    with app.app_context():
-        migrate.upgrade(app.config["SQLALCHEMY_URL"])
-        _seed_and_print(2026)
     click.echo(f"Database: {app.config['DATABASE_URL']}")
-    if no_serve:
+    with app.app_context():
+        click.echo("Preparing the database (migrations)...")
+        migrate.upgrade(app.config["SQLALCHEMY_URL"])
+        click.echo("Loading the synthetic demo world (the first start takes a few seconds)...")
+        _seed_and_print(2026)
+    if server is None:
         return
     from . import scheduler
 
     if scheduler.wanted_in_web_process(app):
         scheduler.start(app)
         click.echo(f"Alerts: e-mails are printed here and kept in the admin's Outbox (every {app.config['TICK_SECONDS']:g} s).")
-    click.echo(f"SafeBed is running at http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    server.serve(app)
+    click.echo(f"SafeBed is ready at http://{server.display_host}:{server.port}/  (Ctrl+C stops it)")
+    server.wait()
+    click.echo("SafeBed stopped.")
 
 
 @click.command("create-org")
