@@ -196,6 +196,20 @@ def get_matcher_run(session: Session, user: User, run_id: int):
     return run
 
 
+def get_escalation(session: Session, user: User, escalation_id: int):
+    """An escalation of the coordinator's state (admins: any state), else 404 (audited)."""
+    from .models import Escalation, Organisation
+
+    escalation = session.get(Escalation, escalation_id)
+    allowed = escalation is not None and (
+        user.role == "admin"
+        or (user.role == "coordinator" and session.get(Organisation, user.organisation_id).state == escalation.state)
+    )
+    if not allowed:
+        _deny(session, user, "escalation", escalation_id)
+    return escalation
+
+
 # Placements and missing episodes -----------------------------------------------------
 
 def _side_of(session: Session, user: User, home_id: int, referral_id: int) -> bool:

@@ -32,10 +32,14 @@ HOME_ENDPOINT_BY_ROLE = {
 
 # The navigation bar per role; links appear once their feature's blueprint is registered.
 NAV_LINKS = {
-    "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.placements", "Placed")],
+    "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.placements", "Placed"),
+                 ("provider.response_times", "Response times")],
     "caseworker": [("caseworker.referrals_list", "Referrals"), ("caseworker.new_referral", "New referral"), ("caseworker.missing_list", "Missing")],
-    "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes")],
-    "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.audit_log", "Audit log")],
+    "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"), ("coordinator.runs", "Matcher"),
+                    ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),
+                    ("coordinator.response_times", "Response times")],
+    "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.outbox", "Outbox"),
+              ("admin.audit_log", "Audit log")],
 }
 
 

@@ -133,3 +133,7 @@ def audit_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# Imported last: the module adds its routes to `bp` above.
+from . import outbox as _outbox_routes  # noqa: E402,F401 - registers the Outbox pages on bp

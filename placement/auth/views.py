@@ -162,3 +162,7 @@ def revoke_api_token(token_id: int):
     else:
         flash("The token was revoked; integrations using it are refused from now on.", "success")
     return redirect(url_for("auth.api_tokens_page"))
+
+
+# Imported last: the module adds its routes to `bp` above.
+from . import alert_settings as _alert_settings_routes  # noqa: E402,F401 - registers the alert settings page on bp

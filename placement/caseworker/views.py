@@ -8,9 +8,10 @@ from .. import audit
 from ..access import get_referral, get_referral_part, may_see_address, roles_required
 from ..database import get_session
 from ..forms import apply_service_errors
+from ..alert_forms import AskCoordinatorForm
 from ..lifecycle_forms import EndPlacementForm, MissingForm
-from ..models import Hold, MissingEpisode, PlacementRequest
-from ..services import booking, lifecycle, referrals
+from ..models import ESCALATION_KINDS, Hold, MissingEpisode, PlacementRequest
+from ..services import booking, escalations, lifecycle, referrals
 from ..services.errors import ServiceError
 from ..services.search import search
 from .forms import CloseForm, HomeChoiceForm, ReferralForm
@@ -75,6 +76,7 @@ def _referral_page(item, status_code: int = 200):
         close_form=CloseForm(), action_form=HomeChoiceForm(),
         episodes=lifecycle.episodes(session, MissingEpisode.referral_id == item.id),
         end_form=EndPlacementForm(formdata=None), missing_form=MissingForm(formdata=None),
+        escalated=escalations.for_referral(session, item, current_app.config["STALE_AFTER_HOURS"]), kinds=ESCALATION_KINDS,
     ), status_code
 
 
@@ -128,6 +130,8 @@ def search_beds(referral_id: int):
     return render_template(
         "caseworker/search.html", result=result, status=booking.effective_status(session, item), shown=shown,
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
+        asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
+        ask_form=AskCoordinatorForm(), exclusion_summary=escalations.exclusion_summary(result),
     )
 
 
@@ -193,3 +197,4 @@ def withdraw_request(referral_id: int, request_id: int):
 
 # Imported last: the module adds its routes to `bp` above.
 from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp
+from . import escalation as _escalation_routes  # noqa: E402,F401 - registers Ask the coordinator on bp

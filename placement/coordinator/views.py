@@ -181,3 +181,7 @@ def outcomes_page():
     figures = outcomes.coordinator_view(get_session(), state)
     _viewed("outcomes_viewed", state)
     return render_template("coordinator/outcomes.html", f=figures, states=US_STATES, state=state, state_args=_state_args(state))
+
+
+# Imported last: the module adds its routes to `bp` above.
+from . import alerts as _alerts_routes  # noqa: E402,F401 - registers Needs a bed now and response times on bp

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.model import US_STATES
 
+from ..alert_forms import OnCallForm
 from ..forms import MultiCheckboxField, finite
 from ..models import DECLINE_REASONS
 from ..vocabulary import (
@@ -68,6 +69,10 @@ class AvailabilityForm(FlaskForm):
     youth_per_staff = IntegerField("Youths per staff member", validators=[NumberRange(1, 50, "At least 1.")], render_kw={"inputmode": "numeric"})
     current_youth = IntegerField("Youths in the home now", validators=[NumberRange(0, 500, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
     note = StringField("Note for your team (optional)", validators=[Optional(), Length(max=200)])
+
+
+class TonightForm(AvailabilityForm, OnCallForm):
+    """The "Update tonight" page: the figures, and who is on call for intake tonight."""
 
 
 class DeclineForm(FlaskForm):

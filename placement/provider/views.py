@@ -9,10 +9,10 @@ from ..access import get_own_home, get_request_for_operator, roles_required
 from ..database import get_session
 from ..forms import apply_service_errors
 from ..models import Referral
-from ..services import booking
+from ..services import alerts, booking
 from ..services import homes as home_service
 from ..services.errors import ServiceError
-from .forms import AvailabilityForm, DeclineForm, HomeForm
+from .forms import DeclineForm, HomeForm, TonightForm
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 
@@ -83,12 +83,14 @@ def availability(home_id: int):
     session = get_session()
     home = get_own_home(session, current_user, home_id)
     status = home_service.status(session, home)
-    form = AvailabilityForm(obj=status.latest) if status.latest else AvailabilityForm()
+    on_call = alerts.on_call(session, home)
+    form = TonightForm(obj=status.latest) if status.latest else TonightForm()
     if form.validate_on_submit():
+        contact = (form.on_call_name.data.strip(), form.on_call_email.data.strip()) if form.on_call_name.data else None
         try:
             home_service.record_availability(
                 session, current_user, home, form.open_beds.data, form.staff_on_duty.data,
-                form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(),
+                form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(), on_call=contact,
             )
         except ServiceError as error:
             session.rollback()
@@ -101,7 +103,8 @@ def availability(home_id: int):
     elif form.is_submitted():
         flash("Please correct the highlighted fields.", "error")
     return render_template(
-        "provider/availability.html", form=form, status=status, stale_after=current_app.config["STALE_AFTER_HOURS"]
+        "provider/availability.html", form=form, status=status, stale_after=current_app.config["STALE_AFTER_HOURS"],
+        on_call=on_call,
     ), 200 if not form.errors else 422
 
 
@@ -167,3 +170,4 @@ def _answer(action, request, success: str):
 
 # Imported last: the module adds its routes to `bp` above.
 from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp
+from . import response_times as _response_times_routes  # noqa: E402,F401 - registers the operator's response times on bp

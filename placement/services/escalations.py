@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from .. import audit
-from ..models import ESCALATION_KINDS, Escalation, Referral, User
+from ..models import ESCALATION_KINDS, Escalation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from . import alert_texts, alerts
-from .errors import Conflict, NotFound
+from .errors import Conflict
 from .search import SearchResult, search
 
 UNPLACED_HOURS = 4
@@ -61,11 +61,8 @@ def ask_coordinator(session: Session, caseworker: User, referral: Referral, stal
     return escalation
 
 
-def resolve(session: Session, coordinator: User, escalation_id: int, state: str, note: str) -> Escalation:
-    """A coordinator closes an escalation of their state with a short note the caseworker sees."""
-    escalation = session.get(Escalation, escalation_id)
-    if escalation is None or escalation.state != state:
-        raise NotFound("No such escalation in this state.")
+def resolve(session: Session, coordinator: User, escalation: Escalation, note: str) -> Escalation:
+    """A coordinator closes an escalation (of their state: access.get_escalation) with a note the caseworker sees."""
     if escalation.resolved_at is not None:
         raise Conflict("This escalation is already closed.")
     escalation.resolved_at, escalation.resolved_by_id = utcnow(), coordinator.id
@@ -128,3 +125,24 @@ def next_homes(session: Session, referral: Referral, stale_after_hours: float, l
     """After an escalation: the next eligible homes with room tonight, best first, without the silent one."""
     result = search(session, referral, stale_after_hours)
     return [candidate for candidate in result.available if candidate.home.id != skip_home_id][:limit]
+
+
+@dataclass(frozen=True)
+class ReferralEscalations:
+    """What the caseworker's referral page shows: every escalation, and the homes to try next."""
+
+    escalations: list[Escalation]
+    next_homes: list
+
+
+def for_referral(session: Session, referral: Referral, stale_after_hours: float) -> ReferralEscalations:
+    """The referral's escalations (newest first); while a request is unanswered past the limit,
+    the next eligible homes with room."""
+    found = list(session.exec(select(Escalation).where(Escalation.referral_id == referral.id)
+                              .order_by(Escalation.id.desc())).all())
+    silent = next((e for e in found if e.kind == "unanswered" and e.resolved_at is None), None)
+    homes = []
+    if silent is not None:
+        request = session.get(PlacementRequest, silent.request_id)
+        homes = next_homes(session, referral, stale_after_hours, skip_home_id=request.home_id)
+    return ReferralEscalations(found, homes)

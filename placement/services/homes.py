@@ -12,6 +12,7 @@ from solver.eligibility import staffed_room
 from .. import audit
 from ..models import AvailabilityUpdate, Hold, Home, PlacementRequest, User
 from ..timeutil import age_hours, utcnow
+from . import alerts
 from .errors import ServiceError
 
 HOME_FIELDS = (
@@ -201,8 +202,9 @@ def record_availability(
     youth_per_staff: int,
     current_youth: int,
     note: str = "",
+    on_call: tuple[str, str] | None = None,
 ) -> AvailabilityUpdate:
-    """Append tonight's figures to the home's availability log."""
+    """Append tonight's figures to the home's availability log, with tonight's on-call contact (name, e-mail) if given."""
     errors = capacity_problems(home.licensed_beds, open_beds, staff_on_duty, youth_per_staff, current_youth)
     if errors:
         raise ServiceError("Please correct the highlighted fields.", errors)
@@ -218,6 +220,8 @@ def record_availability(
         note=note,
     )
     session.add(entry)
+    if on_call is not None:
+        alerts.set_on_call(session, user, home, *on_call)
     audit.record(
         session, "availability_updated", "home", home.id,
         f"open {open_beds}, staff {staff_on_duty}, ratio {youth_per_staff}, youths {current_youth}", actor=user,

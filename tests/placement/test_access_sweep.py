@@ -34,7 +34,18 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import func, select
 
-from placement.models import AuditEvent, Home, Hold, MatcherRun, MissingEpisode, MissingReport, Placement, PlacementRequest
+from placement.models import (
+    AuditEvent,
+    Escalation,
+    Home,
+    Hold,
+    MatcherRun,
+    MissingEpisode,
+    MissingReport,
+    OutboxMessage,
+    Placement,
+    PlacementRequest,
+)
 from placement.services import accounts, api_tokens
 from placement.timeutil import to_local_input, utcnow
 
@@ -202,6 +213,17 @@ TABLE: dict[str, Row] = {
     "caseworker.record_screening": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
         "exploited": "no", "health": "none", "services": "declined"}),
     "coordinator.outcomes": Row(only(COORDINATOR, AUDITOR, ADMIN)),
+    # Alerts: one's own settings; the Outbox for admins (platform-wide, like accounts); escalations
+    # of the coordinator's state; "Ask the coordinator" on one's own referral (the world's has
+    # eligible homes, so it is refused with a message: still the caseworker's to ask).
+    "auth.alert_settings": Row(SIGNED_IN),
+    "admin.outbox": Row(only(AUDITOR, ADMIN)),
+    "admin.outbox_retry": Row(only(AUDITOR, ADMIN), owner="admin", foreign=ALLOWED),
+    "coordinator.needs_bed": Row(only(COORDINATOR, AUDITOR, ADMIN)),
+    "coordinator.response_times": Row(only(COORDINATOR, AUDITOR, ADMIN)),
+    "coordinator.resolve_escalation": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
+    "provider.response_times": Row(only(OPERATOR)),
+    "caseworker.ask_coordinator": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -236,6 +258,11 @@ def build_world(factory) -> World:
     run = MatcherRun(state="MO", started_by_id=caseworker.id, status="done", progress=100, finished_at=now,
                      instance={"homes": [], "referrals": []}, result={"status": "OPTIMAL", "assignments": [], "unmatched": []})
     factory.session.add_all([hold, request, second_request, api_hold, api_request, api_second_request, run])
+    factory.session.flush()
+    escalation = Escalation(referral_id=referral.id, request_id=request.id, state="MO", kind="unanswered")
+    message = OutboxMessage(message_id="sweep@safebed", event="request_new", channel="email", to_address=operator.email,
+                            subject="SafeBed: sweep", body="Sweep.", link="/", status="dead", attempts=8)
+    factory.session.add_all([escalation, message])
     token = accounts.invite_user(factory.session, operator, provider, "invited@test.example", "Invited", "operator")
     factory.session.commit()
     world_token, _ = api_tokens.create(factory.session, caseworker, "world token", 30)
@@ -245,6 +272,7 @@ def build_world(factory) -> World:
             "second_request_id": second_request.id, "user_id": operator.id, "action": "unlock", "token": token,
             "api_referral_id": api_referral.id, "api_hold_id": api_hold.id, "api_request_id": api_request.id,
             "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
+            "escalation_id": escalation.id, "message_id": message.id,
             **_lifecycle_world(factory, home, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},

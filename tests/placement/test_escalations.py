@@ -69,14 +69,14 @@ def test_unplaced_after_four_hours_and_escalated_requests_are_listed(app, factor
     assert listed == {"MO-ASKED": ["Request unanswered", "Unplaced after 4 hours"], "MO-WAIT": ["Unplaced after 4 hours"]}
 
 
-def test_a_coordinator_closes_an_escalation_of_their_state_only(app, factory, world):
+def test_a_coordinator_closes_an_escalation_once(app, factory, world):
     referral = make_referral(factory, world["caseworker"], age=8)
     with app.app_context():
         escalation = escalations.ask_coordinator(factory.session, world["caseworker"], referral, STALE)
-        with pytest.raises(escalations.NotFound):
-            escalations.resolve(factory.session, world["coordinator"], escalation.id, "KS", "")
-        done = escalations.resolve(factory.session, world["coordinator"], escalation.id, "MO", "Calling the KS office.")
+        done = escalations.resolve(factory.session, world["coordinator"], escalation, "Calling the KS office.")
         assert done.resolution == "Calling the KS office." and escalations.open_escalations(factory.session, referral) == []
+        with pytest.raises(Conflict):
+            escalations.resolve(factory.session, world["coordinator"], escalation, "again")
 
 
 def _answered_after(factory, world, minutes: float, answer: bool = True, **referral_fields) -> PlacementRequest:
