@@ -182,32 +182,32 @@ def coordinator_state(session: Session, user: User, requested: str | None = None
     return requested
 
 
-def get_matcher_run(session: Session, user: User, run_id: int):
-    """A matcher run of the coordinator's state (admins: any state), else 404 (audited)."""
-    from .models import MatcherRun, Organisation
+def _of_coordinators_state(session: Session, user: User, model, object_type: str, object_id: int):
+    """A row of `model` (with a `state`) of the coordinator's state (admins: any state), else 404 (audited)."""
+    from .models import Organisation
 
-    run = session.get(MatcherRun, run_id)
-    allowed = run is not None and (
+    found = session.get(model, object_id)
+    allowed = found is not None and (
         user.role == "admin"
-        or (user.role == "coordinator" and session.get(Organisation, user.organisation_id).state == run.state)
+        or (user.role == "coordinator" and session.get(Organisation, user.organisation_id).state == found.state)
     )
     if not allowed:
-        _deny(session, user, "matcher_run", run_id)
-    return run
+        _deny(session, user, object_type, object_id)
+    return found
+
+
+def get_matcher_run(session: Session, user: User, run_id: int):
+    """A matcher run of the coordinator's state (admins: any state), else 404 (audited)."""
+    from .models import MatcherRun
+
+    return _of_coordinators_state(session, user, MatcherRun, "matcher_run", run_id)
 
 
 def get_escalation(session: Session, user: User, escalation_id: int):
     """An escalation of the coordinator's state (admins: any state), else 404 (audited)."""
-    from .models import Escalation, Organisation
+    from .models import Escalation
 
-    escalation = session.get(Escalation, escalation_id)
-    allowed = escalation is not None and (
-        user.role == "admin"
-        or (user.role == "coordinator" and session.get(Organisation, user.organisation_id).state == escalation.state)
-    )
-    if not allowed:
-        _deny(session, user, "escalation", escalation_id)
-    return escalation
+    return _of_coordinators_state(session, user, Escalation, "escalation", escalation_id)
 
 
 # Placements and missing episodes -----------------------------------------------------

@@ -16,9 +16,10 @@ def set_endpoint(session: Session, organisation: Organisation, url: str) -> tupl
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
         raise ServiceError("Give the receiver's full https:// address.", {"url": "not an http(s) address"})
+    secret = secrets.token_hex(32)
     endpoint = session.exec(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation.id)).first()
-    endpoint = endpoint or WebhookEndpoint(organisation_id=organisation.id, url="", secret="")
-    endpoint.url, endpoint.secret, endpoint.is_active = url.strip(), secrets.token_hex(32), True
+    endpoint = endpoint or WebhookEndpoint(organisation_id=organisation.id, url=url.strip(), secret=secret)
+    endpoint.url, endpoint.secret, endpoint.is_active = url.strip(), secret, True
     session.add(endpoint)
     session.flush()
     audit.record(session, "webhook_set", "organisation", organisation.id, f"endpoint {endpoint.id}")

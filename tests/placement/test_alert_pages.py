@@ -15,19 +15,12 @@ from placement.services import booking
 from placement.timeutil import clock
 
 from ..helpers import csrf_token, login, make_referral, post
+from .alert_world import coordination_world
 
 
 @pytest.fixture()
 def world(app, factory):
-    provider = factory.org("provider", "MO", name="Harbor Light")
-    operator = factory.user("operator", provider)
-    home = factory.home(provider, name="Willow House 1")
-    second = factory.home(provider, name="Willow House 2")
-    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
-    coordinator = factory.user("coordinator", factory.org("coordinator_office", "MO"))
-    admin = factory.user("admin")
-    return {"provider": provider, "operator": operator, "home": home, "second": second, "caseworker": caseworker,
-            "coordinator": coordinator, "admin": admin}
+    return coordination_world(factory)
 
 
 def test_a_user_chooses_events_channel_and_quiet_hours(client, factory, world):

@@ -12,20 +12,14 @@ from placement.services.errors import Conflict
 from placement.timeutil import clock
 
 from ..helpers import make_referral
+from .alert_world import coordination_world
 
 STALE = 24
 
 
 @pytest.fixture()
 def world(app, factory):
-    provider = factory.org("provider", "MO", name="Harbor Light")
-    operator = factory.user("operator", provider)
-    home = factory.home(provider, name="Willow House 1")
-    second = factory.home(provider, name="Willow House 2")
-    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
-    coordinator = factory.user("coordinator", factory.org("coordinator_office", "MO"))
-    return {"provider": provider, "operator": operator, "home": home, "second": second, "caseworker": caseworker,
-            "coordinator": coordinator}
+    return coordination_world(factory)
 
 
 def test_a_youth_no_home_accepts_can_be_put_before_the_coordinator(app, factory, world):
