@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_extensions(app)
     register_web(app)
 
-    from .cli import register_commands
+    from .commands import register_commands
 
     register_commands(app)
     return app
