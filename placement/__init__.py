@@ -25,13 +25,21 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .caseworker import bp as caseworker_bp
+    from .coordinator import bp as coordinator_bp
     from .extensions import init_extensions
+    from .provider import bp as provider_bp
     from .web import register_web
 
     init_extensions(app)
-    register_web(app)
+    register_web(app)  # first: it installs the URL converters the blueprints' rules use
+    for blueprint in (auth_bp, admin_bp, provider_bp, caseworker_bp, coordinator_bp, api_bp):
+        app.register_blueprint(blueprint)
 
-    from .cli import register_commands
+    from .commands import register_commands
 
     register_commands(app)
     from . import scheduler
@@ -41,3 +49,4 @@ def create_app(config: dict | None = None) -> Flask:
     if "gunicorn" in sys.modules and scheduler.wanted_in_web_process(app):
         scheduler.start(app)
     return app
+

@@ -1,18 +1,18 @@
 """The admin's Outbox: every alert that left (or is waiting to leave), the dead letters, retry."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import roles_required
 from ..database import get_session
+from ..forms.admin import ConfirmForm
 from ..models import ALERT_EVENTS
 from ..scheduler import recent_runs
 from ..services import outbox as outbox_service
-from ..services.errors import ServiceError
 from ..timeutil import utcnow
-from .forms import ConfirmForm
-from .views import bp
+from ..web.actions import submit
+from .blueprint import bp
 
 STATUS_LABELS = {"pending": "Waiting", "sending": "Being sent", "sent": "Sent", "dead": "Failed for good"}
 TRANSPORT_LABELS = {"smtp": "by e-mail", "webhook": "by webhook", "outbox": "kept here (no mail server)"}
@@ -33,15 +33,6 @@ def outbox():
 @bp.post("/outbox/<int:message_id>/retry")
 @roles_required("admin")
 def outbox_retry(message_id: int):
-    session = get_session()
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; try again.", "error")
-        return redirect(url_for("admin.outbox", status="dead"))
-    try:
-        outbox_service.retry(session, current_user, message_id)
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("The message is queued again; the next scheduler run sends it.", "success")
+    submit(ConfirmForm(), lambda: outbox_service.retry(get_session(), current_user, message_id),
+           "The message is queued again; the next scheduler run sends it.", invalid_message="The form expired; try again.")
     return redirect(url_for("admin.outbox", status="dead"))

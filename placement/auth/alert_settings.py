@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..alert_forms import AlertSettingsForm, minutes_of_day
 from ..database import get_session
-from ..forms import apply_service_errors
+from ..forms.alerts import AlertSettingsForm, minutes_of_day
 from ..services import alerts
-from ..services.errors import ServiceError
-from .views import bp
+from ..web.actions import CORRECT_FIELDS, form_status, submit
+from .blueprint import bp
 
 
 def _clock(minutes: int | None) -> time | None:
@@ -26,17 +25,8 @@ def alert_settings():
     saved = alerts.preference_for(session, user)
     form = AlertSettingsForm(data={"channel": saved.channel, "events": saved.events,
                                    "quiet_start": _clock(saved.quiet_start), "quiet_end": _clock(saved.quiet_end)})
-    if form.validate_on_submit():
-        try:
-            alerts.save_preference(session, user, form.channel.data, form.events.data or [],
-                                   minutes_of_day(form.quiet_start.data), minutes_of_day(form.quiet_end.data))
-        except ServiceError as error:
-            session.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            flash("Your alert settings are saved.", "success")
-            return redirect(url_for("auth.alert_settings"))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
-    return render_template("auth/alert_settings.html", form=form), 422 if form.errors else 200
+    if submit(form, lambda: alerts.save_preference(session, user, form.channel.data, form.events.data or [],
+                                                   minutes_of_day(form.quiet_start.data), minutes_of_day(form.quiet_end.data)),
+              "Your alert settings are saved.", invalid_message=CORRECT_FIELDS).done:
+        return redirect(url_for("auth.alert_settings"))
+    return render_template("auth/alert_settings.html", form=form), form_status(form)

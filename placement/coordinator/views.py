@@ -1,4 +1,5 @@
-"""Coordinator pages: capacity dashboard, matcher runs with review, unmet need, CSV exports.
+"""Coordinator pages: capacity dashboard, matcher runs with review, unmet need, CSV exports,
+Needs a bed now (escalations) and response times.
 
 Coordinators see their own state; admins see any state and choose it with `?state=`.
 Pages carry aggregates, home names and case references only, never a street
@@ -8,21 +9,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from solver.model import US_STATES
 
 from .. import audit
-from ..access import coordinator_state, get_matcher_run, roles_required
+from ..access import coordinator_state, get_escalation, get_matcher_run, roles_required
 from ..database import get_session
-from ..services import capacity, matcher_runs, outcomes, unmet_need
-from ..services.errors import ServiceError
+from ..forms.alerts import ResolveEscalationForm
+from ..forms.coordinator import ApproveForm, PeriodForm, StartRunForm
+from ..models import ESCALATION_KINDS
+from ..services import capacity, escalations, matcher_runs, outcomes, unmet_need
+from ..services import response_times as response_service
 from ..services.tables import Period, csv_lines, local_date, period
 from ..timeutil import utcnow
-from .forms import ApproveForm, PeriodForm, StartRunForm
+from ..web.actions import perform, submit
+from .blueprint import bp
 
-bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 COORDINATOR_ROLES = ("coordinator", "admin")
 DEFAULT_PERIOD_DAYS = 30
 DASHBOARD_TABLES = ("capacity", "capacity_by_program", "stale", "waiting", "placement_time", "occupancy")
@@ -127,15 +131,11 @@ def start_run():
     if not form.validate_on_submit():
         abort(400)
     state = _state()
-    session = get_session()
-    try:
-        run = matcher_runs.start_run(session, current_user, state)
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
+    outcome = perform(lambda: matcher_runs.start_run(get_session(), current_user, state),
+                      lambda run: f"Matcher run {run.id} started for {state}.")
+    if not outcome.done:
         return redirect(url_for("coordinator.runs", **_state_args(state)))
-    flash(f"Matcher run {run.id} started for {state}.", "success")
-    return redirect(url_for("coordinator.run", run_id=run.id))
+    return redirect(url_for("coordinator.run", run_id=outcome.value.id))
 
 
 @bp.get("/runs/<int:run_id>")
@@ -159,16 +159,13 @@ def approve(run_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        outcome = matcher_runs.approve_many(session, current_user, item, form.chosen(), current_app.config["HOLD_HOURS"])
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        if outcome.approved:
-            flash(f"Approved {len(outcome.approved)}: {', '.join(outcome.approved)}. Each bed is held and its "
+    action = perform(lambda: matcher_runs.approve_many(session, current_user, item, form.chosen(), current_app.config["HOLD_HOURS"]))
+    if action.done:
+        result = action.value
+        if result.approved:
+            flash(f"Approved {len(result.approved)}: {', '.join(result.approved)}. Each bed is held and its "
                   "placement requested from the home.", "success")
-        for case_reference, reason in outcome.refused:
+        for case_reference, reason in result.refused:
             flash(f"Not approved, {case_reference}: {reason}", "error")
     return redirect(url_for("coordinator.run", run_id=item.id))
 
@@ -183,5 +180,35 @@ def outcomes_page():
     return render_template("coordinator/outcomes.html", f=figures, states=US_STATES, state=state, state_args=_state_args(state))
 
 
-# Imported last: the module adds its routes to `bp` above.
-from . import alerts as _alerts_routes  # noqa: E402,F401 - registers Needs a bed now and response times on bp
+@bp.get("/needs-a-bed")
+@roles_required(*COORDINATOR_ROLES)
+def needs_bed():
+    """Referrals with no eligible home, unplaced after 4 hours, or escalated."""
+    state = _state()
+    items = escalations.needs_a_bed(get_session(), state, current_app.config["STALE_AFTER_HOURS"])
+    _viewed("needs_bed_viewed", state, f", {len(items)} referrals")
+    return render_template("coordinator/needs_bed.html", items=items, state=state, states=US_STATES,
+                           state_args=_state_args(state), kinds=ESCALATION_KINDS, form=ResolveEscalationForm(formdata=None),
+                           escalate_minutes=int(current_app.config["ESCALATE_MINUTES"]))
+
+
+@bp.post("/escalations/<int:escalation_id>/resolve")
+@roles_required(*COORDINATOR_ROLES)
+def resolve_escalation(escalation_id: int):
+    session = get_session()
+    escalation = get_escalation(session, current_user, escalation_id)
+    form = ResolveEscalationForm()
+    submit(form, lambda: escalations.resolve(session, current_user, escalation, form.note.data or ""),
+           "Marked handled; the caseworker sees your note on the referral.",
+           invalid_message="The note is too long (200 characters at most).")
+    return redirect(url_for("coordinator.needs_bed", **_state_args(escalation.state)))
+
+
+@bp.get("/response-times")
+@roles_required(*COORDINATOR_ROLES)
+def response_times():
+    """Share answered within 30 minutes and median minutes to answer, per provider, 7 and 30 days."""
+    state = _state()
+    figures = response_service.response_times(get_session(), state=state)
+    _viewed("response_times_viewed", state)
+    return render_template("coordinator/response_times.html", figures=figures, state=state, states=US_STATES)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..access import roles_required
 from ..database import get_session
 from ..services import response_times as response_service
-from .views import bp
+from .blueprint import bp
 
 
 @bp.get("/response-times")

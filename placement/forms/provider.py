@@ -7,8 +7,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.model import US_STATES
 
-from ..alert_forms import OnCallForm
-from ..forms import MultiCheckboxField, finite
 from ..models import DECLINE_REASONS
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
@@ -19,6 +17,8 @@ from ..vocabulary import (
     SUBSTANCE_SUPPORT_LABELS,
     choices,
 )
+from .alerts import OnCallForm
+from .fields import MultiCheckboxField, finite
 
 WHOLE = "Enter a whole number."
 

@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TimeField
 from wtforms.validators import Email, Length, Optional
 
-from .forms import MultiCheckboxField
-from .models import ALERT_CHANNELS, ALERT_EVENTS
+from ..models import ALERT_CHANNELS, ALERT_EVENTS
+from .fields import MultiCheckboxField
 
 
 def minutes_of_day(value) -> int | None:
