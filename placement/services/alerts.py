@@ -141,7 +141,6 @@ def alert(session: Session, event: str, users: list[User], text: AlertText, link
     if event not in ALERT_EVENTS:
         raise ValueError(f"unknown alert event {event!r}")
     now = utcnow()
-    link = link_path
     notifications.notify(session, users, portal_message or text.body, link_path)
     queued, seen = [], set()
     for user in users:
@@ -152,15 +151,15 @@ def alert(session: Session, event: str, users: list[User], text: AlertText, link
         endpoint = endpoint_for(session, user.organisation_id) if preference.channel == "webhook" else None
         if endpoint is not None:
             key = ("webhook", endpoint.id, user.id)
-            queued.append(_queue(session, event, "webhook", endpoint.url, text, link, urgent, user.id, endpoint.id, not_before))
+            queued.append(_queue(session, event, "webhook", endpoint.url, text, link_path, urgent, user.id, endpoint.id, not_before))
         else:
             # Asked for a webhook their organisation does not have: e-mail rather than silence.
             key = ("email", user.email.lower())
-            queued.append(_queue(session, event, "email", user.email, text, link, urgent, user.id, not_before=not_before))
+            queued.append(_queue(session, event, "email", user.email, text, link_path, urgent, user.id, not_before=not_before))
         seen.add(key)
     contact = on_call(session, on_call_home, now) if on_call_home is not None else None
     if contact is not None and ("email", contact.email.lower()) not in seen:
-        queued.append(_queue(session, event, "email", contact.email, text, link, urgent))
+        queued.append(_queue(session, event, "email", contact.email, text, link_path, urgent))
     return queued
 
 

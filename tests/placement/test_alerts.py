@@ -451,3 +451,18 @@ def test_a_missing_youth_is_an_urgent_alert_to_the_caseworker(app, factory, worl
     assert missing.urgent and missing.to_address == world["caseworker"].email
     assert missing.body == ("A youth was reported missing from Willow House 1. "
                             "Reports to law enforcement and NCMEC are due within 24 hours.")
+
+
+def test_a_finished_matcher_run_alerts_the_coordinator_who_started_it(app, factory, world):
+    from placement.models import MatcherRun
+    from placement.services import matcher_runs
+
+    app.config["MATCHER_TIME_LIMIT"] = 2
+    run = MatcherRun(state="MO", started_by_id=world["coordinator"].id)
+    factory.session.add(run)
+    factory.session.commit()
+    with app.app_context():
+        matcher_runs.execute_run(run.id)
+    [message] = factory.session.exec(select(OutboxMessage).where(OutboxMessage.event == "matcher_done")).all()
+    assert (message.to_address, message.link) == (world["coordinator"].email, f"/coordinator/runs/{run.id}")
+    assert re.fullmatch(r"The matcher run for MO finished with \d+ proposed placements\.", message.body)
