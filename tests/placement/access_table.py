@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
+
 from placement.models import Hold, MatcherRun, MissingEpisode, MissingReport, Placement, PlacementRequest
 from placement.services import accounts, api_tokens
 from placement.timeutil import to_local_input, utcnow
@@ -281,3 +283,21 @@ def actor_user(factory, world: World, actor: str):
     if actor == COORDINATOR:
         return factory.user("coordinator")
     return factory.user("admin", can_view_audit=actor == AUDITOR)
+
+
+def ordered_rules(app):
+    """The swept rules with their rows, `last` rows at the end; fails naming any route without a row."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    missing = sorted({rule.endpoint for rule in rules} - TABLE.keys())
+    if missing:
+        pytest.fail(f"routes without a row in the access table (tests/placement/access_table.py TABLE): {missing}")
+    order = list(TABLE)
+    rules.sort(key=lambda rule: (TABLE[rule.endpoint].last, order.index(rule.endpoint)))
+    return [(rule, TABLE[rule.endpoint]) for rule in rules]
+
+
+def json_value(value, ids: dict):
+    """A JSON body value: "{key}" alone is the world value itself (an id stays an integer)."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+        return ids[value[1:-1]]
+    return value.format(**ids) if isinstance(value, str) else value

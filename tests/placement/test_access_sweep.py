@@ -32,18 +32,9 @@ from .access_table import (
     Row,
     actor_user,
     build_world,
+    json_value,
+    ordered_rules,
 )
-
-
-def _rules(app):
-    """The swept rules with their rows, `last` rows at the end; fails naming any route without a row."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    missing = sorted({rule.endpoint for rule in rules} - TABLE.keys())
-    if missing:
-        pytest.fail(f"routes without a row in the access table (tests/placement/access_table.py TABLE): {missing}")
-    order = list(TABLE)
-    rules.sort(key=lambda rule: (TABLE[rule.endpoint].last, order.index(rule.endpoint)))
-    return [(rule, TABLE[rule.endpoint]) for rule in rules]
 
 
 def _classify(response) -> str:
@@ -60,13 +51,6 @@ def _denials(factory) -> int:
     return factory.session.exec(select(func.count(AuditEvent.id)).where(AuditEvent.action == "access_denied")).one()
 
 
-def _json_value(value, ids: dict):
-    """A JSON body value: "{key}" alone is the world value itself (an id stays an integer)."""
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
-        return ids[value[1:-1]]
-    return value.format(**ids) if isinstance(value, str) else value
-
-
 def _request(app, client, rule, row: Row, ids: dict, token: str | None) -> str:
     values = {}
     for name in rule.arguments:
@@ -78,7 +62,7 @@ def _request(app, client, rule, row: Row, ids: dict, token: str | None) -> str:
         # The API takes the actor's token, never the session the client also carries.
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         method = "GET" if "GET" in rule.methods else next(iter(rule.methods - {"HEAD", "OPTIONS"}))
-        body = {name: _json_value(value, ids) for name, value in row.form.items()} if method != "GET" else None
+        body = {name: json_value(value, ids) for name, value in row.form.items()} if method != "GET" else None
         return _classify(client.open(path, method=method, json=body, headers=headers))
     if "GET" in rule.methods:
         return _classify(client.get(path))
@@ -121,7 +105,7 @@ def test_every_route_answers_each_actor_as_the_table_says(app, factory, actor):
         token = api_token(factory, user)
     failures = [
         _check(app, client, factory, rule, row, world.ids, row.expect[actor], actor, token)
-        for rule, row in _rules(app)
+        for rule, row in ordered_rules(app)
     ]
     failures = [f for f in failures if f]
     assert not failures, "\n".join(failures)
@@ -129,7 +113,7 @@ def test_every_route_answers_each_actor_as_the_table_says(app, factory, actor):
 
 def test_another_organisations_user_gets_nothing_by_id(app, factory):
     world = build_world(factory)
-    rows = [(rule, row) for rule, row in _rules(app) if row.owner]
+    rows = [(rule, row) for rule, row in ordered_rules(app) if row.owner]
     # A foreign coordinator is one of another state (a coordinator sees their whole state).
     kinds = {"operator": ("provider", "MO"), "caseworker": ("agency", "MO"), "admin": ("coordinator_office", "MO"),
              "coordinator": ("coordinator_office", "KS")}

@@ -21,9 +21,7 @@ from placement.forms.fields import SafeBedForm
 from placement.forms.text import DEFAULT_MAX_LENGTH, unstorable_character
 
 from ..helpers import api_token, csrf_token, login
-from .test_access_sweep import (
-    ACTORS, ALLOWED, ANONYMOUS, _actor_user, _json_value, _rules, build_world,
-)
+from .access_table import ACTORS, ALLOWED, ANONYMOUS, actor_user, build_world, json_value, ordered_rules
 
 C0_CONTROLS = [chr(code) for code in range(0x20) if chr(code) not in "\t\n\r"]
 HOSTILE_CHARACTERS = [*C0_CONTROLS, "\x7f", "\x85", "\ud800", "\udfff"]
@@ -109,13 +107,13 @@ def test_every_route_refuses_hostile_text_in_every_field_without_a_server_error(
     names = sorted({name for _, name in _text_fields(app)})
     sessions: dict[str, tuple] = {}
     failures = []
-    for rule, row in _rules(app):
+    for rule, row in ordered_rules(app):
         actor = _first_allowed_actor(row)
         if actor is None:
             continue
         if actor not in sessions:
             client = app.test_client()
-            user = _actor_user(factory, world, actor)
+            user = actor_user(factory, world, actor)
             login(client, user)
             sessions[actor] = (client, api_token(factory, user))
         client, token = sessions[actor]
@@ -132,7 +130,7 @@ def test_every_route_refuses_hostile_text_in_every_field_without_a_server_error(
             method = next(iter(methods - {"GET"}), None)
             if method is None:
                 continue
-            body = {**{n: _json_value(v, world.ids) for n, v in row.form.items()}, **dict.fromkeys(names, value)}
+            body = {**{n: json_value(v, world.ids) for n, v in row.form.items()}, **dict.fromkeys(names, value)}
             response = client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
         elif "POST" in methods and payload in PAGE_PAYLOADS:
             form = {**{n: v.format(**world.ids) for n, v in row.form.items()}, **dict.fromkeys(names, value)}
