@@ -115,10 +115,6 @@ def run_due(app: Flask, tick: int | None = None) -> list[tuple[str, str]]:
     return ran
 
 
-def recent_runs(session: Session, limit: int = 30) -> list[SchedulerRun]:
-    return list(session.exec(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(limit)).all())
-
-
 class SchedulerThread(threading.Thread):
     """Wakes at every tick boundary (plus a little jitter) and runs the due jobs."""
 

@@ -8,7 +8,6 @@ from ..access import roles_required
 from ..database import get_session
 from ..forms.admin import ConfirmForm
 from ..models import ALERT_EVENTS
-from ..scheduler import recent_runs
 from ..services import outbox as outbox_service
 from ..timeutil import utcnow
 from ..web.actions import submit
@@ -26,7 +25,7 @@ def outbox():
     return render_template(
         "admin/outbox.html", messages=outbox_service.listing(session, status), counts=outbox_service.counts(session),
         status=status, statuses=STATUS_LABELS, transports=TRANSPORT_LABELS, events=ALERT_EVENTS, now=utcnow(),
-        runs=recent_runs(session), form=ConfirmForm(), smtp_configured=bool(current_app.config["SMTP_URL"]),
+        runs=outbox_service.recent_runs(session), form=ConfirmForm(), smtp_configured=bool(current_app.config["SMTP_URL"]),
     )
 
 

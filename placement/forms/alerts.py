@@ -1,12 +1,11 @@
 """Forms of the alert pages: a user's alert settings, tonight's on-call contact, escalations."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TimeField
 from wtforms.validators import Email, Length, Optional
 
 from ..models import ALERT_CHANNELS, ALERT_EVENTS
-from .fields import MultiCheckboxField
+from .fields import MultiCheckboxField, SafeBedForm
 
 
 def minutes_of_day(value) -> int | None:
@@ -14,7 +13,7 @@ def minutes_of_day(value) -> int | None:
     return None if value is None else value.hour * 60 + value.minute
 
 
-class AlertSettingsForm(FlaskForm):
+class AlertSettingsForm(SafeBedForm):
     channel = RadioField("How should alerts reach you?", choices=list(ALERT_CHANNELS.items()), default="email")
     events = MultiCheckboxField("Alert me when", choices=list(ALERT_EVENTS.items()))
     quiet_start = TimeField("Quiet from", validators=[Optional()])
@@ -33,7 +32,7 @@ class AlertSettingsForm(FlaskForm):
         return valid
 
 
-class OnCallForm(FlaskForm):
+class OnCallForm(SafeBedForm):
     """Tonight's intake on-call contact: both fields, or neither (keep the current one)."""
 
     on_call_name = StringField("On-call contact tonight (name)", validators=[Optional(), Length(max=120)])
@@ -49,9 +48,9 @@ class OnCallForm(FlaskForm):
         return valid
 
 
-class ResolveEscalationForm(FlaskForm):
+class ResolveEscalationForm(SafeBedForm):
     note = StringField("Note for the caseworker (no names)", validators=[Optional(), Length(max=200)])
 
 
-class AskCoordinatorForm(FlaskForm):
+class AskCoordinatorForm(SafeBedForm):
     """One button ("Ask the coordinator"); its CSRF token protects it."""

@@ -24,7 +24,7 @@ from .. import audit
 from ..delivery import DeliveryError
 from ..delivery.smtp import send_email
 from ..delivery.webhook import post_webhook
-from ..models import OUTBOX_STATUSES, OutboxMessage, User, WebhookEndpoint
+from ..models import OUTBOX_STATUSES, OutboxMessage, SchedulerRun, User, WebhookEndpoint
 from ..timeutil import utcnow
 from .alert_texts import with_link
 from .errors import Conflict, NotFound
@@ -163,6 +163,11 @@ def counts(session: Session) -> dict[str, int]:
     rows = session.exec(select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)).all()
     found = dict(rows)
     return {status: int(found.get(status, 0)) for status in OUTBOX_STATUSES}
+
+
+def recent_runs(session: Session, limit: int = 30) -> list[SchedulerRun]:
+    """The scheduler's latest job runs (which process ran what, with what outcome)."""
+    return list(session.exec(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(limit)).all())
 
 
 def retry(session: Session, admin: User, message_pk: int) -> OutboxMessage:
