@@ -13,7 +13,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from solver.model import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE, URGENCIES
+from solver.instance import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE, URGENCIES
 
 from .timeutil import UTCDateTime, utcnow
 

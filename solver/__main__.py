@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .model import InstanceError, Instance, parse_instance
+from .instance import InstanceError, Instance, parse_instance
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -31,7 +31,7 @@ from .eligibility import distance_km
 from .engine import solve
 from .geodata import CITIES, FIFTY_STATES, POPULATION_M
 from .greedy import greedy
-from .model import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
+from .instance import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
 from .result import Result, result_to_json
 
 

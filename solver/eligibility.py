@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .model import Home, Location, Referral
+from .instance import Home, Location, Referral
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 

@@ -46,7 +46,7 @@ from ortools.sat.python import cp_model
 
 from .fit import FIT_SCALE
 from .greedy import greedy_pairs
-from .model import Instance
+from .instance import Instance
 from .prepare import TIERS, Component, Pair, Prepared, components, prepare
 from .result import LEVELS, Level, Result, build_result, result_to_json
 

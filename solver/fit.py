@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .eligibility import distance_km
-from .model import Home, Referral
+from .instance import Home, Referral
 
 FIT_SCALE = 10  # points per unit of score
 MAX_POINTS = 200

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .eligibility import is_eligible, places_needed, room
 from .fit import fit_points
-from .model import URGENCIES, Home, Instance, Location, Referral
+from .instance import URGENCIES, Home, Instance, Location, Referral
 
 TIERS = URGENCIES  # emergency, urgent, planned: the objective's order
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..forms import MAX_ID
 from ..models import ORG_KINDS, ROLES

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..forms import MAX_ID, MultiCheckboxField, finite
 from ..vocabulary import (

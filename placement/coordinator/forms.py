@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..forms import MAX_ID, within_years
 

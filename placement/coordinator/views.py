@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from .. import audit
 from ..access import coordinator_state, get_matcher_run, roles_required

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..forms import MultiCheckboxField, finite
 from ..models import DECLINE_REASONS

@@ -26,7 +26,7 @@ from flask import current_app
 from sqlmodel import Session, func, select
 
 from solver.engine import result_to_json, solve
-from solver.model import URGENCIES, Instance, instance_to_json, parse_instance, referral_to_json
+from solver.instance import URGENCIES, Instance, instance_to_json, parse_instance, referral_to_json
 
 from .. import audit, jobs
 from ..database import new_session

@@ -4,7 +4,7 @@ from __future__ import annotations
 from solver.bench import generate, table
 from solver.eligibility import room
 from solver.geodata import FIFTY_STATES
-from solver.model import instance_to_json, parse_instance
+from solver.instance import instance_to_json, parse_instance
 
 
 def test_instances_are_deterministic_and_valid():

@@ -19,7 +19,7 @@ from solver.eligibility import exclusions, is_eligible
 from solver.engine import solve
 from solver.fit import fit
 from solver.greedy import greedy
-from solver.model import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
+from solver.instance import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
 from solver.result import result_to_json
 
 settings.register_profile("solver", max_examples=40, deadline=None,
