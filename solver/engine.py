@@ -118,9 +118,11 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     fallback = {pair.unit: pair for pair in greedy_pairs(prepared)}
     current = dict(fallback)
     bounds: list[int] = []
+    seconds: list[float] = []
     proven = True
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for k in range(len(LEVELS)):
+            level_start = time.perf_counter()
             # Units with no member in tier k or above only take room from others at this
             # level: leaving them out splits the graph into smaller, faster components.
             top = min(k, len(TIERS) - 1)
@@ -142,6 +144,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
             current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=chosen)}
             bounds.append(sum(outcome.bound for outcome in outcomes))
             proven = proven and all(outcome.proven for outcome in outcomes)
+            seconds.append(time.perf_counter() - level_start)
     chosen = list(current.values())
     # A later level may place more of a tier than that tier's own call reached (its
     # constraint is >=): report what the final answer places. The bounds stay valid:
@@ -151,8 +154,8 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     bounds = [max(value, bound) for value, bound in zip(values, bounds)]
     # Every level at its bound is a proof too, even when a call was stopped.
     status = "optimal" if proven or values == bounds else "feasible"
-    levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound))
-                   for name, value, bound in zip(LEVELS, values, bounds))
+    levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
+                   for name, value, bound, spent in zip(LEVELS, values, bounds, seconds))
     result = build_result(prepared, chosen, status=status, solve_seconds=0.0, levels=levels,
                           components=len(parts))
     return dataclasses.replace(result, solve_seconds=time.perf_counter() - start)
