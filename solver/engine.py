@@ -56,8 +56,11 @@ LEVEL_WEIGHTS = (4, 3, 1, 1)
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
-# Batches from this size on get an LP bound first; CP-SAT proves smaller ones quickly.
-LP_PAIRS = 20_000
+# Batches from this size on get an LP bound first (GLOP: 0.2 s for 9,000 pairs); smaller
+# ones are proven quickly without it.
+LP_PAIRS = 5_000
+# Batches from this size on are solved by SCIP, smaller ones by CP-SAT (see `run_mip`).
+MIP_PAIRS = 5_000
 
 __all__ = ["solve", "result_to_json", "Result"]
 
@@ -182,33 +185,106 @@ def pack_components(parts: list[Component], target: int = BATCH_PAIRS) -> list[C
 
 
 # --- the model, in named pieces ------------------------------------------------------------
+#
+# Level k of the lexicographic objective, on the pairs P of one batch (x_p = 1: unit u(p)
+# goes to home h(p)), with c_j(p) the coefficient of pair p at level j (youths of tier j in
+# the unit, or fit points):
+#
+#   maximise    sum_p c_k(p) x_p
+#   subject to  sum_{p: u(p) = u} x_p            <= 1           every unit  (one home)
+#               sum_{p: h(p) = h} size(u(p)) x_p  <= room(h)     every home  (capacity)
+#               sum_p c_j(p) x_p                 >= floor_j     every j < k (levels above)
+#               x_p in {0, 1}
+#
+# The same rows are written twice, for CP-SAT (`build_level_model`) and for the MIP/LP
+# solvers behind `pywraplp` (`build_level_mip`: GLOP for the LP bound, SCIP for a proof by
+# branch and bound), because each solver has its own model API.
 
 def new_pair_variables(model: cp_model.CpModel, pairs: list[Pair]) -> list[cp_model.IntVar]:
     """One Boolean per eligible pair with room: true = place the unit in that home."""
     return [model.new_bool_var(f"u{p.unit}_h{p.home}") for p in pairs]
 
 
+def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
+    """Indexes of the pairs of each unit: the one-home rows."""
+    rows: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        rows.setdefault(pair.unit, []).append(i)
+    return rows
+
+
+def capacity_rows(prepared: Prepared, pairs: list[Pair]) -> dict[int, list[int]]:
+    """Indexes of the pairs of each home whose candidates could overflow its room.
+
+    Pairs exist only where the unit fits alone, so a home whose candidates fit all
+    together needs no row.
+    """
+    rows: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        rows.setdefault(pair.home, []).append(i)
+    return {home: members for home, members in rows.items()
+            if sum(prepared.units[pairs[i].unit].size for i in members) > prepared.rooms[home]}
+
+
 def add_one_home_per_unit(model: cp_model.CpModel, pairs: list[Pair], x: list) -> None:
     """A unit (a referral, or a whole sibling group) goes to at most one home."""
-    by_unit: dict[int, list] = {}
-    for pair, var in zip(pairs, x):
-        by_unit.setdefault(pair.unit, []).append(var)
-    for variables in by_unit.values():
-        if len(variables) > 1:
-            model.add_at_most_one(variables)
+    for members in rows_by_unit(pairs).values():
+        if len(members) > 1:
+            model.add_at_most_one(x[i] for i in members)
 
 
 def add_capacity(model: cp_model.CpModel, prepared: Prepared, pairs: list[Pair], x: list) -> None:
     """The places taken in a home (beds and staffing together: its `room`) are not exceeded."""
-    by_home: dict[int, tuple[list, list]] = {}
-    for pair, var in zip(pairs, x):
-        variables, sizes = by_home.setdefault(pair.home, ([], []))
-        variables.append(var)
-        sizes.append(prepared.units[pair.unit].size)
-    for home, (variables, sizes) in by_home.items():
-        # Pairs exist only where the unit fits alone, so one unit never needs a constraint.
-        if sum(sizes) > prepared.rooms[home]:
-            model.add(cp_model.LinearExpr.weighted_sum(variables, sizes) <= prepared.rooms[home])
+    for home, members in capacity_rows(prepared, pairs).items():
+        sizes = [prepared.units[pairs[i].unit].size for i in members]
+        model.add(cp_model.LinearExpr.weighted_sum([x[i] for i in members], sizes) <= prepared.rooms[home])
+
+
+def add_floors(model: cp_model.CpModel, x: list, levels: list[list[int]], floors: list[int]) -> None:
+    """The levels above may not give back anything they reached."""
+    for coefficients, floor in zip(levels, floors):
+        if floor:
+            model.add(cp_model.LinearExpr.weighted_sum(x, coefficients) >= floor)
+
+
+def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
+                      k: int) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
+    """The CP-SAT model of level `k` on `pairs` (see the rows above); returns it and its variables."""
+    model = cp_model.CpModel()
+    x = new_pair_variables(model, pairs)
+    add_one_home_per_unit(model, pairs, x)
+    add_capacity(model, prepared, pairs, x)
+    add_floors(model, x, levels, floors)
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, levels[k]))
+    return model, x
+
+
+def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
+                    k: int, backend: str) -> tuple[pywraplp.Solver, list]:
+    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP."""
+    mip = pywraplp.Solver.CreateSolver(backend)
+    integer = backend != "GLOP"
+    x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
+    for members in rows_by_unit(pairs).values():
+        row = mip.Constraint(0.0, 1.0)
+        for i in members:
+            row.SetCoefficient(x[i], 1.0)
+    for home, members in capacity_rows(prepared, pairs).items():
+        row = mip.Constraint(0.0, float(prepared.rooms[home]))
+        for i in members:
+            row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
+    for coefficients, floor in zip(levels, floors):
+        if floor:
+            row = mip.Constraint(float(floor), mip.infinity())
+            for var, c in zip(x, coefficients):
+                if c:
+                    row.SetCoefficient(var, float(c))
+    objective = mip.Objective()
+    for var, c in zip(x, levels[k]):
+        if c:
+            objective.SetCoefficient(var, float(c))
+    objective.SetMaximization()
+    return mip, x
 
 
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
@@ -229,6 +305,39 @@ def _value(coefficients: list[int], solution: list[int]) -> int:
     return sum(c for c, v in zip(coefficients, solution) if v)
 
 
+def is_feasible(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
+                solution: list[int]) -> bool:
+    """`solution` meets every row exactly: a MIP solver's answer is accepted only then
+    (it works with tolerances; CP-SAT's answers are exact by construction)."""
+    units: set[int] = set()
+    used = [0] * len(prepared.rooms)
+    for pair, v in zip(pairs, solution):
+        if v:
+            if pair.unit in units:
+                return False
+            units.add(pair.unit)
+            used[pair.home] += prepared.units[pair.unit].size
+    return (all(u <= r for u, r in zip(used, prepared.rooms))
+            and all(_value(c, solution) >= f for c, f in zip(levels, floors)))
+
+
+@dataclass
+class Proof:
+    """The best answer known for one batch's level, its value and the best bound proven."""
+
+    solution: list[int]
+    value: int
+    bound: int
+
+    def offer(self, solution: list[int], value: int, bound: int) -> None:
+        """Keep a better answer and a tighter bound."""
+        if value > self.value:
+            self.solution, self.value = solution, value
+        self.bound = min(self.bound, max(bound, self.value))
+
+
+# --- running a level: time budget, bounds, fallback ----------------------------------------
+
 def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int, Pair],
                 fallback: dict[int, Pair], schedule: Schedule, workers: int) -> BatchOutcome:
     """Maximise level `k` on one batch, keeping every level above it at least where it is.
@@ -238,58 +347,77 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
     are optimal, each of their components is at its own optimum, so this is the same as
     holding their totals.
 
-    The answer kept is the best known one that respects those levels: CP-SAT's, else
-    `current`'s, else the greedy `fallback`'s, which is feasible by construction. So a
-    time limit can cost optimality, never a place greedy would give.
+    The answer kept is the best known one that respects those levels: the solvers',
+    else `current`'s, else the greedy `fallback`'s, which is feasible by construction. So
+    a time limit can cost optimality, never a place greedy would give.
     """
     pairs = batch.pairs
     levels = objective_levels(prepared, pairs)
-    coefficients = levels[k]
     previous = [int(current.get(p.unit) == p) for p in pairs]
     floors = [_value(levels[j], previous) for j in range(k)]
     greedy_solution = [int(fallback.get(p.unit) == p) for p in pairs]
     candidates = [previous]
     if all(_value(levels[j], greedy_solution) >= floors[j] for j in range(k)):
         candidates.append(greedy_solution)
-    best = max(candidates, key=lambda solution: _value(coefficients, solution))
-    value = _value(coefficients, best)
-    bound = _trivial_bound(pairs, coefficients)
-    status = cp_model.UNKNOWN
-    solver = cp_model.CpSolver()
+    best = max(candidates, key=lambda solution: _value(levels[k], solution))
+    proof = Proof(best, _value(levels[k], best), _trivial_bound(pairs, levels[k]))
     remaining = schedule.deadline_for(batch) - time.perf_counter()
-    if value < bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / PAIRS_PER_SECOND:
+    if proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / PAIRS_PER_SECOND:
         # The LP relaxation is cheap and on these assignment-like models nearly tight:
-        # its bound often proves the greedy answer, or lets CP-SAT stop as soon as it
-        # reaches it instead of searching for a proof.
-        bound = min(bound, lp_bound(prepared, pairs, levels, floors, k, remaining))
-    remaining = schedule.deadline_for(batch) - time.perf_counter()
-    if value < bound and remaining > len(pairs) / PAIRS_PER_SECOND:
-        model = cp_model.CpModel()
-        x = new_pair_variables(model, pairs)
-        add_one_home_per_unit(model, pairs, x)
-        add_capacity(model, prepared, pairs, x)
-        for j, floor in enumerate(floors):
-            if floor:  # the levels above may not give back anything they reached
-                model.add(cp_model.LinearExpr.weighted_sum(x, levels[j]) >= floor)
-        model.maximize(cp_model.LinearExpr.weighted_sum(x, coefficients))
-        solver.parameters.num_workers = workers
-        # Level 2 linearisation keeps the at-most-one and capacity rows in CP-SAT's LP; on
-        # these assignment-like models it proves the fit level many times faster.
-        solver.parameters.linearization_level = 2
-        solver.parameters.max_time_in_seconds = max(0.0, schedule.deadline_for(batch) - time.perf_counter())
-        status = solver.solve(model, StopAtBound(bound))
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        if found and round(solver.objective_value) >= value:
-            best = [int(solver.boolean_value(v)) for v in x]
-            value = _value(coefficients, best)
-        if status == cp_model.OPTIMAL:
-            bound = value
-        elif status == cp_model.FEASIBLE:  # stopped by the limit, or at the LP bound
-            bound = min(bound, math.floor(solver.best_objective_bound + 1e-6))
-    bound = max(value, bound)
+        # its bound often proves the answer in hand, or lets the search stop as soon as
+        # it reaches it instead of searching for a proof.
+        proof.offer(best, proof.value, lp_bound(prepared, pairs, levels, floors, k, remaining))
+    deadline = schedule.deadline_for(batch)
+    if proof.value < proof.bound and deadline - time.perf_counter() > len(pairs) / PAIRS_PER_SECOND:
+        if len(pairs) >= MIP_PAIRS:
+            run_mip(prepared, pairs, levels, floors, k, proof, deadline)
+        else:
+            run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)
     schedule.finish(batch)
-    chosen = [pair for pair, v in zip(pairs, best) if v]
-    return BatchOutcome(chosen, bound, bound == value)
+    chosen = [pair for pair, v in zip(pairs, proof.solution) if v]
+    return BatchOutcome(chosen, max(proof.value, proof.bound), proof.value >= proof.bound)
+
+
+def run_cpsat(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+              proof: Proof, deadline: float, workers: int) -> None:
+    """Maximise level `k` with CP-SAT until proven or `deadline`; offers its answer to `proof`."""
+    model, x = build_level_model(prepared, pairs, levels, floors, k)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    # Level 2 linearisation keeps the at-most-one and capacity rows in CP-SAT's LP; on
+    # these assignment-like models it proves the fit level many times faster.
+    solver.parameters.linearization_level = 2
+    solver.parameters.max_time_in_seconds = max(0.0, deadline - time.perf_counter())
+    status = solver.solve(model, StopAtBound(proof.bound))
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = [int(solver.boolean_value(v)) for v in x]
+        value = _value(levels[k], solution)
+        bound = value if status == cp_model.OPTIMAL else math.floor(solver.best_objective_bound + 1e-6)
+        proof.offer(solution, value, bound)
+
+
+def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+            proof: Proof, deadline: float) -> None:
+    """Maximise level `k` with SCIP (LP-based branch and bound) until proven or `deadline`.
+
+    On large batches the LP relaxation is nearly integral, and SCIP's LP-driven search
+    finds and proves the optimum where CP-SAT does not: on the dense single-state
+    instance's urgent level SCIP proved 311 in 12 s where CP-SAT with two workers
+    stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
+    """
+    mip, x = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
+    parameters = pywraplp.MPSolverParameters()
+    parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
+    mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+    status = mip.Solve(parameters)
+    if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        solution = [int(v.solution_value() > 0.5) for v in x]
+        bound = math.floor(mip.Objective().BestBound() + 1e-6)
+        # SCIP works within tolerances: its answer is kept only if it meets every row exactly.
+        if is_feasible(prepared, pairs, levels[:k], floors, solution):
+            proof.offer(solution, _value(levels[k], solution), bound)
+        else:
+            proof.offer(proof.solution, proof.value, bound)
 
 
 class StopAtBound(cp_model.CpSolverSolutionCallback):
@@ -308,33 +436,11 @@ def lp_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], flo
              time_limit: float) -> int:
     """An upper bound on level `k` from the LP relaxation of its model (GLOP), or the trivial one.
 
-    The rows are the model's: one home per unit, capacity, and the levels above held
-    at their `floors`. Level values are integers, so the LP optimum rounded down is a
-    bound; a small margin keeps GLOP's tolerances on the safe (higher) side.
+    Level values are integers, so the LP optimum rounded down is a bound; a small margin
+    keeps GLOP's tolerances on the safe (higher) side.
     """
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    x = [lp.NumVar(0.0, 1.0, "") for _ in pairs]
-    units: dict[int, pywraplp.Constraint] = {}
-    homes: dict[int, pywraplp.Constraint] = {}
-    for pair, var in zip(pairs, x):
-        if pair.unit not in units:
-            units[pair.unit] = lp.Constraint(0.0, 1.0)
-        units[pair.unit].SetCoefficient(var, 1.0)
-        if pair.home not in homes:
-            homes[pair.home] = lp.Constraint(0.0, float(prepared.rooms[pair.home]))
-        homes[pair.home].SetCoefficient(var, float(prepared.units[pair.unit].size))
-    for j, floor in enumerate(floors):
-        if floor:
-            row = lp.Constraint(float(floor), lp.infinity())
-            for var, c in zip(x, levels[j]):
-                if c:
-                    row.SetCoefficient(var, float(c))
-    objective = lp.Objective()
-    for var, c in zip(x, levels[k]):
-        if c:
-            objective.SetCoefficient(var, float(c))
-    objective.SetMaximization()
+    lp, _ = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
     lp.SetTimeLimit(max(1, int(time_limit * 1000)))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return _trivial_bound(pairs, levels[k])
-    return math.floor(objective.Value() + 1e-3)
+    return math.floor(lp.Objective().Value() + 1e-3)
