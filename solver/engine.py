@@ -100,13 +100,24 @@ class Schedule:
             self.unfinished -= len(batch.pairs)
 
 
+@dataclass
+class Lexicographic:
+    """The answer of `solve_levels`: the chosen pairs and, per level solved, value and bound."""
+
+    chosen: list[Pair]
+    values: list[int]
+    bounds: list[int]
+    proven: bool
+    seconds: list[float]
+
+
 def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Result:
     """Propose placements for every referral of `instance`.
 
     `time_limit` (seconds) bounds preparation and search, and `workers` the CPU threads
     used; explaining the unplaced children comes after it (`solve_seconds` counts all).
     The result places as many emergency youths as possible, then urgent, then planned,
-    then maximises fit; it is "optimal" when CP-SAT proved every level, else "feasible".
+    then maximises fit; it is "optimal" when every level was proven, else "feasible".
     Even when stopped by the time limit it is never lexicographically worse than the
     greedy baseline, whose answer is the starting point.
     """
@@ -115,16 +126,29 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     if workers < 1:
         raise ValueError("workers must be at least 1")
     start = time.perf_counter()
-    deadline = start + time_limit
     prepared = prepare(instance)
-    parts = components(prepared)
+    answer = solve_levels(prepared, start + time_limit, workers)
+    # Every level at its bound is a proof too, even when a call was stopped.
+    status = "optimal" if answer.proven or answer.values == answer.bounds else "feasible"
+    levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
+                   for name, value, bound, spent in zip(LEVELS, answer.values, answer.bounds, answer.seconds))
+    result = build_result(prepared, answer.chosen, status=status, solve_seconds=0.0, levels=levels,
+                          components=len(components(prepared)))
+    return dataclasses.replace(result, solve_seconds=time.perf_counter() - start)
+
+
+def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int = len(LEVELS),
+                 start: list[Pair] = ()) -> Lexicographic:
+    """Maximise the first `count` levels of `LEVELS` in order, by `deadline` (a
+    `time.perf_counter()` value), starting from the greedy answer or `start` (a feasible
+    answer: the best of the two that respects the levels above is kept at each level)."""
     fallback = {pair.unit: pair for pair in greedy_pairs(prepared)}
-    current = dict(fallback)
+    current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=list(start))} if start else dict(fallback)
     bounds: list[int] = []
     seconds: list[float] = []
     proven = True
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for k in range(len(LEVELS)):
+        for k in range(count):
             level_start = time.perf_counter()
             # Units with no member in tier k or above only take room from others at this
             # level: leaving them out splits the graph into smaller, faster components.
@@ -136,7 +160,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
             cpsat_workers = max(1, workers // threads)
             now = time.perf_counter()
             # This level's weighted share of the time left for it and the levels after it.
-            share = LEVEL_WEIGHTS[k] / sum(LEVEL_WEIGHTS[k:])
+            share = LEVEL_WEIGHTS[k] / sum(LEVEL_WEIGHTS[k:count])
             schedule = Schedule(batches, now + max(0.0, deadline - now) * share, threads)
             outcomes = list(pool.map(
                 lambda batch: solve_level(prepared, batch, k, current, fallback, schedule, cpsat_workers),
@@ -152,16 +176,9 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     # A later level may place more of a tier than that tier's own call reached (its
     # constraint is >=): report what the final answer places. The bounds stay valid:
     # the final answer meets every constraint each bound assumed.
-    everything = objective_levels(prepared, chosen)
-    values = [sum(coefficients) for coefficients in everything]
+    values = [sum(coefficients) for coefficients in objective_levels(prepared, chosen)[:count]]
     bounds = [max(value, bound) for value, bound in zip(values, bounds)]
-    # Every level at its bound is a proof too, even when a call was stopped.
-    status = "optimal" if proven or values == bounds else "feasible"
-    levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
-                   for name, value, bound, spent in zip(LEVELS, values, bounds, seconds))
-    result = build_result(prepared, chosen, status=status, solve_seconds=0.0, levels=levels,
-                          components=len(parts))
-    return dataclasses.replace(result, solve_seconds=time.perf_counter() - start)
+    return Lexicographic(chosen, values, bounds, proven, seconds)
 
 
 def _level_number(name: str, value: int) -> float:
@@ -260,8 +277,11 @@ def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[i
 
 
 def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
-                    k: int, backend: str) -> tuple[pywraplp.Solver, list]:
-    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP."""
+                    k: int, backend: str) -> tuple[pywraplp.Solver, list, dict[int, pywraplp.Constraint]]:
+    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP.
+
+    Returns the solver, the variables and the capacity row of each home that has one
+    (their dual values price one more place, see `solver.impact`)."""
     mip = pywraplp.Solver.CreateSolver(backend)
     integer = backend != "GLOP"
     x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
@@ -269,8 +289,9 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         row = mip.Constraint(0.0, 1.0)
         for i in members:
             row.SetCoefficient(x[i], 1.0)
+    capacity: dict[int, pywraplp.Constraint] = {}
     for home, members in capacity_rows(prepared, pairs).items():
-        row = mip.Constraint(0.0, float(prepared.rooms[home]))
+        row = capacity[home] = mip.Constraint(0.0, float(prepared.rooms[home]))
         for i in members:
             row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
     for coefficients, floor in zip(levels, floors):
@@ -284,7 +305,7 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         if c:
             objective.SetCoefficient(var, float(c))
     objective.SetMaximization()
-    return mip, x
+    return mip, x, capacity
 
 
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
@@ -405,7 +426,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     instance's urgent level SCIP proved 311 in 12 s where CP-SAT with two workers
     stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
     """
-    mip, x = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
+    mip, x, _ = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
     mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
@@ -439,8 +460,18 @@ def lp_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], flo
     Level values are integers, so the LP optimum rounded down is a bound; a small margin
     keeps GLOP's tolerances on the safe (higher) side.
     """
-    lp, _ = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    relaxation = lp_relaxation(prepared, pairs, levels, floors, k, time_limit)
+    if relaxation is None:
+        return _trivial_bound(pairs, levels[k])
+    return math.floor(relaxation[0] + 1e-3)
+
+
+def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                  time_limit: float) -> tuple[float, dict[int, float]] | None:
+    """The LP optimum of level `k` and the price (dual value) of each home's capacity
+    row, or None when GLOP does not finish in `time_limit` seconds."""
+    lp, _, capacity = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
     lp.SetTimeLimit(max(1, int(time_limit * 1000)))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
-        return _trivial_bound(pairs, levels[k])
-    return math.floor(lp.Objective().Value() + 1e-3)
+        return None
+    return lp.Objective().Value(), {home: row.dual_value() for home, row in capacity.items()}
