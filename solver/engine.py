@@ -59,8 +59,16 @@ PAIRS_PER_SECOND = 25_000
 # Batches from this size on get an LP bound first (GLOP: 0.2 s for 9,000 pairs); smaller
 # ones are proven quickly without it.
 LP_PAIRS = 5_000
-# Batches from this size on are solved by SCIP, smaller ones by CP-SAT (see `run_mip`).
+# Time kept back from the search for explaining the unplaced children and building the
+# result: per child greedy leaves unplaced (stretch: 2,389 in 5.3 s at load 11, so 2.2 ms;
+# rounded up), plus a share of the limit for the last calls overrunning a little.
+EXPLAIN_SECONDS = 0.003
+RESULT_MARGIN = 0.02
+# Batches from MIP_PAIRS up to MIP_MAX_PAIRS pairs are solved by SCIP, the others by CP-SAT
+# (see `run_mip`). Above the cap SCIP's memory grows past what the stretch instance may
+# use (1 GB peak with 150,000-pair urgent batches).
 MIP_PAIRS = 5_000
+MIP_MAX_PAIRS = 80_000
 
 __all__ = ["solve", "result_to_json", "Result"]
 
@@ -114,8 +122,10 @@ class Lexicographic:
 def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Result:
     """Propose placements for every referral of `instance`.
 
-    `time_limit` (seconds) bounds preparation and search, and `workers` the CPU threads
-    used; explaining the unplaced children comes after it (`solve_seconds` counts all).
+    `time_limit` (seconds) bounds the whole call, preparation, search and explaining the
+    unplaced children (`solve_seconds`); `workers` is the CPU threads it may use. The
+    search stops early enough to leave time for the explanations, estimated from the
+    children the greedy answer leaves unplaced (`EXPLAIN_SECONDS`).
     The result places as many emergency youths as possible, then urgent, then planned,
     then maximises fit; it is "optimal" when every level was proven, else "feasible".
     Even when stopped by the time limit it is never lexicographically worse than the
@@ -127,7 +137,10 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
         raise ValueError("workers must be at least 1")
     start = time.perf_counter()
     prepared = prepare(instance)
-    answer = solve_levels(prepared, start + time_limit, workers)
+    baseline = greedy_pairs(prepared)
+    unplaced = len(prepared.units) - len(baseline)
+    reserve = min(time_limit / 2, RESULT_MARGIN * time_limit + EXPLAIN_SECONDS * unplaced)
+    answer = solve_levels(prepared, start + time_limit - reserve, workers, greedy=baseline)
     # Every level at its bound is a proof too, even when a call was stopped.
     status = "optimal" if answer.proven or answer.values == answer.bounds else "feasible"
     levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
@@ -138,11 +151,12 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
 
 
 def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int = len(LEVELS),
-                 start: list[Pair] = ()) -> Lexicographic:
+                 start: list[Pair] = (), greedy: list[Pair] | None = None) -> Lexicographic:
     """Maximise the first `count` levels of `LEVELS` in order, by `deadline` (a
-    `time.perf_counter()` value), starting from the greedy answer or `start` (a feasible
-    answer: the best of the two that respects the levels above is kept at each level)."""
-    fallback = {pair.unit: pair for pair in greedy_pairs(prepared)}
+    `time.perf_counter()` value), starting from the greedy answer (`greedy`, computed when
+    not given) or `start` (a feasible answer: the best of the two that respects the levels
+    above is kept at each level)."""
+    fallback = {pair.unit: pair for pair in (greedy_pairs(prepared) if greedy is None else greedy)}
     current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=list(start))} if start else dict(fallback)
     bounds: list[int] = []
     seconds: list[float] = []
@@ -390,7 +404,7 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         proof.offer(best, proof.value, lp_bound(prepared, pairs, levels, floors, k, remaining))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and deadline - time.perf_counter() > len(pairs) / PAIRS_PER_SECOND:
-        if len(pairs) >= MIP_PAIRS:
+        if MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
             run_mip(prepared, pairs, levels, floors, k, proof, deadline)
         else:
             run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)
