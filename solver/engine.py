@@ -64,8 +64,9 @@ LP_PAIRS = 5_000
 # rounded up), plus a share of the limit for the last calls overrunning a little.
 EXPLAIN_SECONDS = 0.003
 RESULT_MARGIN = 0.02
-# Batches from MIP_PAIRS up to MIP_MAX_PAIRS pairs are solved by SCIP, the others by CP-SAT
-# (see `run_mip`). Above the cap SCIP's memory grows past what the stretch instance may
+# Tier levels of batches from MIP_PAIRS up to MIP_MAX_PAIRS pairs are solved by SCIP, the
+# rest (and every fit level, which CP-SAT proves fast on the national instance and SCIP
+# did not) by CP-SAT (see `run_mip`). Above the cap SCIP's memory grows past what the stretch instance may
 # use (1 GB peak with 150,000-pair urgent batches).
 MIP_PAIRS = 5_000
 MIP_MAX_PAIRS = 80_000
@@ -404,7 +405,7 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         proof.offer(best, proof.value, lp_bound(prepared, pairs, levels, floors, k, remaining))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and deadline - time.perf_counter() > len(pairs) / PAIRS_PER_SECOND:
-        if MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
+        if k < len(TIERS) and MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
             run_mip(prepared, pairs, levels, floors, k, proof, deadline)
         else:
             run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import copy
 from unittest import mock
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.checker import check
-from solver.eligibility import exclusions, is_eligible
+from solver.eligibility import HomeTable, eligible_among, exclusions, is_eligible
 from solver.engine import solve
+from solver.fit import fit_points, fit_points_among
 from solver.greedy import greedy
 from solver.instance import URGENCIES
 from solver.result import result_to_json
@@ -48,6 +50,16 @@ def test_cpsat_and_greedy_answers_pass_the_checker(instance):
 @given(homes(), referrals())
 def test_is_eligible_agrees_with_exclusions(home, referral):
     assert is_eligible(home, referral) == (not exclusions(home, referral))
+
+
+@settings(SOLVER, max_examples=200)
+@given(st.lists(homes(), min_size=1, max_size=6), referrals())
+def test_the_vectorised_rules_and_fit_equal_the_scalar_ones(many, referral):
+    table = HomeTable(tuple(many))
+    everyone = np.arange(len(many))
+    eligible = eligible_among(table, referral, everyone).tolist()
+    assert eligible == [i for i, h in enumerate(many) if is_eligible(h, referral)]
+    assert fit_points_among(table, referral, everyone).tolist() == [fit_points(h, referral) for h in many]
 
 
 @SOLVER
