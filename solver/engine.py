@@ -56,9 +56,9 @@ LEVEL_WEIGHTS = (4, 3, 1, 1)
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
-# Batches from this size on get an LP bound first (GLOP: 0.2 s for 9,000 pairs); smaller
-# ones are proven quickly without it.
-LP_PAIRS = 5_000
+# CP-SAT batches from this size on get an LP bound first (GLOP: about 1.1-1.5 s for 60,000
+# pairs); smaller ones are proven quickly without it.
+LP_PAIRS = 20_000
 # Time kept back from the search for explaining the unplaced children and building the
 # result: per child greedy leaves unplaced (stretch: 2,389 in 5.3 s at load 11, so 2.2 ms;
 # rounded up), plus a share of the limit for the last calls overrunning a little.
@@ -397,15 +397,17 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         candidates.append(greedy_solution)
     best = max(candidates, key=lambda solution: _value(levels[k], solution))
     proof = Proof(best, _value(levels[k], best), _trivial_bound(pairs, levels[k]))
+    by_scip = MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS
     remaining = schedule.deadline_for(batch) - time.perf_counter()
-    if proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / PAIRS_PER_SECOND:
+    if (not by_scip and proof.value < proof.bound and len(pairs) >= LP_PAIRS
+            and remaining > len(pairs) / PAIRS_PER_SECOND):
         # The LP relaxation is cheap and on these assignment-like models nearly tight:
-        # its bound often proves the answer in hand, or lets the search stop as soon as
-        # it reaches it instead of searching for a proof.
+        # its bound often proves the answer in hand, or lets CP-SAT stop as soon as it
+        # reaches it instead of searching for a proof. (SCIP solves the same LP first.)
         proof.offer(best, proof.value, lp_bound(prepared, pairs, levels, floors, k, remaining))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and deadline - time.perf_counter() > len(pairs) / PAIRS_PER_SECOND:
-        if MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
+        if by_scip:
             run_mip(prepared, pairs, levels, floors, k, proof, deadline)
         else:
             run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)

@@ -69,10 +69,12 @@ def test_counts_and_fit_equal_brute_force(instance):
 
 
 @SOLVER
-@given(instances(max_homes=3, max_referrals=5))
-def test_scip_path_equals_brute_force_too(instance):
-    # Large batches go to SCIP with an LP bound first; force that path on small ones.
-    with mock.patch.multiple("solver.engine", MIP_PAIRS=1, LP_PAIRS=1):
+@given(instances(max_homes=3, max_referrals=5), st.sampled_from(("scip", "cpsat_after_lp")))
+def test_the_large_batch_paths_equal_brute_force_too(instance, path):
+    # Large batches go to SCIP, or (beyond SCIP's cap) to CP-SAT after an LP bound: force
+    # each path on small ones.
+    sizes = {"scip": dict(MIP_PAIRS=1), "cpsat_after_lp": dict(MIP_PAIRS=10**9, LP_PAIRS=1)}[path]
+    with mock.patch.multiple("solver.engine", **sizes):
         result = solve(instance, time_limit=10, workers=1)
     assert lexicographic(result) == brute_force(instance)
     assert check(instance, result_to_json(result)) == []
