@@ -69,7 +69,8 @@ RESULT_MARGIN = 0.02
 # use (1 GB peak with 150,000-pair urgent batches).
 MIP_PAIRS = 5_000
 MIP_MAX_PAIRS = 80_000
-SCIP_SETTINGS = "presolving/maxrounds = 0\nseparating/maxroundsroot = 0\nseparating/maxrounds = 0\n"
+SCIP_NO_PRESOLVE = "presolving/maxrounds = 0\n"
+SCIP_NO_CUTS = "separating/maxroundsroot = 0\nseparating/maxrounds = 0\n"
 
 __all__ = ["solve", "result_to_json", "Result"]
 
@@ -444,11 +445,12 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
     """
     mip, x, _ = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
-    # No presolve and no cutting planes: the rows are already tight (the LP is nearly
-    # integral), so both only cost time. Dense instance, urgent level: 9.6 s with SCIP's
-    # defaults, 5.8 s without presolve, 6.2 s without cuts, 3.4 s without both; planned
-    # level 17.7 s -> 6.3 s (load about 7).
-    mip.SetSolverSpecificParametersAsString(SCIP_SETTINGS)
+    # No presolve: the rows are already tight (the LP is nearly integral), and it only
+    # costs time; no cutting planes either at the tier levels, whose 0/1 objectives the
+    # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
+    # urgent level 9.6 s with SCIP's defaults, 5.8 s without presolve, 3.4 s without both;
+    # planned 17.7 s -> 6.3 s without both; fit 13.0 s without both, 6.3 s with cuts.
+    mip.SetSolverSpecificParametersAsString(SCIP_NO_PRESOLVE + (SCIP_NO_CUTS if k < len(TIERS) else ""))
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
     mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
