@@ -45,7 +45,7 @@ class Impact:
     change: str  # "bed" or "staff"
     places: int  # places it adds to the home's room tonight
     gained: dict[str, int]  # more youths placed per tier (negative: fewer, for a more urgent gain)
-    serves: tuple[str, ...]  # referrals placed with the change that the run leaves unplaced
+    serves: tuple[str, ...]  # referrals of the tiers that gain, placed with the change, not by the run
     proven: bool  # exact; False only when the time limit stopped its search
 
     @property
@@ -235,8 +235,11 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
     answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
     # Units left with no pair (new_pairs only) are placed by the answer or not at all.
     gained = {t: v - c for t, v, c in zip(TIERS, answer.values, counts)}
+    # The youths of the tiers that gain, placed now and not before. (Within a tier the
+    # re-solve may also swap who is placed; those who only swap in for a tier with no
+    # gain are not what the change serves.)
     placed_before = {p.unit for p in before}
     serves = tuple(r.id for p in answer.chosen if p.unit not in placed_before
-                   for r in prepared.units[p.unit].referrals)
+                   for r in prepared.units[p.unit].referrals if gained[r.urgency] > 0)
     proven = answer.proven or answer.values == answer.bounds
     return Impact(prepared.homes[home].id, change, places, gained, serves, proven)

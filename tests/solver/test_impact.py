@@ -32,10 +32,15 @@ def assert_exact(inst, report) -> None:
     seen = {(i.home, i.change) for i in report.impacts}
     assert seen == {(h.id, c) for h in inst.homes for c in CHANGES}
     assert len(report.impacts) == 2 * len(inst.homes)
+    urgency = {r.id: r.urgency for r in inst.referrals}
     for impact in report.impacts:
         assert impact.proven
         after = tiers(changed(inst, impact.home, impact.change))
         assert impact.key == tuple(a - b for a, b in zip(after, base)), impact
+        # It names youths of the tiers that gain, at least as many as they gain.
+        assert all(impact.gained[urgency[r]] > 0 for r in impact.serves)
+        for tier, gain in impact.gained.items():
+            assert sum(urgency[r] == tier for r in impact.serves) >= gain
     keys = [i.key for i in report.impacts]
     assert keys == sorted(keys, reverse=True)
 
