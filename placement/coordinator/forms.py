@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField
+from wtforms import DateField, FloatField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from solver.instance import US_STATES
 
 from ..forms import MAX_ID, within_years
+from ..services.matcher_runs import LONGEST_LIMIT
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 MAX_PERIOD_DAYS = 3 * 366
@@ -34,6 +35,8 @@ class StartRunForm(FlaskForm):
     """Start a matcher run; the state is the coordinator's own (admins choose one)."""
 
     state = SelectField("State", choices=STATE_CHOICES, validators=[Optional()], validate_choice=False)
+    # Empty: the configured limit. A run not proven best offers a re-run with a longer one.
+    time_limit = FloatField("Time limit (seconds)", validators=[Optional(), NumberRange(1, LONGEST_LIMIT)])
 
 
 class ApproveForm(FlaskForm):
@@ -54,3 +57,7 @@ class ApproveForm(FlaskForm):
         if self.scope.data == "all":
             return None
         return list(self.proposal_ids.data or [])
+
+
+class BedImpactForm(FlaskForm):
+    """One button: work out where one more bed helps most (its CSRF token is the form)."""

@@ -16,11 +16,12 @@ from solver.instance import US_STATES
 from .. import audit
 from ..access import coordinator_state, get_matcher_run, roles_required
 from ..database import get_session
+from ..services import bed_impact as bed_impact_service
 from ..services import capacity, matcher_runs, outcomes, unmet_need
 from ..services.errors import ServiceError
 from ..services.tables import Period, csv_lines, local_date, period
 from ..timeutil import utcnow
-from .forms import ApproveForm, PeriodForm, StartRunForm
+from .forms import ApproveForm, BedImpactForm, PeriodForm, StartRunForm
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 COORDINATOR_ROLES = ("coordinator", "admin")
@@ -100,6 +101,9 @@ def export_csv(table: str):
             abort(400)
         need = unmet_need.report(session, state, _period(form))
         found, span = need.tables[table], f", {need.period.describe()}"
+    elif table == "bed-impact":
+        item = get_matcher_run(session, current_user, request.args.get("run", type=int) or abort(404))
+        found, span = bed_impact_service.table(session, item), f", run {item.id}"
     else:
         abort(404)
     audit.record(session, "export", "coordinator_report", None,
@@ -129,7 +133,7 @@ def start_run():
     state = _state()
     session = get_session()
     try:
-        run = matcher_runs.start_run(session, current_user, state)
+        run = matcher_runs.start_run(session, current_user, state, form.time_limit.data)
     except ServiceError as error:
         session.rollback()
         flash(error.message, "error")
@@ -148,7 +152,35 @@ def run(run_id: int):
     session.commit()
     return render_template("coordinator/run.html", view=view, form=ApproveForm(), lost=matcher_runs.is_lost(item),
                            state=item.state, state_args=_state_args(item.state),
-                           time_limit=current_app.config["MATCHER_TIME_LIMIT"])
+                           shortfall=bed_impact_service.shortfall(item), longer_limit=matcher_runs.longer_limit(item))
+
+
+@bp.get("/runs/<int:run_id>/beds")
+@roles_required(*COORDINATOR_ROLES)
+def bed_impact(run_id: int):
+    """Where one more bed helps most, from a finished run (worked out on request, in the background)."""
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    table = bed_impact_service.table(session, item)
+    audit.record(session, "bed_impact_viewed", "matcher_run", item.id, f"{len(table.rows)} homes", actor=current_user)
+    session.commit()
+    return render_template("coordinator/bed_impact.html", run=item, table=table, state=item.state,
+                           state_args=_state_args(item.state))
+
+
+@bp.post("/runs/<int:run_id>/beds")
+@roles_required(*COORDINATOR_ROLES)
+def start_bed_impact(run_id: int):
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    if not BedImpactForm().validate_on_submit():
+        abort(400)
+    try:
+        bed_impact_service.start(session, current_user, item)
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("coordinator.bed_impact", run_id=item.id))
 
 
 @bp.post("/runs/<int:run_id>/approve")
