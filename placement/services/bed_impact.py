@@ -23,9 +23,9 @@ from solver.instance import URGENCIES, parse_instance
 
 from .. import audit, jobs
 from ..database import new_session
-from ..matching import parse_key
 from ..models import Home, MatcherRun, Referral, User
 from .errors import ServiceError
+from .solver_inputs import parse_key
 from .tables import Table
 
 TOP = 10  # homes listed

@@ -7,8 +7,8 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from solver.instance import US_STATES
 
-from ..forms import MAX_ID, within_years
 from ..services.matcher_runs import LONGEST_LIMIT
+from .fields import MAX_ID, within_years
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 MAX_PERIOD_DAYS = 3 * 366
