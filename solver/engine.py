@@ -1,13 +1,13 @@
-"""The matcher: an OR-Tools CP-SAT model of tonight's placements.
+"""The matcher: tonight's placements as a lexicographic 0/1 program, solved with OR-Tools.
 
-Model (built in the helpers below), one Boolean per pair = a placement unit (a referral
+Model (the rows are written out above `build_level_model`), one Boolean per pair = a placement unit (a referral
 or a whole sibling group) and a home eligible for all its members with room for it:
   one home      each unit takes at most one of its pairs
   capacity      the places a home takes (1 + children_with per youth) are at most its
                 `room`: open beds, and staff on duty x youths per staff minus youths
                 already there, whichever is smaller
   siblings      a group is one unit, so its members share a home or none is placed
-Objective, lexicographic, solved as a sequence of CP-SAT calls:
+Objective, lexicographic, solved as a sequence of calls, one per level:
   1. maximise emergency youths placed
   2. maximise urgent youths placed, with the emergency count fixed at its best
   3. maximise planned youths placed, with both counts above fixed
@@ -19,14 +19,19 @@ At the level of tier k, only units with a member in tier k or above matter (the 
 could only take room), and the graph of their pairs falls apart into independent
 components (by state, joined by ICPC approvals). Lexicographic optima of independent
 parts add up, so each level solves its own components separately and concurrently in a
-thread pool (CP-SAT releases the GIL); small components are batched into one model to
-save the per-call overhead. Large batches first get an LP bound (GLOP), and CP-SAT stops
-as soon as it reaches it.
+thread pool (the solvers release the GIL); small components are batched into one model
+to save the per-call overhead. Batches of 5,000-80,000 pairs go to SCIP, whose LP-driven
+branch and bound proves these nearly integral models where CP-SAT on two workers does
+not; the others to CP-SAT, the largest after an LP bound (GLOP) it stops at.
 
-Time limit: each level gets a weighted share of the time left (`LEVEL_WEIGHTS`), and
+Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
+running it (`solve_level`: time share, bound, solver, fallback).
+
+Time limit: the whole call, explanations included, keeps within it (`solve`). Each
+level gets a weighted share of the time left (`LEVEL_WEIGHTS`), and
 each batch a share of its level's in proportion to its pairs (`Schedule`). A level
 stopped by the limit keeps the best answer known that respects the levels above
-(CP-SAT's, the previous level's, or the greedy baseline's, which is feasible by
+(the solver's, the previous level's, or the greedy baseline's, which is feasible by
 construction) and the status becomes "feasible". The greedy answer is that fallback, not
 a CP-SAT hint: on the national benchmark, hints made the fit level about twice as slow.
 After every level the answer is completed greedily where room is left, which never

@@ -138,14 +138,20 @@ def start_run():
     return redirect(url_for("coordinator.run", run_id=outcome.value.id))
 
 
+def _run_viewed(item, action: str, detail: str) -> None:
+    """Every read of a run is audited (it names the state's children by case reference)."""
+    session = get_session()
+    audit.record(session, action, "matcher_run", item.id, detail, actor=current_user)
+    session.commit()
+
+
 @bp.get("/runs/<int:run_id>")
 @roles_required(*COORDINATOR_ROLES)
 def run(run_id: int):
     session = get_session()
     item = get_matcher_run(session, current_user, run_id)
     view = matcher_runs.run_view(session, item)
-    audit.record(session, "matcher_run_viewed", "matcher_run", item.id, f"{len(view.proposals)} proposals", actor=current_user)
-    session.commit()
+    _run_viewed(item, "matcher_run_viewed", f"{len(view.proposals)} proposals")
     return render_template("coordinator/run.html", view=view, form=ApproveForm(), lost=matcher_runs.is_lost(item),
                            state=item.state, state_args=_state_args(item.state),
                            shortfall=bed_impact_service.shortfall(item), longer_limit=matcher_runs.longer_limit(item))
@@ -158,8 +164,7 @@ def bed_impact(run_id: int):
     session = get_session()
     item = get_matcher_run(session, current_user, run_id)
     table = bed_impact_service.table(session, item)
-    audit.record(session, "bed_impact_viewed", "matcher_run", item.id, f"{len(table.rows)} homes", actor=current_user)
-    session.commit()
+    _run_viewed(item, "bed_impact_viewed", f"{len(table.rows)} homes")
     return render_template("coordinator/bed_impact.html", run=item, table=table, state=item.state,
                            state_args=_state_args(item.state))
 

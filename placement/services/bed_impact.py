@@ -83,7 +83,7 @@ def execute(run_id: int) -> None:
         if run is None or not run.result:
             return
         try:
-            report = bed_impact(parse_instance(run.instance), run.result, config["MATCHER_TIME_LIMIT"],
+            report = bed_impact(parse_instance(run.instance), run.result, run.time_limit,
                                 config["MATCHER_WORKERS"], top=TOP)
             impacts = [i for i in report.impacts if any(i.key)][:TOP]
             run.impact = {
