@@ -7,37 +7,19 @@ empty copy (SQLite: a copied file; PostgreSQL: TRUNCATE).
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from placement import create_app, migrate
-from placement.config import normalise_database_url
+from placement.models import User
 from placement.timeutil import clock
 
-from .helpers import Factory
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-
-def is_postgres() -> bool:
-    return TEST_DATABASE_URL.startswith("postgres")
-
-
-def recreate_postgres_database(url: str) -> str:
-    """Drop and create the test database named in `url`; return its SQLAlchemy URL."""
-    url = normalise_database_url(url)
-    parsed = sa.engine.make_url(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
-
+from .databases import TEST_DATABASE_URL, is_postgres, recreate_postgres_database
+from .helpers import PASSWORD, Factory, login
 
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory) -> str:
@@ -87,6 +69,28 @@ def app(app_config):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    """Runs `safebed` commands against the test app: `runner.invoke(args=["seed-demo"])`."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def login_as(client):
+    """Signs a test client in through the real sign-in form and returns it.
+
+    `login_as(user)` signs in the test's `client`; `login_as(user, other)` another
+    client (a second device or a second role); `password=` for a user created with another.
+    """
+
+    def sign_in(user: User, on: FlaskClient | None = None, password: str = PASSWORD) -> FlaskClient:
+        target = client if on is None else on
+        login(target, user, password)
+        return target
+
+    return sign_in
 
 
 @pytest.fixture()

@@ -95,6 +95,17 @@ REFERRAL_FORM = {
 }
 
 
+# A home profile as the provider's form posts it (synthetic).
+HOME_FORM = {
+    "name": "Cedar House", "program": "crisis_stabilization", "state": "MO", "county": "Boone",
+    "city": "Columbia", "lat": "38.951", "lon": "-92.334", "street_address": "77 Hidden Test Way",
+    "contact_phone": "555-0101", "licensed_beds": "6", "min_age": "12", "max_age": "17",
+    "genders": ["female", "nonbinary"], "accepts_pregnant": "y", "substance_use_support": "recovery",
+    "medical_level": "1", "mental_health_level": "2", "languages": ["en", "es"],
+    "cultural_services": ["lgbtq_affirming"], "is_active": "y",
+}
+
+
 def make_referral(factory: Factory, caseworker: User, **fields):
     """A referral row for `caseworker`'s agency (synthetic)."""
     from placement.models import Referral, ReferralEvent

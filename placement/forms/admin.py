@@ -1,33 +1,32 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from solver.instance import US_STATES
 
 from ..models import ORG_KINDS, ROLES
-from .fields import MAX_ID
+from .fields import MAX_ID, SafeBedForm
 
 
-class InviteForm(FlaskForm):
+class InviteForm(SafeBedForm):
     organisation_id = SelectField("Organisation", coerce=int)
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(SafeBedForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     kind = SelectField("Kind", choices=[(k, k.replace("_", " ").capitalize()) for k in ORG_KINDS])
     state = SelectField("State served", choices=[(s, s) for s in US_STATES])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SafeBedForm):
     """An empty form: its CSRF token protects one-button actions."""
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(SafeBedForm):
     """The audit log's filters, read from the query string (a GET form changes nothing)."""
 
     class Meta:

@@ -1,7 +1,6 @@
 """The referral form: a youth's needs, never their name."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -17,7 +16,7 @@ from ..vocabulary import (
     URGENCY_LABELS,
     choices,
 )
-from .fields import MAX_ID, MultiCheckboxField, finite
+from .fields import MAX_ID, MultiCheckboxField, SafeBedForm, finite
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 
@@ -30,7 +29,7 @@ def _state_list(_form, field) -> None:
     field.data = sorted(set(codes))
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(SafeBedForm):
     case_reference = StringField(
         "Case reference",
         validators=[DataRequired(), Length(3, 40), Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", message="Letters, digits and - / _ . only; no spaces.")],
@@ -74,11 +73,11 @@ class ReferralForm(FlaskForm):
         return data
 
 
-class CloseForm(FlaskForm):
+class CloseForm(SafeBedForm):
     reason = StringField("Why close it?", validators=[DataRequired(), Length(max=200)])
 
 
-class HomeChoiceForm(FlaskForm):
+class HomeChoiceForm(SafeBedForm):
     """Hold or request a bed at one home (the home id comes from the search result)."""
 
     home_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])

@@ -1,20 +1,19 @@
 """Coordinator forms: the state (admins), the report period, runs and approvals."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, FloatField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from solver.instance import US_STATES
 
 from ..services.matcher_runs import LONGEST_LIMIT
-from .fields import MAX_ID, within_years
+from .fields import MAX_ID, SafeBedForm, within_years
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 MAX_PERIOD_DAYS = 3 * 366
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(SafeBedForm):
     """The unmet-need report's period, from the query string (a GET form changes nothing)."""
 
     class Meta:
@@ -31,7 +30,7 @@ class PeriodForm(FlaskForm):
                 raise ValidationError("Choose a period of at most three years.")
 
 
-class StartRunForm(FlaskForm):
+class StartRunForm(SafeBedForm):
     """Start a matcher run; the state is the coordinator's own (admins choose one)."""
 
     state = SelectField("State", choices=STATE_CHOICES, validators=[Optional()], validate_choice=False)
@@ -39,7 +38,7 @@ class StartRunForm(FlaskForm):
     time_limit = FloatField("Time limit (seconds)", validators=[Optional(), NumberRange(1, LONGEST_LIMIT)])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(SafeBedForm):
     """Approve one proposal (`only`), the ticked ones, or every open one (`scope=all`)."""
 
     only = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
@@ -59,5 +58,5 @@ class ApproveForm(FlaskForm):
         return list(self.proposal_ids.data or [])
 
 
-class BedImpactForm(FlaskForm):
+class BedImpactForm(SafeBedForm):
     """One button: work out where one more bed helps most (its CSRF token is the form)."""

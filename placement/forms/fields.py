@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import math
 
+from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+from .text import SafeTextMeta
 
 # Ids are 32-bit INTEGER columns on PostgreSQL: larger numbers in a URL or a
 # form are refused before they reach a query.
 MAX_ID = 2**31 - 1
+
+
+class SafeBedForm(FlaskForm):
+    """The base of every SafeBed form: the shared text rule (`forms.text`) on every text field."""
+
+    class Meta(SafeTextMeta):
+        """WTForms merges this with FlaskForm's own Meta (CSRF) along the class hierarchy."""
 
 
 class MultiCheckboxField(SelectMultipleField):

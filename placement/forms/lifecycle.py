@@ -6,7 +6,6 @@ own zone (`datetime-local`) and converted to UTC with `timeutil.from_local`.
 """
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,7 +19,7 @@ from ..models import (
     SCREENING_HEALTH,
     SCREENING_SERVICES,
 )
-from .fields import MultiCheckboxField, within_years
+from .fields import MultiCheckboxField, SafeBedForm, within_years
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 TIME_MESSAGE = "Enter a date and time."
@@ -31,7 +30,7 @@ def _when(label: str, required: bool = True) -> DateTimeLocalField:
     return DateTimeLocalField(label, format=TIME_FORMAT, validators=[*validators, within_years])
 
 
-class EndPlacementForm(FlaskForm):
+class EndPlacementForm(SafeBedForm):
     reason = SelectField("How did the placement end?", choices=[(k, v) for k, v in PLACEMENT_END_REASONS.items() if k != "missing"])
     ended_at = _when("When (leave empty for now)", required=False)
     disruption_reason = SelectField(
@@ -41,24 +40,24 @@ class EndPlacementForm(FlaskForm):
     note = StringField("Note (optional, no names)", validators=[Optional(), Length(max=300)])
 
 
-class MissingForm(FlaskForm):
+class MissingForm(SafeBedForm):
     last_seen_at = _when("Last seen (your local time)")
 
 
-class ReportForm(FlaskForm):
+class ReportForm(SafeBedForm):
     kind = SelectField("Report to", choices=list(MISSING_REPORT_KINDS.items()))
     made_at = _when("Reported at (your local time)")
     report_number = StringField("Report or case number", validators=[DataRequired("Enter the number you were given."), Length(max=60)])
     made_by = StringField("Made by (name and role)", validators=[DataRequired("Say who made the report."), Length(max=120)])
 
 
-class LocatedForm(FlaskForm):
+class LocatedForm(SafeBedForm):
     located_at = _when("Located at (your local time)")
     located_county = StringField("County where located (county only)", validators=[DataRequired("Enter the county."), Length(max=80)])
     located_by = SelectField("Located by", choices=list(LOCATED_BY.items()))
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(SafeBedForm):
     """Every answer is required; the service refuses an incomplete screening with field messages."""
 
     exploited = SelectField("Was the youth exploited while missing?", choices=[("", "Choose…")] + list(SCREENING_EXPLOITED.items()), default="")

@@ -1,7 +1,6 @@
 """Forms operators fill in: a home's profile and tonight's availability."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -17,12 +16,12 @@ from ..vocabulary import (
     SUBSTANCE_SUPPORT_LABELS,
     choices,
 )
-from .fields import MultiCheckboxField, finite
+from .fields import MultiCheckboxField, SafeBedForm, finite
 
 WHOLE = "Enter a whole number."
 
 
-class HomeForm(FlaskForm):
+class HomeForm(SafeBedForm):
     name = StringField("Home name", validators=[DataRequired(), Length(max=120)])
     program = SelectField("Program type", choices=choices(PROGRAM_LABELS))
     state = SelectField("State", choices=[(s, s) for s in US_STATES])
@@ -62,7 +61,7 @@ class HomeForm(FlaskForm):
         return data
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(SafeBedForm):
     open_beds = IntegerField("Open beds tonight", validators=[NumberRange(0, 500, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
     staff_on_duty = IntegerField("Staff on duty", validators=[NumberRange(0, 200, "Enter 0 or more.")], render_kw={"inputmode": "numeric"})
     youth_per_staff = IntegerField("Youths per staff member", validators=[NumberRange(1, 50, "At least 1.")], render_kw={"inputmode": "numeric"})
@@ -70,6 +69,6 @@ class AvailabilityForm(FlaskForm):
     note = StringField("Note for your team (optional)", validators=[Optional(), Length(max=200)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(SafeBedForm):
     reason = SelectField("Reason", choices=list(DECLINE_REASONS.items()))
     note = StringField("Note (optional, no names)", validators=[Optional(), Length(max=300)])

@@ -1,8 +1,11 @@
 """Security of every request: response headers, who the session's user is, session
-time limits, and URL ids that no database column can hold."""
+time limits, URL ids that no database column can hold, and hostile text in query
+strings and JSON bodies (form fields get the same rule from `forms.text`)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+import json
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter
 
@@ -10,6 +13,7 @@ from .. import audit, timeutil
 from ..database import get_session
 from ..extensions import login_manager
 from ..forms.fields import MAX_ID
+from ..forms.text import DEFAULT_MAX_LENGTH, too_long_message, unstorable_character, unstorable_message
 from ..models import User
 
 CONTENT_SECURITY_POLICY = (
@@ -30,6 +34,7 @@ def register_security(app: Flask) -> None:
     """Install the id converter (before any blueprint: rules pick their converters
     when they are added), the session limits and the security headers."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(refuse_unstorable_input)
     app.before_request(enforce_session_timeouts)
     app.after_request(security_headers)
 
@@ -51,6 +56,73 @@ def load_user(user_key: str) -> User | None:
     if user is None or not user.is_active or user.session_version != version:
         return None
     return user
+
+
+MAX_JSON_DEPTH = 32
+
+
+class UnstorableInput(Exception):
+    """A query string or JSON body holds text no SafeBed field may hold."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+def _check_text(where: str, text: str) -> None:
+    character = unstorable_character(text)
+    if character is not None:
+        raise UnstorableInput(where, unstorable_message(character))
+
+
+def _check_json(value, where: str = "body", depth: int = 0) -> None:
+    """Every key and string of a parsed JSON body, at most MAX_JSON_DEPTH levels deep."""
+    if depth > MAX_JSON_DEPTH:
+        raise UnstorableInput("body", f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    if isinstance(value, str):
+        _check_text(where, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(where, key)
+            _check_json(item, key if depth == 0 else where, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, where, depth + 1)
+
+
+def _parsed_json_body():
+    """The JSON body, parsed once (Flask keeps it for the view); None when it is not JSON.
+    A body too deep for Python's parser is refused here instead of becoming a 500."""
+    if not request.is_json:
+        return None
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except RecursionError as error:
+        raise UnstorableInput("body", f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.") from error
+    except ValueError:
+        return None  # not JSON after all: the view answers that in its own words
+
+
+def refuse_unstorable_input():
+    """The shared rule (`forms.text`) applied before any view to what no form checks:
+    query-string keys and values, and every key and string of a JSON body. Refused
+    with 422 (JSON under /api/) or a 400 page; nothing reaches a query."""
+    try:
+        for key, value in request.args.items(multi=True):
+            _check_text(key, key)
+            _check_text(key, value)
+            if len(key) + len(value) > DEFAULT_MAX_LENGTH:
+                raise UnstorableInput(key[:40], too_long_message())
+        _check_json(_parsed_json_body())
+    except UnstorableInput as refused:
+        if request.path.startswith("/api/"):
+            from .errors import json_error
+
+            return json_error(422, "validation_failed", "Please correct the fields named in `fields`.",
+                              {refused.where: refused.message})
+        abort(400, description=refused.message)
+    return None
 
 
 def enforce_session_timeouts():

@@ -1,6 +1,6 @@
 """Walking every route as every actor, for the security and audit tests.
 
-The world and the actors are the access sweep's (tests/placement/test_access_sweep.py):
+The world and the actors are the access sweep's (tests/placement/access_table.py):
 a route gets its URL values from `build_world` once it has a row in the sweep's
 TABLE. Routes without a row are left to the sweep, which fails for them.
 """
@@ -12,7 +12,7 @@ from sqlmodel import select
 from placement.models import AuditEvent
 
 from ..helpers import login
-from .test_access_sweep import ACTORS, ALLOWED, ANONYMOUS, TABLE, _actor_user, build_world
+from .access_table import ACTORS, ALLOWED, ANONYMOUS, TABLE, actor_user, build_world
 
 __all__ = ["ACTORS", "ALLOWED", "ANONYMOUS", "TABLE", "build_world", "swept_rules", "path_for", "actor_client",
            "visitor", "fingerprint", "last_audit_id", "audit_since", "allowed_actor", "Cast"]
@@ -72,7 +72,7 @@ def visitor(app, factory, world, actor: str, **environ) -> Visitor:
     client.environ_base.update(environ)
     token = None
     if actor != ANONYMOUS:
-        user = _actor_user(factory, world, actor)
+        user = actor_user(factory, world, actor)
         login(client, user)
         if any(rule.rule.startswith("/api/") for rule in app.url_map.iter_rules()):
             from ..helpers import api_token

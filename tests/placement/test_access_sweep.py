@@ -8,300 +8,33 @@ POST with a valid CSRF token for POST-only routes. Rows run in table order;
 `last=True` rows (closing a referral, signing out) run after all the others
 because they change what later rows would see.
 
-Outcomes: ALLOWED (2xx, or a redirect anywhere but the sign-in page), FORBIDDEN
-(403), NOT_FOUND (404), LOGIN (redirect to the sign-in page), UNAUTHORIZED (401,
-the API without a token). Every 403 and 404 must also leave an `access_denied`
-audit entry.
-
-API routes (/api/...) are swept the same way with the actor's personal API token
-instead of the session (the API ignores the cookie), sending `form` as the JSON
-body; a value that is exactly one placeholder ("{home_id}") keeps the world
-value's type. Name their actors with `api(...)`.
-
-To add a row: name the allowed actors with `only(...)`; if the URL carries an
-object id, say which role owns the object (`owner`) and what a user of that role
-in another organisation gets (`foreign`); put any form body in `form` (values
-are formatted with the world's ids, e.g. "{home_id}"); and if a URL argument
-needs a world value other than its own name, map it in `args`. A new kind of
-URL argument needs a value in `build_world`.
+The table, its outcomes and how to add a row: access_table.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlmodel import func, select
 
-from placement.models import AuditEvent, Home, Hold, MatcherRun, MissingEpisode, MissingReport, Placement, PlacementRequest
-from placement.services import accounts, api_tokens
-from placement.timeutil import to_local_input, utcnow
+from placement.models import AuditEvent, Home
 
-from ..helpers import api_token, csrf_token, login, make_referral, post
-from .test_provider import HOME_FORM
-
-ALLOWED, FORBIDDEN, NOT_FOUND, LOGIN, UNAUTHORIZED = "allowed", "403", "404", "login", "401"
-
-ANONYMOUS, OPERATOR, CASEWORKER, COORDINATOR, AUDITOR, ADMIN = (
-    "anonymous", "operator", "caseworker", "coordinator", "admin-with-audit", "admin-without-audit",
+from ..helpers import HOME_FORM, api_token, csrf_token, login, post
+from .access_table import (
+    ACTORS,
+    ALLOWED,
+    ANONYMOUS,
+    FORBIDDEN,
+    LOGIN,
+    NOT_FOUND,
+    TABLE,
+    UNAUTHORIZED,
+    Row,
+    actor_user,
+    build_world,
+    json_value,
+    ordered_rules,
 )
-ACTORS = (ANONYMOUS, OPERATOR, CASEWORKER, COORDINATOR, AUDITOR, ADMIN)
-
-
-def only(*allowed: str) -> dict[str, str]:
-    """Signed-in actors in `allowed` get in, other signed-in actors get 403, anonymous goes to sign-in."""
-    return {actor: LOGIN if actor == ANONYMOUS else ALLOWED if actor in allowed else FORBIDDEN for actor in ACTORS}
-
-
-def api(*allowed: str) -> dict[str, str]:
-    """An API route: like `only`, but a call without a token is 401."""
-    return {**only(*allowed), ANONYMOUS: UNAUTHORIZED}
-
-
-SIGNED_IN = only(*ACTORS[1:])
-PUBLIC = dict.fromkeys(ACTORS, ALLOWED)
-
-
-@dataclass(frozen=True)
-class Row:
-    expect: dict[str, str]
-    owner: str | None = None  # role owning the object an id in the URL names
-    foreign: str | None = None  # outcome for a user of `owner`'s role in another organisation
-    form: dict[str, str] = field(default_factory=dict)
-    args: dict[str, str] = field(default_factory=dict)  # URL argument -> world key, when not the same name
-    last: bool = False
-
-
-TABLE: dict[str, Row] = {
-    "index": Row(SIGNED_IN),
-    "healthz": Row(PUBLIC),
-    "auth.login": Row(PUBLIC),
-    "auth.accept_invitation": Row(PUBLIC),  # the one-time token is the credential
-    "auth.change_password": Row(SIGNED_IN),
-    "auth.notifications_page": Row(SIGNED_IN),
-    "auth.api_tokens_page": Row(SIGNED_IN),
-    # One's own tokens only: the world's token is the caseworker's.
-    "auth.revoke_api_token": Row(
-        {**dict.fromkeys(ACTORS, NOT_FOUND), ANONYMOUS: LOGIN, CASEWORKER: ALLOWED},
-        owner="caseworker", foreign=NOT_FOUND, args={"token_id": "api_token_id"},
-    ),
-    "admin.users": Row(only(AUDITOR, ADMIN)),
-    "admin.invite": Row(only(AUDITOR, ADMIN)),
-    "admin.organisations": Row(only(AUDITOR, ADMIN)),
-    # Accounts are administered platform-wide, so an admin of another organisation may act too.
-    "admin.user_action": Row(only(AUDITOR, ADMIN), owner="admin", foreign=ALLOWED),
-    "admin.audit_log": Row(only(AUDITOR)),
-    "admin.audit_csv": Row(only(AUDITOR)),
-    "provider.homes": Row(only(OPERATOR)),
-    "provider.new_home": Row(only(OPERATOR)),
-    "provider.home": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.edit_home": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.availability": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.requests": Row(only(OPERATOR)),
-    "provider.request_detail": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.accept_request": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.decline_request": Row(
-        only(OPERATOR), owner="operator", foreign=NOT_FOUND,
-        form={"reason": "no_staff"}, args={"request_id": "second_request_id"},
-    ),
-    "caseworker.referrals_list": Row(only(CASEWORKER)),
-    "caseworker.new_referral": Row(only(CASEWORKER)),
-    "caseworker.referral": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.edit_referral": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.search_beds": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.release_hold": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.withdraw_request": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.hold": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}),
-    "caseworker.request_placement": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}),
-    "caseworker.close_referral": Row(
-        only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "Synthetic: placed with kin"}, last=True,
-    ),
-    # Coordinator pages: a coordinator's own state, any state for admins.
-    "coordinator.dashboard": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    "coordinator.unmet_need": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    "coordinator.export_csv": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    "coordinator.runs": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    "coordinator.start_run": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    "coordinator.run": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
-    "coordinator.approve": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND, form={"scope": "all"}),
-    "coordinator.bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
-    "coordinator.start_bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
-    # The JSON API: the same policy as the pages, with tokens. Its own objects (api_*) so
-    # that its bookings do not race the page rows' bookings on the same referral.
-    "api.openapi": Row(PUBLIC),
-    "api.me": Row(api(*ACTORS[1:])),
-    "api.directory_hsds": Row(api(*ACTORS[1:])),
-    "api.homes": Row(api(OPERATOR)),
-    "api.home": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "api.availability_history": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "api.record_availability": Row(
-        api(OPERATOR), owner="operator", foreign=NOT_FOUND,
-        form={"open_beds": 6, "staff_on_duty": 4, "youth_per_staff": 3, "current_youth": 2},
-    ),
-    "api.incoming_requests": Row(api(OPERATOR)),
-    "api.incoming_request": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND, args={"request_id": "api_request_id"}),
-    "api.accept_request": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND, args={"request_id": "api_request_id"}),
-    "api.decline_request": Row(
-        api(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"reason": "no_staff"},
-        args={"request_id": "api_second_request_id"},
-    ),
-    "api.referral_list": Row(api(CASEWORKER)),
-    "api.create_referral": Row(api(CASEWORKER), form={
-        "case_reference": "MO-SWEEP-API-1", "urgency": "urgent", "age": 16, "gender": "female", "substance_use": "none",
-        "medical_level": 0, "mental_health_level": 0, "language": "en", "custody_state": "MO", "county": "Boone",
-        "lat": 38.95, "lon": -92.33,
-    }),
-    "api.referral": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, args={"referral_id": "api_referral_id"}),
-    "api.update_referral": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"has_run_before": True},
-        args={"referral_id": "api_referral_id"},
-    ),
-    "api.search_beds": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, args={"referral_id": "api_referral_id"}),
-    "api.release_hold": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, args={"referral_id": "api_referral_id", "hold_id": "api_hold_id"},
-    ),
-    "api.withdraw_request": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
-        args={"referral_id": "api_referral_id", "request_id": "api_request_id"},
-    ),
-    "api.hold": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}, args={"referral_id": "api_referral_id"},
-    ),
-    "api.request_placement": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"home_id": "{home_id}"}, args={"referral_id": "api_referral_id"},
-    ),
-    "api.start_run": Row(api(COORDINATOR, AUDITOR, ADMIN)),
-    # Admins read any state's runs; a coordinator of another state gets 404.
-    "api.run_status": Row(api(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
-    "api.run_result": Row(api(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
-    "api.close_referral": Row(
-        api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "Synthetic: placed with kin"},
-        args={"referral_id": "api_referral_id"}, last=True,
-    ),
-    # Placement lifecycle: both sides end placements and report youths missing; the
-    # caseworker records the reports, the return and the screening (rows run in this order).
-    "provider.placements": Row(only(OPERATOR)),
-    "provider.placement": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.end_placement": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"reason": "discharge"}),
-    "provider.report_missing": Row(
-        only(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"last_seen_at": "{last_seen_local}"},
-        args={"placement_id": "missing_placement_id"},
-    ),
-    "provider.release_kept_bed": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND),
-    "provider.feedback_page": Row(only(OPERATOR)),
-    "caseworker.missing_list": Row(only(CASEWORKER)),
-    "caseworker.end_placement": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "transfer"}),
-    "caseworker.report_missing": Row(
-        only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"last_seen_at": "{last_seen_local}"},
-        args={"placement_id": "missing_placement_id"},
-    ),
-    "caseworker.episode": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
-    "caseworker.record_report": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
-        "kind": "law_enforcement", "made_at": "{last_seen_local}", "report_number": "SWEEP-1", "made_by": "Sweep"}),
-    "caseworker.record_located": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
-        "located_at": "{last_seen_local}", "located_county": "Boone", "located_by": "self"}),
-    "caseworker.record_screening": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
-        "exploited": "no", "health": "none", "services": "declined"}),
-    "coordinator.outcomes": Row(only(COORDINATOR, AUDITOR, ADMIN)),
-    # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
-    "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
-}
-
-
-@dataclass
-class World:
-    ids: dict[str, object]
-    users: dict[str, object]
-
-
-def build_world(factory) -> World:
-    """A provider's home, an agency's referrals with a live hold and two pending
-    requests, and a pending invitation: one value per URL argument name."""
-    provider = factory.org("provider", "MO")
-    operator = factory.user("operator", provider)
-    # Room for every booking the page rows and the API rows make.
-    home = factory.home(provider, licensed_beds=10, availability={"open_beds": 8, "staff_on_duty": 4, "youth_per_staff": 3, "current_youth": 2})
-    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
-    referral = make_referral(factory, caseworker)
-    other_referral = make_referral(factory, caseworker)
-    api_referral = make_referral(factory, caseworker)
-    now = utcnow()
-    hold = Hold(referral_id=referral.id, home_id=home.id, created_by_id=caseworker.id, places=1,
-                created_at=now, expires_at=now + timedelta(hours=4))
-    request = PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
-    second_request = PlacementRequest(referral_id=other_referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
-    api_hold = Hold(referral_id=api_referral.id, home_id=home.id, created_by_id=caseworker.id, places=1,
-                    created_at=now, expires_at=now + timedelta(hours=4))
-    api_request = PlacementRequest(referral_id=api_referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
-    api_second_request = PlacementRequest(referral_id=other_referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1)
-    run = MatcherRun(state="MO", started_by_id=caseworker.id, status="done", progress=100, finished_at=now,
-                     instance={"homes": [], "referrals": []}, result={"status": "OPTIMAL", "assignments": [], "unmatched": []})
-    factory.session.add_all([hold, request, second_request, api_hold, api_request, api_second_request, run])
-    token = accounts.invite_user(factory.session, operator, provider, "invited@test.example", "Invited", "operator")
-    factory.session.commit()
-    world_token, _ = api_tokens.create(factory.session, caseworker, "world token", 30)
-    return World(
-        ids={
-            "home_id": home.id, "referral_id": referral.id, "hold_id": hold.id, "request_id": request.id,
-            "second_request_id": second_request.id, "user_id": operator.id, "action": "unlock", "token": token,
-            "api_referral_id": api_referral.id, "api_hold_id": api_hold.id, "api_request_id": api_request.id,
-            "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
-            **_lifecycle_world(factory, home, caseworker),
-        },
-        users={OPERATOR: operator, CASEWORKER: caseworker},
-    )
-
-
-def _lifecycle_world(factory, home, caseworker) -> dict[str, object]:
-    """Two running placements (one to end, one to report missing) and an open missing
-    episode with its NCMEC report made and its bed kept."""
-    now = utcnow()
-    placements = []
-    for _ in range(3):
-        referral = make_referral(factory, caseworker)
-        request = PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1, status="accepted")
-        factory.session.add(request)
-        factory.session.flush()
-        placements.append(Placement(referral_id=referral.id, home_id=home.id, request_id=request.id, places=1,
-                                    started_at=now - timedelta(days=2)))
-    episode_placement = placements[2]
-    episode_placement.ended_at, episode_placement.end_reason = now - timedelta(days=1), "missing"
-    factory.session.add_all(placements)
-    factory.session.flush()
-    kept = Hold(referral_id=episode_placement.referral_id, home_id=home.id, created_by_id=caseworker.id, places=1,
-                created_at=now, expires_at=now + timedelta(hours=72))
-    factory.session.add(kept)
-    factory.session.flush()
-    episode = MissingEpisode(placement_id=episode_placement.id, referral_id=episode_placement.referral_id, home_id=home.id,
-                             last_seen_at=now - timedelta(days=1), reported_at=now - timedelta(hours=2), reported_by_id=caseworker.id,
-                             reports_due_at=now + timedelta(hours=22), bed_hold_id=kept.id)
-    factory.session.add(episode)
-    factory.session.flush()
-    factory.session.add(MissingReport(episode_id=episode.id, kind="ncmec", made_at=now - timedelta(hours=1),
-                                      report_number="NCMEC-SWEEP", made_by="Sweep", recorded_by_id=caseworker.id))
-    factory.session.commit()
-    return {"placement_id": placements[0].id, "missing_placement_id": placements[1].id, "episode_id": episode.id,
-            "last_seen_local": to_local_input(now - timedelta(hours=1), caseworker.timezone)}
-
-
-def _actor_user(factory, world: World, actor: str):
-    if actor in world.users:
-        return world.users[actor]
-    if actor == COORDINATOR:
-        return factory.user("coordinator")
-    return factory.user("admin", can_view_audit=actor == AUDITOR)
-
-
-def _rules(app):
-    """The swept rules with their rows, `last` rows at the end; fails naming any route without a row."""
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    missing = sorted({rule.endpoint for rule in rules} - TABLE.keys())
-    if missing:
-        pytest.fail(f"routes without a row in the access table (tests/placement/test_access_sweep.py TABLE): {missing}")
-    order = list(TABLE)
-    rules.sort(key=lambda rule: (TABLE[rule.endpoint].last, order.index(rule.endpoint)))
-    return [(rule, TABLE[rule.endpoint]) for rule in rules]
 
 
 def _classify(response) -> str:
@@ -318,13 +51,6 @@ def _denials(factory) -> int:
     return factory.session.exec(select(func.count(AuditEvent.id)).where(AuditEvent.action == "access_denied")).one()
 
 
-def _json_value(value, ids: dict):
-    """A JSON body value: "{key}" alone is the world value itself (an id stays an integer)."""
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
-        return ids[value[1:-1]]
-    return value.format(**ids) if isinstance(value, str) else value
-
-
 def _request(app, client, rule, row: Row, ids: dict, token: str | None) -> str:
     values = {}
     for name in rule.arguments:
@@ -336,7 +62,7 @@ def _request(app, client, rule, row: Row, ids: dict, token: str | None) -> str:
         # The API takes the actor's token, never the session the client also carries.
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         method = "GET" if "GET" in rule.methods else next(iter(rule.methods - {"HEAD", "OPTIONS"}))
-        body = {name: _json_value(value, ids) for name, value in row.form.items()} if method != "GET" else None
+        body = {name: json_value(value, ids) for name, value in row.form.items()} if method != "GET" else None
         return _classify(client.open(path, method=method, json=body, headers=headers))
     if "GET" in rule.methods:
         return _classify(client.get(path))
@@ -374,12 +100,12 @@ def test_every_route_answers_each_actor_as_the_table_says(app, factory, actor):
     client = app.test_client()
     token = None
     if actor != ANONYMOUS:
-        user = _actor_user(factory, world, actor)
+        user = actor_user(factory, world, actor)
         login(client, user)
         token = api_token(factory, user)
     failures = [
         _check(app, client, factory, rule, row, world.ids, row.expect[actor], actor, token)
-        for rule, row in _rules(app)
+        for rule, row in ordered_rules(app)
     ]
     failures = [f for f in failures if f]
     assert not failures, "\n".join(failures)
@@ -387,7 +113,7 @@ def test_every_route_answers_each_actor_as_the_table_says(app, factory, actor):
 
 def test_another_organisations_user_gets_nothing_by_id(app, factory):
     world = build_world(factory)
-    rows = [(rule, row) for rule, row in _rules(app) if row.owner]
+    rows = [(rule, row) for rule, row in ordered_rules(app) if row.owner]
     # A foreign coordinator is one of another state (a coordinator sees their whole state).
     kinds = {"operator": ("provider", "MO"), "caseworker": ("agency", "MO"), "admin": ("coordinator_office", "MO"),
              "coordinator": ("coordinator_office", "KS")}
@@ -407,11 +133,11 @@ def test_another_organisations_user_gets_nothing_by_id(app, factory):
     assert not failures, "\n".join(failures)
 
 
-def test_foreign_home_id_is_404_audited_and_reveals_nothing(client, factory):
+def test_foreign_home_id_is_404_audited_and_reveals_nothing(client, factory, login_as):
     home = factory.home(factory.org("provider"), name="Lantern House", street_address="9 Quiet Test Road")
     rival_provider = factory.org("provider")
     rival = factory.user("operator", rival_provider)
-    login(client, rival)
+    login_as(rival)
     response = client.get(f"/provider/homes/{home.id}/edit")
     html = response.get_data(as_text=True)
     assert response.status_code == 404
@@ -431,10 +157,10 @@ MARKUP = {
 }
 
 
-def test_sql_metacharacters_and_markup_are_stored_verbatim_and_shown_escaped(client, factory):
+def test_sql_metacharacters_and_markup_are_stored_verbatim_and_shown_escaped(client, factory, login_as):
     factory.home(factory.org("provider"), name="Elsewhere House")
     provider = factory.org("provider")
-    login(client, factory.user("operator", provider))
+    login_as(factory.user("operator", provider))
     assert post(client, "/provider/homes/new", {**HOME_FORM, **MARKUP}).status_code == 302
     home = factory.session.exec(select(Home).where(Home.provider_id == provider.id)).one()
     assert {name: getattr(home, name) for name in MARKUP} == MARKUP
@@ -454,8 +180,8 @@ def test_sql_metacharacters_and_markup_are_stored_verbatim_and_shown_escaped(cli
     assert "Elsewhere House" not in client.get("/provider/homes").get_data(as_text=True)
 
 
-def test_oversized_form_body_is_413_and_nothing_is_saved(client, factory):
-    login(client, factory.user("operator"))
+def test_oversized_form_body_is_413_and_nothing_is_saved(client, factory, login_as):
+    login_as(factory.user("operator"))
     token = csrf_token(client, "/provider/homes/new")
     response = client.post("/provider/homes/new", data={**HOME_FORM, "csrf_token": token, "name": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413

@@ -13,7 +13,7 @@ from placement.models import ApiToken, AuditEvent, Hold, Placement, PlacementReq
 from placement.services import accounts
 from placement.timeutil import clock
 
-from ..helpers import api_token, bearer, login, make_referral, post
+from ..helpers import api_token, bearer, make_referral, post
 
 API = "/api/v1"
 REFERRAL_JSON = {
@@ -79,9 +79,9 @@ def test_request_bodies_are_the_page_forms_rules(client):
 
 # Tokens ------------------------------------------------------------------------------------------
 
-def test_token_page_shows_the_token_once_stores_a_hash_and_audits(client, factory):
+def test_token_page_shows_the_token_once_stores_a_hash_and_audits(client, factory, login_as):
     user = factory.user("caseworker")
-    login(client, user)
+    login_as(user)
     response = post(client, "/account/tokens", {"name": "County CCWIS", "days": "30"})
     html = response.get_data(as_text=True)
     assert response.status_code == 201
@@ -100,11 +100,11 @@ def test_token_page_shows_the_token_once_stores_a_hash_and_audits(client, factor
     _error(client.get(f"{API}/me", headers=bearer(secret)), 401, "token_revoked")
 
 
-def test_a_user_cannot_revoke_another_users_token(client, factory):
+def test_a_user_cannot_revoke_another_users_token(client, factory, login_as):
     owner = factory.user("caseworker")
     secret = api_token(factory, owner)
     token = factory.session.exec(select(ApiToken)).one()
-    login(client, factory.user("caseworker"))
+    login_as(factory.user("caseworker"))
     assert post(client, f"/account/tokens/{token.id}/revoke", token_from="/account/tokens").status_code == 404
     assert factory.get(ApiToken, token.id).revoked_at is None
     assert [e.object_type for e in _audits(factory, "access_denied")] == ["api_token"]
@@ -135,9 +135,9 @@ def test_expired_deactivated_and_rescoped_tokens_are_refused_and_audited(client,
     assert {e.detail for e in _audits(factory, "api_token_refused")} == {"account_inactive", "token_out_of_scope", "token_expired"}
 
 
-def test_the_session_cookie_does_not_authenticate_the_api_and_no_cookie_is_set(app, client, factory):
+def test_the_session_cookie_does_not_authenticate_the_api_and_no_cookie_is_set(app, client, factory, login_as):
     user = factory.user("caseworker")
-    login(client, user)  # a signed-in browser
+    login_as(user)  # a signed-in browser
     _error(client.get(f"{API}/referrals"), 401, "token_missing")
     response = app.test_client().get(f"{API}/referrals", headers=bearer(api_token(factory, user)))
     assert response.status_code == 200 and "Set-Cookie" not in response.headers

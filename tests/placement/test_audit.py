@@ -19,9 +19,8 @@ from placement.models import AuditEvent, Hold, PlacementRequest, Referral, User
 from placement.services import accounts, booking
 from placement.timeutil import clock, utcnow
 
-from ..helpers import PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
+from ..helpers import HOME_FORM, PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
 from .security_world import ACTORS, Cast, audit_since, build_world, last_audit_id, path_for, swept_rules, visitor
-from .test_provider import HOME_FORM
 
 IP = "203.0.113.7"  # every scenario's client comes from here (TEST-NET-3)
 

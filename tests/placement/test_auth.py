@@ -40,7 +40,7 @@ def test_unknown_and_known_users_get_the_same_message(client, factory):
     assert SIGN_IN_FAILED in unknown.get_data(as_text=True)
 
 
-def test_six_failures_lock_the_account_and_admin_unlocks(app, client, factory):
+def test_six_failures_lock_the_account_and_admin_unlocks(app, client, factory, login_as):
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     user = factory.user("operator")
     for _ in range(6):
@@ -52,7 +52,7 @@ def test_six_failures_lock_the_account_and_admin_unlocks(app, client, factory):
     assert "account_locked" in actions and actions.count("login_failed") >= 6
 
     admin_client = app.test_client()
-    login(admin_client, factory.user("admin"))
+    login_as(factory.user("admin"), admin_client)
     response = post(admin_client, f"/admin/users/{user.id}/unlock", token_from="/admin/users")
     assert response.status_code == 302
     assert _attempt(client, user.email, PASSWORD).status_code == 302
@@ -91,18 +91,18 @@ def test_login_requires_csrf_token(client, factory):
     assert forged.status_code == 400
 
 
-def test_session_is_replaced_at_login(client, factory):
+def test_session_is_replaced_at_login(client, factory, login_as):
     user = factory.user("operator")
     client.get("/login")
     before = client.get_cookie("session")
-    login(client, user)
+    login_as(user)
     after = client.get_cookie("session")
     assert before is None or before.value != after.value
 
 
-def test_old_cookie_is_dead_after_logout(app, client, factory):
+def test_old_cookie_is_dead_after_logout(app, client, factory, login_as):
     user = factory.user("operator")
-    login(client, user)
+    login_as(user)
     stolen = client.get_cookie("session").value
     post(client, "/logout", token_from="/provider/homes")
     replay = app.test_client()
@@ -110,18 +110,18 @@ def test_old_cookie_is_dead_after_logout(app, client, factory):
     assert replay.get("/provider/homes").status_code == 302
 
 
-def test_deactivated_users_session_ends(app, client, factory):
+def test_deactivated_users_session_ends(app, client, factory, login_as):
     user = factory.user("operator")
-    login(client, user)
+    login_as(user)
     admin_client = app.test_client()
-    login(admin_client, factory.user("admin"))
+    login_as(factory.user("admin"), admin_client)
     post(admin_client, f"/admin/users/{user.id}/deactivate", token_from="/admin/users")
     assert client.get("/provider/homes").status_code == 302
     assert _attempt(app.test_client(), user.email, PASSWORD).status_code == 401
 
 
-def test_idle_timeout_signs_out_with_notice(client, factory):
-    login(client, factory.user("operator"))
+def test_idle_timeout_signs_out_with_notice(client, factory, login_as):
+    login_as(factory.user("operator"))
     clock.advance(timedelta(minutes=31))
     response = client.get("/provider/homes", follow_redirects=True)
     assert "inactivity" in response.get_data(as_text=True)
@@ -134,11 +134,11 @@ def test_open_redirect_refused(client, factory):
     assert "evil.example" not in response.headers["Location"]
 
 
-def test_change_password_rules_and_other_sessions_end(app, client, factory):
+def test_change_password_rules_and_other_sessions_end(app, client, factory, login_as):
     user = factory.user("operator")
-    login(client, user)
+    login_as(user)
     other_device = app.test_client()
-    login(other_device, user)
+    login_as(user, other_device)
     short = post(client, "/account/password", {"current_password": PASSWORD, "new_password": "short", "confirm": "short"})
     assert short.status_code == 422 and "at least 12" in short.get_data(as_text=True)
     common = post(client, "/account/password", {"current_password": PASSWORD, "new_password": "password1234", "confirm": "password1234"})
@@ -150,10 +150,10 @@ def test_change_password_rules_and_other_sessions_end(app, client, factory):
     assert other_device.get("/provider/homes").status_code == 302
 
 
-def test_invitation_flow(app, client, factory):
+def test_invitation_flow(app, client, factory, login_as):
     admin = factory.user("admin")
     agency = factory.org("agency")
-    login(client, admin)
+    login_as(admin)
     response = post(client, "/admin/users/invite", {"organisation_id": agency.id, "email": "New.Worker@Test.example", "display_name": "New Worker", "role": "caseworker"})
     assert response.status_code == 200
     link = response.get_data(as_text=True).split('data-testid="invite-link">')[1].split("<")[0]
@@ -163,18 +163,18 @@ def test_invitation_flow(app, client, factory):
     new = "lanterns over the prairie"
     assert post(invitee, path, {"new_password": new, "confirm": new}).status_code == 302
     assert post(invitee, path, {"new_password": new, "confirm": new}).status_code == 404  # used once
-    login(invitee, factory.session.exec(select(User).where(User.email == "new.worker@test.example")).one(), new)
+    login_as(factory.session.exec(select(User).where(User.email == "new.worker@test.example")).one(), invitee, password=new)
 
 
-def test_invite_refuses_role_that_does_not_fit_organisation(client, factory):
-    login(client, factory.user("admin"))
+def test_invite_refuses_role_that_does_not_fit_organisation(client, factory, login_as):
+    login_as(factory.user("admin"))
     provider = factory.org("provider")
     response = post(client, "/admin/users/invite", {"organisation_id": provider.id, "email": "x@test.example", "display_name": "X", "role": "caseworker"})
     assert response.status_code == 422
     assert factory.session.exec(select(User).where(User.email == "x@test.example")).first() is None
 
 
-def test_admin_pages_refuse_other_roles(client, factory):
-    login(client, factory.user("operator"))
+def test_admin_pages_refuse_other_roles(client, factory, login_as):
+    login_as(factory.user("operator"))
     assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/organisations").status_code == 403

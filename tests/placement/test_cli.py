@@ -8,8 +8,7 @@ from placement.models import Home, Organisation, User
 from placement.services.homes import statuses
 
 
-def test_seed_demo_is_idempotent_and_complete(app, factory):
-    runner = app.test_cli_runner()
+def test_seed_demo_is_idempotent_and_complete(factory, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert demo.DEMO_PASSWORD in first.output
@@ -52,8 +51,7 @@ def test_demo_is_deterministic(tmp_path):
     assert worlds[0] == worlds[1] and len(worlds[0]) >= 40
 
 
-def test_create_org_and_user(app, factory):
-    runner = app.test_cli_runner()
+def test_create_org_and_user(factory, runner):
     result = runner.invoke(args=["create-org", "--name", "CLI Agency", "--kind", "agency", "--state", "ks"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["create-user", "--organisation", "CLI Agency", "--email", "cli@test.example", "--role", "caseworker"],

@@ -73,9 +73,9 @@ def _audits(factory, action: str) -> list[AuditEvent]:
 
 # --- dashboard ---------------------------------------------------------------------------
 
-def test_dashboard_shows_the_states_capacity_and_never_an_address(client, factory, world):
+def test_dashboard_shows_the_states_capacity_and_never_an_address(client, factory, world, login_as):
     make_referral(factory, world["caseworker"], case_notes=SECRET_NOTE)
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     response = client.get("/coordinator/")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -89,8 +89,8 @@ def test_dashboard_shows_the_states_capacity_and_never_an_address(client, factor
     assert _audits(factory, "capacity_viewed")
 
 
-def test_coordinator_sees_only_their_state_and_admin_chooses(client, factory, world):
-    login(client, world["coordinator"])
+def test_coordinator_sees_only_their_state_and_admin_chooses(client, factory, world, login_as):
+    login_as(world["coordinator"])
     assert client.get("/coordinator/?state=KS").status_code == 404
     assert _audits(factory, "access_denied")[-1].object_type == "state"
     admin = world["admin"]
@@ -101,13 +101,13 @@ def test_coordinator_sees_only_their_state_and_admin_chooses(client, factory, wo
 
 
 @pytest.mark.parametrize("role", ["operator", "caseworker"])
-def test_other_roles_are_refused_every_coordinator_page(client, factory, world, role):
-    login(client, world[role])
+def test_other_roles_are_refused_every_coordinator_page(client, factory, world, role, login_as):
+    login_as(world[role])
     for path in ("/coordinator/", "/coordinator/runs", "/coordinator/unmet-need", "/coordinator/export/capacity.csv"):
         assert client.get(path).status_code == 403, path
 
 
-def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, world):
+def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, world, login_as):
     caseworker = world["caseworker"]
     # Quiet House last reported 30 hours ago: stale, listed with its operator.
     quiet = factory.home(world["provider"], name="Quiet House", availability=False)
@@ -127,7 +127,7 @@ def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, wor
         factory.session.add(Placement(referral_id=referral.id, home_id=world["roomy"].id, request_id=request.id,
                                       places=1, started_at=started))
     factory.session.commit()
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     stale = _csv(client.get("/coordinator/export/stale.csv"))
     assert [row[0] for row in stale[1:]] == ["Quiet House"]
     assert stale[1][4] == "Harbor Test Homes" and world["operator"].email in stale[1][5]
@@ -138,14 +138,14 @@ def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, wor
     assert times[1] == ["Last 7 days", "2", "20.0"] and times[2] == ["Last 30 days", "3", "30.0"]
 
 
-def test_occupancy_over_time_follows_the_availability_log(client, factory, world):
+def test_occupancy_over_time_follows_the_availability_log(client, factory, world, login_as):
     home = factory.home(factory.org("provider", "IA"), state="IA", availability=False)
     for days_ago, youths in ((20, 1), (5, 3), (1, 6)):
         factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=6, staff_on_duty=3,
                                                youth_per_staff=3, current_youth=youths,
                                                recorded_at=utcnow() - timedelta(days=days_ago, minutes=1)))
     factory.session.commit()
-    login(client, world["admin"])
+    login_as(world["admin"])
     rows = _csv(client.get("/coordinator/export/occupancy.csv?state=IA"))[1:]
     assert len(rows) == 15
     occupancy = [float(row[5]) for row in rows]
@@ -153,9 +153,9 @@ def test_occupancy_over_time_follows_the_availability_log(client, factory, world
     assert occupancy[0] == pytest.approx(16.7) and occupancy[9] == 50.0 and occupancy[-1] == 100.0
 
 
-def test_csv_export_is_audited_and_defuses_formulas(client, factory, world):
+def test_csv_export_is_audited_and_defuses_formulas(client, factory, world, login_as):
     factory.home(factory.org("provider", "MO"), name="=HYPERLINK(1)", county="Cole", availability=False)
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     response = client.get("/coordinator/export/capacity.csv")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True)
@@ -169,7 +169,7 @@ def test_csv_export_is_audited_and_defuses_formulas(client, factory, world):
 
 # --- unmet need ----------------------------------------------------------------------------
 
-def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, factory, world):
+def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, factory, world, login_as):
     caseworker = world["caseworker"]
     make_referral(factory, caseworker, case_reference="MO-ACTIVE", substance_use="active")
     make_referral(factory, caseworker, case_reference="MO-PARENT", age=17, children_with=1)
@@ -185,7 +185,7 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
         if status == "accepted":
             factory.session.add(Placement(referral_id=referral.id, home_id=world["roomy"].id, request_id=request.id, places=1))
     factory.session.commit()
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     response = client.get("/coordinator/unmet-need")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and SECRET_NOTE not in html
@@ -203,9 +203,9 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
     assert _audits(factory, "unmet_need_viewed")
 
 
-def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world):
+def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world, login_as):
     make_referral(factory, world["caseworker"], substance_use="active")
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     query = "date_from=2020-01-01&date_to=2020-01-31"
     html = client.get(f"/coordinator/unmet-need?{query}").get_data(as_text=True)
     assert "None in this period." in html and "2020-01-01 to 2020-01-31" in html
@@ -214,8 +214,8 @@ def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, wor
         assert len(rows) == 1 and rows[0][0], table
 
 
-def test_unmet_need_refuses_a_backwards_period(client, factory, world):
-    login(client, world["coordinator"])
+def test_unmet_need_refuses_a_backwards_period(client, factory, world, login_as):
+    login_as(world["coordinator"])
     response = client.get("/coordinator/unmet-need?date_from=2026-02-01&date_to=2026-01-01")
     assert response.status_code == 422 and "before the start date" in response.get_data(as_text=True)
     assert client.get("/coordinator/export/declines.csv?date_from=2026-02-30").status_code == 400
@@ -223,8 +223,8 @@ def test_unmet_need_refuses_a_backwards_period(client, factory, world):
 
 # --- matcher runs --------------------------------------------------------------------------
 
-def test_run_with_no_open_referrals_or_no_homes_says_so(client, factory, world):
-    login(client, world["coordinator"])
+def test_run_with_no_open_referrals_or_no_homes_says_so(client, factory, world, login_as):
+    login_as(world["coordinator"])
     response = post(client, "/coordinator/runs", token_from="/coordinator/runs", follow_redirects=True)
     assert "no open referrals in MO" in response.get_data(as_text=True)
     # Kansas has a home but no referrals; a state with referrals but no homes:
@@ -237,7 +237,7 @@ def test_run_with_no_open_referrals_or_no_homes_says_so(client, factory, world):
     assert factory.session.exec(select(func.count(MatcherRun.id))).one() == 0
 
 
-def test_run_stores_snapshot_and_result_and_the_result_passes_the_checker(client, factory, world):
+def test_run_stores_snapshot_and_result_and_the_result_passes_the_checker(client, factory, world, login_as):
     caseworker = world["caseworker"]
     emergency = make_referral(factory, caseworker, case_reference="MO-EMERG", urgency="emergency")
     planned = make_referral(factory, caseworker, case_reference="MO-PLAN", urgency="planned")
@@ -245,7 +245,7 @@ def test_run_stores_snapshot_and_result_and_the_result_passes_the_checker(client
                          lat=39.05, lon=-95.68)
     unplaceable = make_referral(factory, caseworker, case_reference="MO-DETOX", substance_use="active")
     make_referral(factory, caseworker, case_reference="MO-HELD", status="requested")
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     assert run.status == "done" and run.progress == 100
     referral_keys = {r["id"] for r in run.instance["referrals"]}
@@ -265,11 +265,11 @@ def test_run_stores_snapshot_and_result_and_the_result_passes_the_checker(client
     assert _audits(factory, "matcher_run_finished")
 
 
-def test_run_in_progress_refreshes_itself_without_script(client, factory, world):
+def test_run_in_progress_refreshes_itself_without_script(client, factory, world, login_as):
     run = MatcherRun(state="MO", started_by_id=world["coordinator"].id, status="running", progress=40)
     factory.session.add(run)
     factory.session.commit()
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     html = client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in html
     assert 'data-testid="progress"' in html and "solving" in html
@@ -289,21 +289,21 @@ def test_run_in_the_embedded_thread_queue(app, factory, world):
     assert factory.get(MatcherRun, run.id).status == "done"
 
 
-def test_a_failing_run_is_marked_failed_with_the_reason(client, factory, world, monkeypatch):
+def test_a_failing_run_is_marked_failed_with_the_reason(client, factory, world, monkeypatch, login_as):
     def broken(*_args):
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(matcher_runs, "solve", broken)
     make_referral(factory, world["caseworker"])
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     assert run.status == "failed" and "solver exploded" in run.error
     assert "The run failed" in client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
 
 
-def test_another_states_run_is_404_and_audited(client, factory, world):
+def test_another_states_run_is_404_and_audited(client, factory, world, login_as):
     make_referral(factory, world["caseworker"])
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     client = _switch(client, world["ks_coordinator"])
     assert client.get(f"/coordinator/runs/{run.id}").status_code == 404
@@ -312,9 +312,9 @@ def test_another_states_run_is_404_and_audited(client, factory, world):
     assert factory.session.exec(select(Hold)).first() is None
 
 
-def test_approve_one_holds_the_bed_and_requests_the_placement(client, factory, world):
+def test_approve_one_holds_the_bed_and_requests_the_placement(client, factory, world, login_as):
     referral = make_referral(factory, world["caseworker"], case_reference="MO-ONE")
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     proposal = factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id)).one()
     response = post(client, f"/coordinator/runs/{run.id}/approve", {"only": proposal.id}, token_from=f"/coordinator/runs/{run.id}",
@@ -334,13 +334,13 @@ def test_approve_one_holds_the_bed_and_requests_the_placement(client, factory, w
     assert factory.session.exec(select(func.count(PlacementRequest.id))).one() == 1
 
 
-def test_bulk_approval_refuses_proposals_whose_snapshot_no_longer_holds(client, factory, world):
+def test_bulk_approval_refuses_proposals_whose_snapshot_no_longer_holds(client, factory, world, login_as):
     caseworker = world["caseworker"]
     # Each can go to one home only (by program), so the refusals cannot spill over.
     changed = make_referral(factory, caseworker, case_reference="MO-CHANGED", urgency="emergency", programs=["crisis_stabilization"])
     taken = make_referral(factory, caseworker, case_reference="MO-TAKEN", urgency="urgent", programs=["long_term"])
     fine = make_referral(factory, caseworker, case_reference="MO-FINE", urgency="planned", programs=["crisis_stabilization"])
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     proposals = {p.referral_id: p for p in factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == run.id))}
     assert set(proposals) == {changed.id, taken.id, fine.id}
@@ -363,9 +363,9 @@ def test_bulk_approval_refuses_proposals_whose_snapshot_no_longer_holds(client, 
     assert factory.get(Referral, taken.id).status == "open"
 
 
-def test_an_old_runs_proposal_is_refused_once_a_newer_one_was_approved(client, factory, world):
+def test_an_old_runs_proposal_is_refused_once_a_newer_one_was_approved(client, factory, world, login_as):
     referral = make_referral(factory, world["caseworker"], case_reference="MO-TWICE")
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     old, new = _run(factory, client), _run(factory, client)
     old_proposal, new_proposal = (factory.session.exec(select(MatcherProposal).where(MatcherProposal.run_id == r.id)).one()
                                   for r in (old, new))
@@ -377,9 +377,9 @@ def test_an_old_runs_proposal_is_refused_once_a_newer_one_was_approved(client, f
     assert factory.session.exec(select(func.count(PlacementRequest.id)).where(PlacementRequest.referral_id == referral.id)).one() == 1
 
 
-def test_approve_form_refuses_bad_ids(client, factory, world):
+def test_approve_form_refuses_bad_ids(client, factory, world, login_as):
     make_referral(factory, world["caseworker"])
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     for data in ({"only": "2147483648"}, {"proposal_ids": "x"}, {"only": "-1"}):
         assert post(client, f"/coordinator/runs/{run.id}/approve", data, token_from="/coordinator/runs").status_code == 400
@@ -463,12 +463,12 @@ def test_concurrent_approval_and_caseworker_hold_on_the_last_bed_yield_one_place
     print(f"\nlast-bed races: {winners}")
 
 
-def test_the_demo_coordinator_sees_capacity_runs_the_matcher_approves_and_exports(app, client, factory):
+def test_the_demo_coordinator_sees_capacity_runs_the_matcher_approves_and_exports(client, factory, login_as):
     from placement.demo import DEMO_PASSWORD, seed
 
     seed(factory.session)
     coordinator = factory.session.exec(select(User).where(User.email == "coordinator.mo@safebed.example")).one()
-    login(client, coordinator, DEMO_PASSWORD)
+    login_as(coordinator, password=DEMO_PASSWORD)
     assert "Capacity in MO" in client.get("/coordinator/").get_data(as_text=True)
     run = _run(factory, client)
     assert run.status == "done" and check(parse_instance(run.instance), run.result) == []
@@ -508,14 +508,14 @@ def redis_url(tmp_path):
     process.wait(timeout=10)
 
 
-def test_on_redis_a_run_waits_for_safebed_worker(app, client, factory, world, redis_url):
+def test_on_redis_a_run_waits_for_safebed_worker(app, client, factory, world, redis_url, login_as, runner):
     app.config["JOB_QUEUE_URL"] = redis_url
     make_referral(factory, world["caseworker"], case_reference="MO-QUEUED")
-    login(client, world["coordinator"])
+    login_as(world["coordinator"])
     run = _run(factory, client)
     assert run.status == "queued"
     assert '<meta http-equiv="refresh" content="2">' in client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
-    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     run = factory.get(MatcherRun, run.id)
     assert run.status == "done" and check(parse_instance(run.instance), run.result) == []

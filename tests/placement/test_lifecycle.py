@@ -83,9 +83,9 @@ def episode_of(factory, w: World) -> MissingEpisode:
 
 # Ending a placement -------------------------------------------------------------------
 
-def test_operator_discharge_gives_the_bed_back_and_tells_the_caseworker(client, factory, world):
+def test_operator_discharge_gives_the_bed_back_and_tells_the_caseworker(client, factory, world, login_as):
     before = room(factory, world.home)
-    login(client, world.operator)
+    login_as(world.operator)
     response = post(client, f"/provider/placements/{world.placement.id}/end", {"reason": "discharge", "note": "Reunified"})
     assert response.status_code == 302
     placement = factory.get(Placement, world.placement.id)
@@ -96,8 +96,8 @@ def test_operator_discharge_gives_the_bed_back_and_tells_the_caseworker(client, 
     assert any("ended (discharge)" in note.message for note in notes)
 
 
-def test_caseworker_transfer_reopens_the_referral_and_a_disruption_is_counted(client, factory, world):
-    login(client, world.caseworker)
+def test_caseworker_transfer_reopens_the_referral_and_a_disruption_is_counted(client, factory, world, login_as):
+    login_as(world.caseworker)
     response = post(client, f"/caseworker/placements/{world.placement.id}/end",
                     {"reason": "transfer", "disruption_reason": "safety"}, token_from=f"/caseworker/referrals/{world.referral.id}")
     assert response.status_code == 302
@@ -107,8 +107,8 @@ def test_caseworker_transfer_reopens_the_referral_and_a_disruption_is_counted(cl
     assert counts[0].disruptions["safety"] == 1
 
 
-def test_ending_twice_or_in_the_future_changes_nothing(client, factory, world):
-    login(client, world.operator)
+def test_ending_twice_or_in_the_future_changes_nothing(client, factory, world, login_as):
+    login_as(world.operator)
     path = f"/provider/placements/{world.placement.id}/end"
     rows = len(factory.session.exec(select(AvailabilityUpdate)).all())
     future = post(client, path, {"reason": "discharge", "ended_at": local(utcnow() + timedelta(hours=2))})
@@ -123,9 +123,9 @@ def test_ending_twice_or_in_the_future_changes_nothing(client, factory, world):
 
 # Missing: the clock and the kept bed ---------------------------------------------------------
 
-def test_missing_report_starts_a_24_hour_clock_and_keeps_the_bed_for_72_hours(client, factory, world):
+def test_missing_report_starts_a_24_hour_clock_and_keeps_the_bed_for_72_hours(client, factory, world, login_as):
     before = room(factory, world.home)
-    login(client, world.operator)
+    login_as(world.operator)
     response = report_missing(client, world, utcnow() - timedelta(hours=2))
     assert response.status_code == 302
     episode = episode_of(factory, world)
@@ -141,7 +141,7 @@ def test_missing_report_starts_a_24_hour_clock_and_keeps_the_bed_for_72_hours(cl
     assert room(factory, world.home) == before
     clock.advance(timedelta(minutes=11))
     assert room(factory, world.home) == before + 1  # lapsed by itself, no job needed
-    login(client, world.operator)  # the session idled out over those hours
+    login_as(world.operator)  # the session idled out over those hours
     assert "The kept bed has returned to availability" in client.get(f"/provider/placements/{world.placement.id}").get_data(as_text=True)
 
 
@@ -161,9 +161,9 @@ def test_bed_keeping_period_comes_from_config(app_config, factory):
     app.extensions["safebed_engine"].dispose()
 
 
-def test_operator_releases_the_kept_bed_early(client, factory, world):
+def test_operator_releases_the_kept_bed_early(client, factory, world, login_as):
     before = room(factory, world.home)
-    login(client, world.operator)
+    login_as(world.operator)
     report_missing(client, world, utcnow() - timedelta(hours=1))
     episode = episode_of(factory, world)
     assert post(client, f"/provider/missing/{episode.id}/release-bed", {}, token_from="/account/password").status_code == 302
@@ -172,8 +172,8 @@ def test_operator_releases_the_kept_bed_early(client, factory, world):
     assert again.status_code == 409
 
 
-def test_the_caseworker_cannot_release_a_kept_bed_as_if_it_were_a_hold(client, factory, world):
-    login(client, world.caseworker)
+def test_the_caseworker_cannot_release_a_kept_bed_as_if_it_were_a_hold(client, factory, world, login_as):
+    login_as(world.caseworker)
     report_missing(client, world, utcnow() - timedelta(hours=1), side="caseworker")
     episode = episode_of(factory, world)
     page = client.get(f"/caseworker/referrals/{world.referral.id}").get_data(as_text=True)
@@ -194,11 +194,11 @@ def test_the_caseworker_cannot_release_a_kept_bed_as_if_it_were_a_hold(client, f
         (datetime(2026, 3, 8, 6, 0, tzinfo=timezone.utc), "Mar 09, 01:00 CDT"),
     ],
 )
-def test_the_24_hour_clock_is_24_real_hours_across_daylight_saving(client, factory, recorded_utc, due_local):
+def test_the_24_hour_clock_is_24_real_hours_across_daylight_saving(client, factory, recorded_utc, due_local, login_as):
     clock.advance(recorded_utc - timedelta(days=20) - clock.now())
     w = make_world(factory)
     clock.advance(recorded_utc - clock.now())
-    login(client, w.operator)
+    login_as(w.operator)
     assert report_missing(client, w, recorded_utc - timedelta(minutes=30)).status_code == 302
     episode = episode_of(factory, w)
     assert episode.reports_due_at - episode.reported_at == timedelta(hours=24)
@@ -209,8 +209,8 @@ def test_the_24_hour_clock_is_24_real_hours_across_daylight_saving(client, facto
     assert text.startswith("0 h 29 min left") or text.startswith("0 h 30 min left")
 
 
-def test_overdue_reports_are_flagged_once_to_the_caseworker_and_counted(client, factory, world):
-    login(client, world.operator)
+def test_overdue_reports_are_flagged_once_to_the_caseworker_and_counted(client, factory, world, login_as):
+    login_as(world.operator)
     report_missing(client, world, utcnow() - timedelta(hours=1))
     clock.advance(timedelta(hours=25))
     assert lifecycle.flag_overdue(factory.session) == 1
@@ -220,19 +220,19 @@ def test_overdue_reports_are_flagged_once_to_the_caseworker_and_counted(client, 
     figures = outcomes.report_figures(factory.session, outcomes.custody_in("MO"))
     assert (figures.open_episodes, figures.overdue_now) == (1, 1)
     coordinator = factory.app.test_client()
-    login(coordinator, factory.user("coordinator", factory.org("coordinator_office", "MO")))
+    login_as(factory.user("coordinator", factory.org("coordinator_office", "MO")), coordinator)
     assert 'data-testid="dashboard-overdue">1<' in coordinator.get("/coordinator/").get_data(as_text=True)
     cw = factory.app.test_client()
-    login(cw, world.caseworker)
+    login_as(world.caseworker, cw)
     page = cw.get("/caseworker/missing").get_data(as_text=True)
     assert "reports overdue" in page and "overdue by 1 h" in page
 
 
 # Reports, return and screening -----------------------------------------------------------------
 
-def test_whole_missing_episode_from_report_to_reopened_referral(client, factory, world):
+def test_whole_missing_episode_from_report_to_reopened_referral(client, factory, world, login_as):
     seen = utcnow() - timedelta(hours=3)
-    login(client, world.caseworker)
+    login_as(world.caseworker)
     assert report_missing(client, world, seen, side="caseworker").status_code == 302
     episode = episode_of(factory, world)
     page = f"/caseworker/missing/{episode.id}"
@@ -244,7 +244,7 @@ def test_whole_missing_episode_from_report_to_reopened_referral(client, factory,
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
     assert "both reports made" in client.get(page).get_data(as_text=True)
     clock.advance(timedelta(hours=20))
-    login(client, world.caseworker)  # the session idled out over those hours
+    login_as(world.caseworker)  # the session idled out over those hours
     located = {"located_at": local(utcnow() - timedelta(hours=1)), "located_county": "Jackson", "located_by": "law_enforcement"}
     assert post(client, f"{page}/located", located, token_from=page).status_code == 302
     screening = {"exploited": "unsure", "health": "routine", "services": ["medical", "advocate"], "reopen": "y"}
@@ -274,8 +274,8 @@ def test_reopening_raises_urgency_and_the_matcher_prefers_crisis_homes(factory):
     assert fit_points(crisis, solver_referral(referral)) > fit_points(other, solver_referral(referral))
 
 
-def test_bad_input_is_refused_with_nothing_changed(client, factory, world):
-    login(client, world.caseworker)
+def test_bad_input_is_refused_with_nothing_changed(client, factory, world, login_as):
+    login_as(world.caseworker)
     path = f"/caseworker/placements/{world.placement.id}/missing"
     token_page = f"/caseworker/referrals/{world.referral.id}"
     future = post(client, path, {"last_seen_at": local(utcnow() + timedelta(hours=1))}, token_from=token_page)
@@ -309,8 +309,8 @@ def test_bad_input_is_refused_with_nothing_changed(client, factory, world):
     assert len(factory.session.exec(select(MissingReport)).all()) == 2
 
 
-def test_report_time_before_last_seen_and_duplicate_report_refused(client, factory, world):
-    login(client, world.caseworker)
+def test_report_time_before_last_seen_and_duplicate_report_refused(client, factory, world, login_as):
+    login_as(world.caseworker)
     report_missing(client, world, utcnow() - timedelta(hours=1), side="caseworker")
     episode = episode_of(factory, world)
     page = f"/caseworker/missing/{episode.id}"
@@ -324,23 +324,23 @@ def test_report_time_before_last_seen_and_duplicate_report_refused(client, facto
 
 # Roles -------------------------------------------------------------------------------------------
 
-def test_roles_and_organisations(client, factory, world):
-    login(client, world.operator)
+def test_roles_and_organisations(client, factory, world, login_as):
+    login_as(world.operator)
     report_missing(client, world, utcnow() - timedelta(hours=1))
     episode = episode_of(factory, world)
     # Operators see the clock but record no reports, returns or screenings.
     assert client.get(f"/caseworker/missing/{episode.id}").status_code == 403
     assert post(client, f"/caseworker/missing/{episode.id}/reports", {"kind": "ncmec"}, token_from="/account/password").status_code == 403
     other_operator = factory.app.test_client()
-    login(other_operator, factory.user("operator", factory.org("provider", "MO")))
+    login_as(factory.user("operator", factory.org("provider", "MO")), other_operator)
     assert other_operator.get(f"/provider/placements/{world.placement.id}").status_code == 404
     assert post(other_operator, f"/provider/missing/{episode.id}/release-bed", {}, token_from="/account/password").status_code == 404
     other_caseworker = factory.app.test_client()
-    login(other_caseworker, factory.user("caseworker", factory.org("agency", "MO")))
+    login_as(factory.user("caseworker", factory.org("agency", "MO")), other_caseworker)
     assert other_caseworker.get(f"/caseworker/missing/{episode.id}").status_code == 404
     assert "No youth of your agency is missing" in other_caseworker.get("/caseworker/missing").get_data(as_text=True)
     coordinator = factory.app.test_client()
-    login(coordinator, factory.user("coordinator", factory.org("coordinator_office", "MO")))
+    login_as(factory.user("coordinator", factory.org("coordinator_office", "MO")), coordinator)
     assert coordinator.get(f"/provider/placements/{world.placement.id}").status_code == 403
     html = coordinator.get("/coordinator/outcomes").get_data(as_text=True)
     assert 'data-testid="open-episodes">1<' in html
@@ -372,7 +372,7 @@ def seeded_history(factory, genders: list[str], ends: list[tuple[int | None, str
     return World(operator, caseworker, home, *placements[0])
 
 
-def test_outcome_figures_on_a_seeded_history(client, factory):
+def test_outcome_figures_on_a_seeded_history(client, factory, login_as):
     ends = [(3, "missing"), (5, "missing"), (20, "discharge"), (None, ""), (None, ""), (None, ""), (60, "transfer")]
     seeded_history(factory, ["female"] * 7, ends)
     items = outcomes.placement_outcomes(factory.session, Referral.custody_state == "MO")
@@ -381,7 +381,7 @@ def test_outcome_figures_on_a_seeded_history(client, factory):
     total = outcomes._row("All", items)
     assert (total.stayed[7].percent, total.stayed[30].percent, total.stayed[90].percent) == (71, 57, 43)
     assert str(total.ended_missing) == "29% of 7"
-    login(client, factory.user("coordinator", factory.org("coordinator_office", "MO")))
+    login_as(factory.user("coordinator", factory.org("coordinator_office", "MO")))
     html = client.get("/coordinator/outcomes").get_data(as_text=True)
     assert "Crisis stabilization" in html and "71% of 7" in html and "43% of 7" in html
     assert "Small group home" not in html and "Larger group home (7+ beds)" in html
@@ -394,10 +394,10 @@ def test_a_placement_too_young_to_tell_is_left_out_of_the_rate(factory):
     assert str(outcomes._row("x", [item]).stayed[7]) == "no data yet"
 
 
-def test_equity_view_hides_small_cells(client, factory):
+def test_equity_view_hides_small_cells(client, factory, login_as):
     ends = [(3, "missing")] + [(None, "")] * 5 + [(2, "missing"), (None, "")]
     seeded_history(factory, ["female"] * 6 + ["male"] * 2, ends)
-    login(client, factory.user("coordinator", factory.org("coordinator_office", "MO")))
+    login_as(factory.user("coordinator", factory.org("coordinator_office", "MO")))
     html = client.get("/coordinator/outcomes").get_data(as_text=True)
     gender = html[html.index('data-testid="equity-1"'):]
     gender = gender[:gender.index("</table>")]
@@ -409,7 +409,7 @@ def test_equity_view_hides_small_cells(client, factory):
     assert "50%" not in html  # the male 7-day rate (1 of 2) appears nowhere
 
 
-def test_provider_sees_its_criteria_next_to_criteria_mismatch_declines(client, factory):
+def test_provider_sees_its_criteria_next_to_criteria_mismatch_declines(client, factory, login_as):
     provider = factory.org("provider", "MO")
     operator = factory.user("operator", provider)
     home = factory.home(provider, min_age=12, max_age=17)
@@ -418,15 +418,14 @@ def test_provider_sees_its_criteria_next_to_criteria_mismatch_declines(client, f
         referral = make_referral(factory, caseworker, age=age)
         request = booking.request_placement(factory.session, caseworker, referral, home.id)
         booking.decline(factory.session, operator, request, "criteria_mismatch")
-    login(client, operator)
+    login_as(operator)
     html = client.get("/provider/feedback").get_data(as_text=True)
     assert 'data-testid="criteria-warning"' in html and "declined 2 youths" in html
     assert "accepted by your criteria" in html and 'data-testid="own-criteria"' in html
     assert client.get("/provider/placements").status_code == 200
 
 
-def test_demo_history_is_added_once_and_fills_the_outcome_pages(app, factory):
-    runner = app.test_cli_runner()
+def test_demo_history_is_added_once_and_fills_the_outcome_pages(factory, runner):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     session = factory.session
 

@@ -5,16 +5,7 @@ from sqlmodel import select
 
 from placement.models import AuditEvent, AvailabilityUpdate, Home
 
-from ..helpers import login, post
-
-HOME_FORM = {
-    "name": "Cedar House", "program": "crisis_stabilization", "state": "MO", "county": "Boone",
-    "city": "Columbia", "lat": "38.951", "lon": "-92.334", "street_address": "77 Hidden Test Way",
-    "contact_phone": "555-0101", "licensed_beds": "6", "min_age": "12", "max_age": "17",
-    "genders": ["female", "nonbinary"], "accepts_pregnant": "y", "substance_use_support": "recovery",
-    "medical_level": "1", "mental_health_level": "2", "languages": ["en", "es"],
-    "cultural_services": ["lgbtq_affirming"], "is_active": "y",
-}
+from ..helpers import HOME_FORM, post
 
 
 def _operator(factory):
@@ -22,9 +13,9 @@ def _operator(factory):
     return provider, factory.user("operator", provider)
 
 
-def test_operator_creates_a_home(client, factory):
+def test_operator_creates_a_home(client, factory, login_as):
     provider, operator = _operator(factory)
-    login(client, operator)
+    login_as(operator)
     response = post(client, "/provider/homes/new", HOME_FORM)
     assert response.status_code == 302
     home = factory.session.exec(select(Home).where(Home.provider_id == provider.id)).one()
@@ -33,18 +24,18 @@ def test_operator_creates_a_home(client, factory):
     assert home.cultural_services == ["lgbtq_affirming"] and home.accepts_pregnant and not home.accepts_parenting
 
 
-def test_extra_fields_are_ignored(client, factory):
+def test_extra_fields_are_ignored(client, factory, login_as):
     provider, operator = _operator(factory)
     other = factory.org("provider")
-    login(client, operator)
+    login_as(operator)
     post(client, "/provider/homes/new", {**HOME_FORM, "provider_id": other.id, "id": 999, "lock_version": 50})
     home = factory.session.exec(select(Home)).one()
     assert home.provider_id == provider.id and home.id != 999 and home.lock_version == 0
 
 
-def test_home_form_errors_per_field_and_nothing_saved(client, factory):
+def test_home_form_errors_per_field_and_nothing_saved(client, factory, login_as):
     _, operator = _operator(factory)
-    login(client, operator)
+    login_as(operator)
     bad = {**HOME_FORM, "min_age": "16", "max_age": "12", "licensed_beds": "-1", "lat": "nan", "genders": []}
     response = post(client, "/provider/homes/new", bad)
     html = response.get_data(as_text=True)
@@ -54,9 +45,9 @@ def test_home_form_errors_per_field_and_nothing_saved(client, factory):
     assert factory.session.exec(select(Home)).first() is None
 
 
-def test_age_range_and_genders_checked_by_service(client, factory):
+def test_age_range_and_genders_checked_by_service(client, factory, login_as):
     _, operator = _operator(factory)
-    login(client, operator)
+    login_as(operator)
     response = post(client, "/provider/homes/new", {**HOME_FORM, "min_age": "16", "max_age": "12", "genders": []})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -65,39 +56,39 @@ def test_age_range_and_genders_checked_by_service(client, factory):
     assert factory.session.exec(select(Home)).first() is None
 
 
-def test_numbers_out_of_range_refused(client, factory):
+def test_numbers_out_of_range_refused(client, factory, login_as):
     _, operator = _operator(factory)
-    login(client, operator)
+    login_as(operator)
     for field, value in [("max_age", "200"), ("min_age", "-1"), ("licensed_beds", str(2**31)), ("licensed_beds", "1.5"), ("licensed_beds", "1e9")]:
         response = post(client, "/provider/homes/new", {**HOME_FORM, field: value})
         assert response.status_code == 422, (field, value)
     assert factory.session.exec(select(Home)).first() is None
 
 
-def test_provider_text_is_escaped(client, factory):
+def test_provider_text_is_escaped(client, factory, login_as):
     provider, operator = _operator(factory)
-    login(client, operator)
+    login_as(operator)
     post(client, "/provider/homes/new", {**HOME_FORM, "name": "<script>alert(1)</script>", "city": "<img src=x onerror=alert(1)>"})
     html = client.get("/provider/homes").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<img src=x" not in html
 
 
-def test_list_shows_only_own_homes_with_age(client, factory):
+def test_list_shows_only_own_homes_with_age(client, factory, login_as):
     provider, operator = _operator(factory)
     mine = factory.home(provider, name="Mine House")
     factory.home(factory.org("provider"), name="Someone Else House")
-    login(client, operator)
+    login_as(operator)
     html = client.get("/provider/homes").get_data(as_text=True)
     assert "Mine House" in html and "Someone Else House" not in html
     assert "updated just now" in html
     assert f'data-testid="home-{mine.id}"' in html
 
 
-def test_other_organisations_home_is_404_and_audited(client, factory):
+def test_other_organisations_home_is_404_and_audited(client, factory, login_as):
     _, operator = _operator(factory)
     foreign = factory.home(factory.org("provider"))
-    login(client, operator)
+    login_as(operator)
     for path in (f"/provider/homes/{foreign.id}", f"/provider/homes/{foreign.id}/edit", f"/provider/homes/{foreign.id}/availability"):
         assert client.get(path).status_code == 404
     response = post(client, f"/provider/homes/{foreign.id}/availability", {"open_beds": 0, "staff_on_duty": 1, "youth_per_staff": 1, "current_youth": 0}, token_from="/provider/homes")
@@ -107,11 +98,11 @@ def test_other_organisations_home_is_404_and_audited(client, factory):
     assert len(denied) == 4
 
 
-def test_non_operator_gets_403(client, factory):
+def test_non_operator_gets_403(client, factory, login_as):
     home = factory.home(factory.org("provider"))
     for role in ("caseworker", "coordinator", "admin"):
         c = client.application.test_client()
-        login(c, factory.user(role))
+        login_as(factory.user(role), c)
         assert c.get("/provider/homes").status_code == 403
         assert c.get(f"/provider/homes/{home.id}").status_code == 403
 
@@ -122,10 +113,10 @@ def test_anonymous_redirected_to_login(client, factory):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_update_availability_appends_to_log(client, factory):
+def test_update_availability_appends_to_log(client, factory, login_as):
     provider, operator = _operator(factory)
     home = factory.home(provider, availability={"open_beds": 1, "staff_on_duty": 1, "youth_per_staff": 3, "current_youth": 2})
-    login(client, operator)
+    login_as(operator)
     response = post(client, f"/provider/homes/{home.id}/availability", {"open_beds": 3, "staff_on_duty": 2, "youth_per_staff": 2, "current_youth": 2})
     assert response.status_code == 302
     rows = factory.session.exec(select(AvailabilityUpdate).where(AvailabilityUpdate.home_id == home.id).order_by(AvailabilityUpdate.id)).all()
@@ -138,30 +129,30 @@ def test_update_availability_appends_to_log(client, factory):
     assert history.count("<tr><td>") == 2
 
 
-def test_open_beds_cannot_exceed_licensed(client, factory):
+def test_open_beds_cannot_exceed_licensed(client, factory, login_as):
     provider, operator = _operator(factory)
     home = factory.home(provider, licensed_beds=4)
-    login(client, operator)
+    login_as(operator)
     response = post(client, f"/provider/homes/{home.id}/availability", {"open_beds": 5, "staff_on_duty": 2, "youth_per_staff": 3, "current_youth": 0})
     assert response.status_code == 422
     assert "cannot exceed the home&#39;s 4 licensed beds" in response.get_data(as_text=True)
     assert len(factory.session.exec(select(AvailabilityUpdate).where(AvailabilityUpdate.home_id == home.id)).all()) == 1
 
 
-def test_availability_bad_numbers(client, factory):
+def test_availability_bad_numbers(client, factory, login_as):
     provider, operator = _operator(factory)
     home = factory.home(provider)
-    login(client, operator)
+    login_as(operator)
     for data in ({"open_beds": -1, "staff_on_duty": 1, "youth_per_staff": 1, "current_youth": 0},
                  {"open_beds": 1, "staff_on_duty": 1, "youth_per_staff": 0, "current_youth": 0},
                  {"open_beds": "abc", "staff_on_duty": 1, "youth_per_staff": 1, "current_youth": 0}):
         assert post(client, f"/provider/homes/{home.id}/availability", data).status_code == 422
 
 
-def test_edit_home_keeps_licensed_beds_above_open(client, factory):
+def test_edit_home_keeps_licensed_beds_above_open(client, factory, login_as):
     provider, operator = _operator(factory)
     home = factory.home(provider, licensed_beds=6, availability={"open_beds": 3, "current_youth": 1})
-    login(client, operator)
+    login_as(operator)
     form = {**HOME_FORM, "licensed_beds": "2"}
     response = post(client, f"/provider/homes/{home.id}/edit", form)
     assert response.status_code == 422
@@ -172,8 +163,8 @@ def test_edit_home_keeps_licensed_beds_above_open(client, factory):
     assert "77 Hidden Test Way" not in detail and "street_address" in detail
 
 
-def test_operator_sees_own_address(client, factory):
+def test_operator_sees_own_address(client, factory, login_as):
     provider, operator = _operator(factory)
     home = factory.home(provider)
-    login(client, operator)
+    login_as(operator)
     assert home.street_address in client.get(f"/provider/homes/{home.id}").get_data(as_text=True)

@@ -24,7 +24,8 @@ from placement.services import booking
 from placement.services.accounts import SIGN_IN_FAILED
 from placement.web.security import DatabaseIdConverter
 
-from ..helpers import PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
+from ..helpers import HOME_FORM, PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
+from .access_table import CASEWORKER, OPERATOR, TABLE
 from .security_world import (
     ACTORS,
     ANONYMOUS,
@@ -39,8 +40,6 @@ from .security_world import (
     path_for,
     swept_rules,
 )
-from .test_access_sweep import CASEWORKER, OPERATOR, TABLE
-from .test_provider import HOME_FORM
 
 # --- CSRF and GET -------------------------------------------------------------------------
 
@@ -80,8 +79,8 @@ def test_every_post_route_refuses_missing_forged_and_foreign_csrf_tokens(app, fa
     assert len(clients) >= 3  # operators, caseworkers and admins were all tried
 
 
-def test_expired_csrf_token_fails_kindly_and_saves_nothing(app, client, factory):
-    login(client, factory.user("operator"))
+def test_expired_csrf_token_fails_kindly_and_saves_nothing(app, client, factory, login_as):
+    login_as(factory.user("operator"))
     token = csrf_token(client, "/provider/homes/new")
     app.config["WTF_CSRF_TIME_LIMIT"] = -1  # every token is now older than the limit
     response = client.post("/provider/homes/new", data={**HOME_FORM, "csrf_token": token})
@@ -176,13 +175,13 @@ def _hold_and_request(factory, home, caseworker):
 
 
 @pytest.mark.parametrize("kind", ["hold", "placement_request"])
-def test_own_referral_with_another_agencys_hold_or_request_id_is_404_and_audited(app, client, factory, kind):
+def test_own_referral_with_another_agencys_hold_or_request_id_is_404_and_audited(app, client, factory, kind, login_as):
     home = factory.home(factory.org("provider"), licensed_beds=6, availability={"open_beds": 4, "staff_on_duty": 3, "current_youth": 0})
     victim = factory.user("caseworker", factory.org("agency"))
     _, hold, request = _hold_and_request(factory, home, victim)
     attacker = factory.user("caseworker", factory.org("agency"))
     own = make_referral(factory, attacker)
-    login(client, attacker)
+    login_as(attacker)
     target = hold if kind == "hold" else request
     path = (f"/caseworker/referrals/{own.id}/holds/{hold.id}/release" if kind == "hold"
             else f"/caseworker/referrals/{own.id}/requests/{request.id}/withdraw")
@@ -220,14 +219,14 @@ def test_extra_form_fields_cannot_place_rows_in_another_organisation(app, factor
 # --- Sessions ---------------------------------------------------------------------------------------
 
 
-def test_session_fixation_planted_session_values_do_not_survive_sign_in(app, client, factory):
+def test_session_fixation_planted_session_values_do_not_survive_sign_in(app, client, factory, login_as):
     user = factory.user("operator")
     client.get("/login")
     with client.session_transaction() as planted:
         planted["planted_by_attacker"] = "yes"
         planted_csrf = planted["csrf_token"]
     planted_cookie = client.get_cookie("session").value
-    login(client, user)
+    login_as(user)
     with client.session_transaction() as session:
         assert "planted_by_attacker" not in session
         assert session.get("csrf_token") != planted_csrf  # a token the attacker saw is worthless now
@@ -243,22 +242,22 @@ def _copied_session(app, client):
     return thief
 
 
-def test_deactivated_users_copied_cookie_stops_working_at_once(app, client, factory):
+def test_deactivated_users_copied_cookie_stops_working_at_once(app, client, factory, login_as):
     user = factory.user("caseworker")
-    login(client, user)
+    login_as(user)
     thief = _copied_session(app, client)
     assert thief.get("/caseworker/referrals").status_code == 200
     admin = app.test_client()
-    login(admin, factory.user("admin"))
+    login_as(factory.user("admin"), admin)
     assert post(admin, f"/admin/users/{user.id}/deactivate", token_from="/admin/users").status_code == 302
     for browser in (client, thief):
         response = browser.get("/caseworker/referrals")
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_password_change_ends_copies_of_the_old_session(app, client, factory):
+def test_password_change_ends_copies_of_the_old_session(app, client, factory, login_as):
     user = factory.user("operator")
-    login(client, user)
+    login_as(user)
     thief = _copied_session(app, client)
     new = "an owl above the grain silo"
     assert post(client, "/account/password", {"current_password": PASSWORD, "new_password": new, "confirm": new}).status_code == 302
@@ -266,7 +265,7 @@ def test_password_change_ends_copies_of_the_old_session(app, client, factory):
     assert thief.get("/provider/homes").status_code == 302
 
 
-def test_twenty_wrong_passwords_lock_and_throttle_and_admin_unlock_lets_the_owner_in(app, client, factory):
+def test_twenty_wrong_passwords_lock_and_throttle_and_admin_unlock_lets_the_owner_in(app, client, factory, login_as):
     user = factory.user("operator")
     statuses, pages = [], []
     for _ in range(20):
@@ -285,9 +284,9 @@ def test_twenty_wrong_passwords_lock_and_throttle_and_admin_unlock_lets_the_owne
     right = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
     assert right.status_code == 401 and SIGN_IN_FAILED in right.get_data(as_text=True)  # locked: same message
     admin = app.test_client()
-    login(admin, factory.user("admin"))
+    login_as(factory.user("admin"), admin)
     assert post(admin, f"/admin/users/{user.id}/unlock", token_from="/admin/users").status_code == 302
-    assert login(client, user).status_code == 302
+    login_as(user)  # the owner signs in again (login asserts the 302)
     assert factory.get(User, user.id).failed_logins == 0
 
 
