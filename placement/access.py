@@ -180,7 +180,7 @@ def get_request_for_operator(session: Session, user: User, request_id: int):
 def coordinator_state(session: Session, user: User, requested: str | None = None) -> str:
     """The state a coordinator page shows: a coordinator's own organisation's state
     (asking for another is 404, audited); an admin's choice, else their own organisation's."""
-    from solver.model import US_STATES
+    from solver.instance import US_STATES
 
     from .models import Organisation
 

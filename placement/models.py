@@ -13,7 +13,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from solver.model import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE, URGENCIES
+from solver.instance import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE, URGENCIES
 
 from .timeutil import UTCDateTime, utcnow
 
@@ -457,6 +457,7 @@ class MatcherRun(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint(_in("status", MATCHER_RUN_STATUSES), name="ck_matcher_run_status"),
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="ck_matcher_run_progress"),
+        sa.CheckConstraint("time_limit > 0", name="ck_matcher_run_time_limit"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -466,6 +467,9 @@ class MatcherRun(SQLModel, table=True):
     progress: int = Field(default=0)
     instance: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
     result: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
+    time_limit: float = Field(default=20.0, sa_column=sa.Column(sa.Float(), nullable=False, server_default="20"))
+    # "Where one more bed helps most" for this run: {"status": "working" | "done" | "failed", ...}
+    impact: Optional[dict] = Field(default=None, sa_column=_json(nullable=True))
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     finished_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))

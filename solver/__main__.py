@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .model import InstanceError, Instance, parse_instance
+from .instance import InstanceError, Instance, parse_instance
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -135,8 +135,8 @@ def parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run the synthetic benchmark")
     bench.add_argument("--json", action="store_true", help="print the rows as JSON")
-    bench.add_argument("--only", type=_instances, default=("state", "national", "stretch"),
-                       metavar="NAMES", help="comma-separated: state,national,stretch")
+    bench.add_argument("--only", type=_instances, default=("state", "dense", "national", "stretch"),
+                       metavar="NAMES", help="comma-separated: state,dense,national,stretch")
     bench.add_argument("--workers", type=_positive_int, default=2, metavar="N")
     bench.set_defaults(run=command_bench)
     return main

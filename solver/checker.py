@@ -17,7 +17,7 @@ import math
 from collections import defaultdict
 from .eligibility import exclusions
 from .fit import fit
-from .model import URGENCIES, Home, Instance, Referral
+from .instance import URGENCIES, Home, Instance, Referral
 
 STATUSES = ("optimal", "feasible")
 CODES = ("no_eligible_home", "no_capacity")

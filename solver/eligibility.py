@@ -22,7 +22,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .model import Home, Location, Referral
+import numpy as np
+
+from .instance import GENDERS, Home, Location, Referral
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
@@ -67,6 +69,19 @@ def staffed_room(open_beds: int, current_youth: int, staff_on_duty: int, youth_p
 def room(home: Home) -> int:
     """Places `home` can fill tonight (see `staffed_room`)."""
     return staffed_room(home.open_beds, home.current_youth, home.staff_on_duty, home.youth_per_staff)
+
+
+def distances_km(table: "HomeTable", homes: np.ndarray, to: Location) -> np.ndarray:
+    """`distance_km` from each of `homes` (indexes into `table`) to `to`, as one array.
+
+    The same formula in numpy; results can differ from `distance_km` in the last bit, so
+    callers that compare or round them re-check values at a boundary with `distance_km`.
+    """
+    lat1, lat2 = np.radians(table.lat[homes]), math.radians(to.lat)
+    dlat = lat2 - lat1
+    dlon = np.radians(to.lon - table.lon[homes])
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat1) * math.cos(lat2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
 def distance_km(a: Location, b: Location) -> float:
@@ -149,3 +164,73 @@ def is_eligible(home: Home, referral: Referral) -> bool:
         and (referral.max_distance_km is None
              or distance_km(home.location, referral.location) <= referral.max_distance_km)
     )
+
+
+class HomeTable:
+    """The homes as numpy columns, to test one referral against many homes at once.
+
+    The matcher's preparation tests every referral against every home in its
+    jurisdiction (2 million pairs on the stretch instance): row by row in Python that
+    took seconds. `eligible_among` applies the same rules as `is_eligible` to a whole
+    array of homes; a property test keeps the two equal.
+    """
+
+    def __init__(self, homes: tuple[Home, ...]):
+        self.homes = homes
+        column = lambda values, dtype=None: np.array(values, dtype=dtype)  # noqa: E731
+        self.min_age = column([h.ages[0] for h in homes], np.int64)
+        self.max_age = column([h.ages[1] for h in homes], np.int64)
+        self.serves = {g: column([g in h.genders for h in homes], bool) for g in GENDERS}
+        self.accepts_pregnant = column([h.accepts_pregnant for h in homes], bool)
+        self.accepts_parenting = column([h.accepts_parenting for h in homes], bool)
+        self.supports = {need: column([h.substance_use_support in ok for h in homes], bool)
+                         for need, ok in SUBSTANCE_SUPPORT_FOR.items()}
+        self.medical_level = column([h.medical_level for h in homes], np.int64)
+        self.mental_health_level = column([h.mental_health_level for h in homes], np.int64)
+        self.program = column([h.program for h in homes], object)
+        self.state = column([h.state for h in homes], object)
+        self.accepts_out_of_state = column([h.accepts_out_of_state for h in homes], bool)
+        self.lat = column([h.location.lat for h in homes], np.float64)
+        self.lon = column([h.location.lon for h in homes], np.float64)
+        self._speaks: dict[str, np.ndarray] = {}
+        self._offers: dict[str, np.ndarray] = {}
+
+    def speaks(self, language: str) -> np.ndarray:
+        """Per home: its staff speak `language` (computed once per language)."""
+        if language not in self._speaks:
+            self._speaks[language] = np.array([language in h.languages for h in self.homes], bool)
+        return self._speaks[language]
+
+    def offers(self, service: str) -> np.ndarray:
+        """Per home: it offers the cultural service (computed once per service)."""
+        if service not in self._offers:
+            self._offers[service] = np.array([service in h.cultural_services for h in self.homes], bool)
+        return self._offers[service]
+
+
+def eligible_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
+    """The `candidates` (home indexes) that `referral` is eligible for, by `is_eligible`'s rules.
+
+    Distance, the one rule on floats, is checked with `distance_km` itself on the homes
+    that pass every other rule, so the two can never disagree by a rounding.
+    """
+    t = table
+    c = candidates
+    keep = ((t.min_age[c] <= referral.age) & (referral.age <= t.max_age[c]) & t.serves[referral.gender][c]
+            & t.supports[referral.substance_use][c]
+            & (referral.medical_level <= t.medical_level[c])
+            & (referral.mental_health_level <= t.mental_health_level[c]))
+    if referral.pregnant:
+        keep &= t.accepts_pregnant[c]
+    if referral.children_with > 0:
+        keep &= t.accepts_parenting[c]
+    if referral.programs:
+        keep &= np.isin(t.program[c], list(referral.programs))
+    home_state = t.state[c] == referral.custody_state
+    keep &= home_state | (t.accepts_out_of_state[c] & np.isin(t.state[c], list(referral.icpc_approved_states)))
+    found = c[keep]
+    if referral.max_distance_km is not None:
+        found = np.array([h for h in found.tolist()
+                          if distance_km(t.homes[h].location, referral.location) <= referral.max_distance_km],
+                         dtype=np.int64)
+    return found

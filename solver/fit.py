@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .eligibility import distance_km
-from .model import Home, Referral
+import numpy as np
+
+from .eligibility import HomeTable, distance_km, distances_km
+from .instance import Home, Referral
 
 FIT_SCALE = 10  # points per unit of score
 MAX_POINTS = 200
@@ -67,7 +69,7 @@ def _score(home: Home, referral: Referral, reasons: list[str] | None) -> int:
         if reasons is not None:
             reasons.append(f"offers {referral.cultural_need} cultural services")
     km = distance_km(home.location, referral.location)
-    points += round(DISTANCE_POINTS * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM))
+    points += _distance_points(km)
     if reasons is not None:
         reasons.append(f"{km:.0f} km away")
     if home.program == preferred_program(referral):
@@ -82,6 +84,34 @@ def _score(home: Home, referral: Referral, reasons: list[str] | None) -> int:
         points += HOME_STATE_POINTS
         if reasons is not None:
             reasons.append(f"in custody state {home.state}")
+    return points
+
+
+def _distance_points(km: float) -> int:
+    return round(DISTANCE_POINTS * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM))
+
+
+def fit_points_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> np.ndarray:
+    """`fit_points` of `referral` in each of `homes` (indexes into `table`), as one array.
+
+    The preparation's hot path. Distance points are rounded in numpy, except where the
+    value lies at a rounding boundary: there `distance_km` and Python's `round` decide,
+    so the result always equals `fit_points` (a property test checks it).
+    """
+    raw = DISTANCE_POINTS * np.maximum(0.0, 1.0 - distances_km(table, homes, referral.location) / DISTANCE_HORIZON_KM)
+    points = np.round(raw).astype(np.int64)
+    near_half = np.abs(raw - np.floor(raw) - 0.5) < 1e-6
+    for i in np.flatnonzero(near_half).tolist():
+        points[i] = _distance_points(distance_km(table.homes[homes[i]].location, referral.location))
+    points += LANGUAGE_POINTS * table.speaks(referral.language)[homes]
+    if referral.cultural_need is not None:
+        points += CULTURE_POINTS * table.offers(referral.cultural_need)[homes]
+    preferred = preferred_program(referral)
+    if preferred is not None:
+        points += PROGRAM_POINTS * (table.program[homes] == preferred)
+    if referral.has_run_before:
+        points += RUN_RISK_POINTS * (table.program[homes] == "crisis_stabilization")
+    points += HOME_STATE_POINTS * (table.state[homes] == referral.custody_state)
     return points
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from .model import Instance
+from .instance import Instance
 from .prepare import Pair, Prepared, prepare
 from .result import Result, build_result
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .eligibility import is_eligible, places_needed, room
-from .fit import fit_points
-from .model import URGENCIES, Home, Instance, Location, Referral
+import numpy as np
+
+from .eligibility import HomeTable, eligible_among, is_eligible, places_needed, room
+from .fit import fit_points_among
+from .instance import URGENCIES, Home, Instance, Location, Referral
 
 TIERS = URGENCIES  # emergency, urgent, planned: the objective's order
 
@@ -93,7 +95,7 @@ def candidate_homes(unit: Unit, homes: tuple[Home, ...], homes_by_state: dict[st
     """Homes the unit's jurisdiction allows, by index: a cheap pre-filter before eligibility.
 
     Any other home fails the jurisdiction rule for the first member, so skipping it
-    changes nothing; `is_eligible` still checks every rule for every member.
+    changes nothing; eligibility is still checked for every rule and every member.
     """
     first = unit.referrals[0]
     found = list(homes_by_state.get(first.custody_state, ()))
@@ -111,21 +113,30 @@ def eligible_for_unit(home: Home, unit: Unit) -> bool:
 
 
 def prepare(instance: Instance) -> Prepared:
-    """Units, rooms and every (unit, home) pair that could be chosen tonight."""
+    """Units, rooms and every (unit, home) pair that could be chosen tonight.
+
+    Each unit is tested against all its candidate homes at once (`eligible_among`,
+    `fit_points_among`): the same rules and points as `is_eligible` and `fit_points`.
+    """
     homes = instance.homes
     homes_by_state: dict[str, list[int]] = defaultdict(list)
     for index, home in enumerate(homes):
         homes_by_state[home.state].append(index)
     rooms = [room(h) for h in homes]
+    room_column = np.array(rooms, dtype=np.int64)
+    table = HomeTable(homes)
     units = build_units(instance)
     pairs: list[Pair] = []
     for unit in units:
-        size = unit.size
-        for h in candidate_homes(unit, homes, homes_by_state):
-            # A home without room for the whole unit cannot be chosen, whatever else happens.
-            if rooms[h] >= size and eligible_for_unit(homes[h], unit):
-                points = sum(fit_points(homes[h], r) for r in unit.referrals)
-                pairs.append(Pair(unit.index, h, points))
+        candidates = np.array(candidate_homes(unit, homes, homes_by_state), dtype=np.int64)
+        # A home without room for the whole unit cannot be chosen, whatever else happens.
+        found = candidates[room_column[candidates] >= unit.size] if len(candidates) else candidates
+        for referral in unit.referrals:
+            found = eligible_among(table, referral, found)
+        if not len(found):
+            continue
+        points = sum(fit_points_among(table, r, found) for r in unit.referrals)
+        pairs.extend(Pair(unit.index, h, p) for h, p in zip(found.tolist(), points.tolist()))
     centres = {
         state: Location(sum(homes[h].location.lat for h in members) / len(members),
                         sum(homes[h].location.lon for h in members) / len(members))

@@ -43,6 +43,7 @@ class Level:
     name: str
     value: float
     bound: float
+    seconds: float = 0.0  # wall time spent on this level (not in the JSON: it varies per run)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..services.errors import ServiceError
 

@@ -12,14 +12,15 @@ from datetime import timedelta
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from .. import audit
 from ..access import coordinator_state, get_escalation, get_matcher_run, roles_required
 from ..database import get_session
 from ..forms.alerts import ResolveEscalationForm
-from ..forms.coordinator import ApproveForm, PeriodForm, StartRunForm
+from ..forms.coordinator import ApproveForm, BedImpactForm, PeriodForm, StartRunForm
 from ..models import ESCALATION_KINDS
+from ..services import bed_impact as bed_impact_service
 from ..services import capacity, escalations, matcher_runs, outcomes, unmet_need
 from ..services import response_times as response_service
 from ..services.tables import Period, csv_lines, local_date, period
@@ -104,6 +105,9 @@ def export_csv(table: str):
             abort(400)
         need = unmet_need.report(session, state, _period(form))
         found, span = need.tables[table], f", {need.period.describe()}"
+    elif table == "bed-impact":
+        item = get_matcher_run(session, current_user, request.args.get("run", type=int) or abort(404))
+        found, span = bed_impact_service.table(session, item), f", run {item.id}"
     else:
         abort(404)
     audit.record(session, "export", "coordinator_report", None,
@@ -131,11 +135,18 @@ def start_run():
     if not form.validate_on_submit():
         abort(400)
     state = _state()
-    outcome = perform(lambda: matcher_runs.start_run(get_session(), current_user, state),
+    outcome = perform(lambda: matcher_runs.start_run(get_session(), current_user, state, form.time_limit.data),
                       lambda run: f"Matcher run {run.id} started for {state}.")
     if not outcome.done:
         return redirect(url_for("coordinator.runs", **_state_args(state)))
     return redirect(url_for("coordinator.run", run_id=outcome.value.id))
+
+
+def _run_viewed(item, action: str, detail: str) -> None:
+    """Every read of a run is audited (it names the state's children by case reference)."""
+    session = get_session()
+    audit.record(session, action, "matcher_run", item.id, detail, actor=current_user)
+    session.commit()
 
 
 @bp.get("/runs/<int:run_id>")
@@ -144,11 +155,33 @@ def run(run_id: int):
     session = get_session()
     item = get_matcher_run(session, current_user, run_id)
     view = matcher_runs.run_view(session, item)
-    audit.record(session, "matcher_run_viewed", "matcher_run", item.id, f"{len(view.proposals)} proposals", actor=current_user)
-    session.commit()
+    _run_viewed(item, "matcher_run_viewed", f"{len(view.proposals)} proposals")
     return render_template("coordinator/run.html", view=view, form=ApproveForm(), lost=matcher_runs.is_lost(item),
                            state=item.state, state_args=_state_args(item.state),
-                           time_limit=current_app.config["MATCHER_TIME_LIMIT"])
+                           shortfall=bed_impact_service.shortfall(item), longer_limit=matcher_runs.longer_limit(item))
+
+
+@bp.get("/runs/<int:run_id>/beds")
+@roles_required(*COORDINATOR_ROLES)
+def bed_impact(run_id: int):
+    """Where one more bed helps most, from a finished run (worked out on request, in the background)."""
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    table = bed_impact_service.table(session, item)
+    _run_viewed(item, "bed_impact_viewed", f"{len(table.rows)} homes")
+    return render_template("coordinator/bed_impact.html", run=item, table=table, state=item.state,
+                           state_args=_state_args(item.state))
+
+
+@bp.post("/runs/<int:run_id>/beds")
+@roles_required(*COORDINATOR_ROLES)
+def start_bed_impact(run_id: int):
+    session = get_session()
+    item = get_matcher_run(session, current_user, run_id)
+    if not BedImpactForm().validate_on_submit():
+        abort(400)
+    perform(lambda: bed_impact_service.start(session, current_user, item))
+    return redirect(url_for("coordinator.bed_impact", run_id=item.id))
 
 
 @bp.post("/runs/<int:run_id>/approve")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..models import ORG_KINDS, ROLES
 from .fields import MAX_ID, SafeBedForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,

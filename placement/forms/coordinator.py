@@ -1,11 +1,12 @@
 """Coordinator forms: the state (admins), the report period, runs and approvals."""
 from __future__ import annotations
 
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField
+from wtforms import DateField, FloatField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
+from ..services.matcher_runs import LONGEST_LIMIT
 from .fields import MAX_ID, SafeBedForm, within_years
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
@@ -33,6 +34,8 @@ class StartRunForm(SafeBedForm):
     """Start a matcher run; the state is the coordinator's own (admins choose one)."""
 
     state = SelectField("State", choices=STATE_CHOICES, validators=[Optional()], validate_choice=False)
+    # Empty: the configured limit. A run not proven best offers a re-run with a longer one.
+    time_limit = FloatField("Time limit (seconds)", validators=[Optional(), NumberRange(1, LONGEST_LIMIT)])
 
 
 class ApproveForm(SafeBedForm):
@@ -53,3 +56,7 @@ class ApproveForm(SafeBedForm):
         if self.scope.data == "all":
             return None
         return list(self.proposal_ids.data or [])
+
+
+class BedImpactForm(SafeBedForm):
+    """One button: work out where one more bed helps most (its CSRF token is the form)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from solver.model import US_STATES
+from solver.instance import US_STATES
 
 from ..models import DECLINE_REASONS
 from ..vocabulary import (

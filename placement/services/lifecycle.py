@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from solver.model import URGENCIES
+from solver.instance import URGENCIES
 
 from .. import audit
 from ..models import (

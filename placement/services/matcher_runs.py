@@ -26,7 +26,7 @@ from flask import current_app
 from sqlmodel import Session, func, select
 
 from solver.engine import result_to_json, solve
-from solver.model import URGENCIES, Instance, instance_to_json, parse_instance, referral_to_json
+from solver.instance import URGENCIES, Instance, instance_to_json, parse_instance, referral_to_json
 
 from .. import audit, jobs
 from ..database import new_session
@@ -43,6 +43,8 @@ RUNS_LISTED = 20
 SOLVING, SOLVED = 40, 95  # progress (%) when CP-SAT starts, and the most its time can show
 PROGRESS_EVERY = 1.0  # seconds between progress updates while solving
 LOST_AFTER = timedelta(minutes=5)  # beyond the time limit: the job was lost (process restarted)
+LONGEST_LIMIT = 300.0  # seconds: the longest run a coordinator may ask for
+LONGER = 3  # a re-run of a run not proven best gets this many times its limit
 UNMATCHED_TEXT = {
     "no_eligible_home": "No eligible home",
     "no_capacity": "Eligible homes full",
@@ -87,15 +89,18 @@ def snapshot(session: Session, state: str) -> dict:
 # --- starting and running ----------------------------------------------------------------
 
 def _in_progress(session: Session, state: str) -> MatcherRun | None:
-    recent = utcnow() - timedelta(seconds=current_app.config["MATCHER_TIME_LIMIT"]) - LOST_AFTER
-    return session.exec(
+    # Each run has its own limit, so "lost" is decided per run (`is_lost`).
+    recent = utcnow() - timedelta(seconds=LONGEST_LIMIT) - LOST_AFTER
+    working = session.exec(
         select(MatcherRun).where(MatcherRun.state == state, MatcherRun.status.in_(("queued", "running")),
                                  MatcherRun.created_at > recent)
-    ).first()
+    ).all()
+    return next((run for run in working if not is_lost(run)), None)
 
 
-def start_run(session: Session, user: User, state: str) -> MatcherRun:
-    """Queue a matcher run for `state`; refuse clearly when there is nothing to match."""
+def start_run(session: Session, user: User, state: str, time_limit: float | None = None) -> MatcherRun:
+    """Queue a matcher run for `state` (with the configured time limit, or `time_limit`
+    seconds, at most `LONGEST_LIMIT`); refuse clearly when there is nothing to match."""
     referrals = open_referrals(session, state)
     if not referrals:
         raise ServiceError(f"There are no open referrals in {state} to match: every referral is placed, "
@@ -107,10 +112,12 @@ def start_run(session: Session, user: User, state: str) -> MatcherRun:
                            "referrals, so the matcher has nowhere to place anyone. Nothing was run.")
     if _in_progress(session, state) is not None:
         raise Conflict(f"A matcher run for {state} is already in progress; wait for it to finish.")
-    run = MatcherRun(state=state, started_by_id=user.id)
+    limit = min(LONGEST_LIMIT, time_limit or current_app.config["MATCHER_TIME_LIMIT"])
+    run = MatcherRun(state=state, started_by_id=user.id, time_limit=limit)
     session.add(run)
     session.flush()
-    audit.record(session, "matcher_run_started", "matcher_run", run.id, f"state {state}, {len(referrals)} open referrals", actor=user)
+    audit.record(session, "matcher_run_started", "matcher_run", run.id,
+                 f"state {state}, {len(referrals)} open referrals, time limit {limit:g} s", actor=user)
     session.commit()
     jobs.submit(execute_run, run.id)
     return run
@@ -163,8 +170,8 @@ def execute_run(run_id: int) -> None:
         try:
             data = snapshot(session, run.state)
             _set(session, run, instance=data, progress=SOLVING)
-            with _progress_ticker(run_id, config["MATCHER_TIME_LIMIT"]):
-                result = solve(parse_instance(data), config["MATCHER_TIME_LIMIT"], config["MATCHER_WORKERS"])
+            with _progress_ticker(run_id, run.time_limit):
+                result = solve(parse_instance(data), run.time_limit, config["MATCHER_WORKERS"])
             _store(session, run, result_to_json(result))
         except Exception as error:  # noqa: BLE001 - the run page must say it failed, whatever the cause
             session.rollback()
@@ -201,9 +208,14 @@ def runs(session: Session, state: str) -> list[MatcherRun]:
     ).all())
 
 
+def longer_limit(run: MatcherRun) -> float:
+    """The time limit offered for a re-run of `run` when it was not proven best."""
+    return min(LONGEST_LIMIT, run.time_limit * LONGER)
+
+
 def is_lost(run: MatcherRun) -> bool:
     """A queued or running run far past its time limit: its job died with its process."""
-    limit = timedelta(seconds=current_app.config["MATCHER_TIME_LIMIT"]) + LOST_AFTER
+    limit = timedelta(seconds=run.time_limit) + LOST_AFTER
     return run.status in ("queued", "running") and utcnow() - run.created_at > limit
 
 

@@ -5,9 +5,9 @@ computed by `solver/` in exactly one way.
 """
 from __future__ import annotations
 
-from solver.model import Home as SolverHome
-from solver.model import Location
-from solver.model import Referral as SolverReferral
+from solver.instance import Home as SolverHome
+from solver.instance import Location
+from solver.instance import Referral as SolverReferral
 
 from ..models import Home, Referral
 from .homes import HomeStatus

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, func, select
 
 from solver.eligibility import RULES, exclusions, is_eligible
-from solver.model import Home as SolverHome
-from solver.model import Referral as SolverReferral
+from solver.instance import Home as SolverHome
+from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow

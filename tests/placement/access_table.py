@@ -127,6 +127,8 @@ TABLE: dict[str, Row] = {
     "coordinator.start_run": Row(only(COORDINATOR, AUDITOR, ADMIN)),
     "coordinator.run": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
     "coordinator.approve": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND, form={"scope": "all"}),
+    "coordinator.bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
+    "coordinator.start_bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
     # The JSON API: the same policy as the pages, with tokens. Its own objects (api_*) so
     # that its bookings do not race the page rows' bookings on the same referral.
     "api.openapi": Row(PUBLIC),

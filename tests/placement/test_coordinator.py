@@ -18,7 +18,7 @@ from placement.services import booking, matcher_runs
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
 from solver.checker import check
-from solver.model import parse_instance
+from solver.instance import parse_instance
 
 from ..helpers import REFERRAL_FORM, login, make_referral, post
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from solver.model import Home, Instance, Location, Referral
+from solver.instance import Home, Instance, Location, Referral
 
 COLUMBIA = Location(38.95, -92.33)  # Columbia, MO
 KANSAS_CITY = Location(39.10, -94.58)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from solver.bench import generate, table
 from solver.eligibility import room
 from solver.geodata import FIFTY_STATES
-from solver.model import instance_to_json, parse_instance
+from solver.instance import instance_to_json, parse_instance
 
 
 def test_instances_are_deterministic_and_valid():
@@ -38,10 +38,26 @@ def test_national_instance_mix():
 def test_table_renders_a_row():
     row = {"instance": "state", "homes": 60, "open_beds": 302, "referrals": 200, "runs": 3,
            "seconds": 1.5, "status": "optimal",
+           "level_seconds": {"emergency": 0.1, "urgent": 0.2, "planned": 0.3, "fit": 0.9},
+           "level_gaps": {"emergency": 0, "urgent": 1, "planned": 0, "fit": 2.5}, "peak_mb": 210,
            "cpsat_placed": {"emergency": 3, "urgent": 2, "planned": 1},
            "greedy_placed": {"emergency": 3, "urgent": 1, "planned": 1}, "cpsat_fit": 10.0,
            "greedy_fit": 9.0, "gap": 0.0, "never_fewer": True, "checker_violations": 0,
            "load_average": 0.5}
     lines = table([row]).splitlines()
     assert len(lines) == 3
-    assert "| state | 60 | 302 | 200 | 1.50 (3 runs) | optimal | 3/2/1 | 3/1/1 |" in lines[2]
+    assert ("| state | 60 | 302 | 200 | 1.50 (3 runs) | 0.1/0.2/0.3/0.9 | optimal | 0/1/0/2.5 | 3/2/1 | 3/1/1 |"
+            in lines[2])
+    assert lines[2].endswith("| 210 | 0.5 |")
+
+
+def test_dense_instance_is_one_state_with_homes_across_the_border():
+    instance = generate("dense")
+    assert len(instance.homes) == 300 and len(instance.referrals) == 1000
+    assert {r.custody_state for r in instance.referrals} == {"TX"}
+    outside = [h for h in instance.homes if h.state != "TX"]
+    assert len(outside) == 30 and all(h.accepts_out_of_state for h in outside)
+    # Tight: fewer staffed places than youths, and some ICPC approvals reach those homes.
+    assert sum(room(h) for h in instance.homes) < len(instance.referrals)
+    approved = {s for r in instance.referrals for s in r.icpc_approved_states}
+    assert approved & {h.state for h in outside}

@@ -10,7 +10,7 @@ import pytest
 from solver.checker import check
 from solver.engine import solve
 from solver.fit import fit
-from solver.model import parse_instance
+from solver.instance import parse_instance
 from solver.result import result_to_json
 
 from .factories import home, instance, referral

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from solver.eligibility import distance_km, exclusions, is_eligible, places_needed, room, staffed_room
-from solver.model import Location
+from solver.instance import Location
 
 from .factories import COLUMBIA, KANSAS_CITY, home, referral
 

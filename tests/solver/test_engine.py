@@ -8,7 +8,7 @@ from solver.checker import check
 from solver.engine import lp_bound, objective_levels, solve
 from solver.fit import fit
 from solver.greedy import greedy
-from solver.model import Location
+from solver.instance import Location
 from solver.prepare import components, prepare
 from solver.result import result_to_json
 

@@ -2,84 +2,32 @@
 
 - every CP-SAT and greedy answer passes the independent checker;
 - `is_eligible` agrees with `not exclusions` for any home and referral;
-- on instances small enough to enumerate, CP-SAT's lexicographic counts and fit equal
-  the best found by brute force over every assignment;
+- on instances small enough to enumerate, the engine's lexicographic counts and fit equal
+  the best found by brute force over every assignment, by CP-SAT and by SCIP;
 - the checker catches a deliberately broken answer.
 """
 from __future__ import annotations
 
 import copy
-import itertools
+from unittest import mock
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.checker import check
-from solver.eligibility import exclusions, is_eligible
+from solver.eligibility import HomeTable, eligible_among, exclusions, is_eligible
 from solver.engine import solve
-from solver.fit import fit
+from solver.fit import fit_points, fit_points_among
 from solver.greedy import greedy
-from solver.model import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
+from solver.instance import URGENCIES
 from solver.result import result_to_json
+
+from .strategies import brute_force, homes, instances, referrals
 
 settings.register_profile("solver", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 SOLVER = settings.get_profile("solver")
-STATES = ("MO", "KS")
-
-locations = st.builds(Location, st.floats(37.0, 40.0), st.floats(-97.0, -90.0))
-levels = st.integers(0, 3)
-
-
-@st.composite
-def homes(draw, index: int = 0) -> Home:
-    low = draw(st.integers(10, 17))
-    return Home(
-        id=f"h{index}", state=draw(st.sampled_from(STATES)), location=draw(locations),
-        program=draw(st.sampled_from(PROGRAMS)), open_beds=draw(st.integers(0, 3)),
-        current_youth=draw(st.integers(0, 4)), staff_on_duty=draw(st.integers(0, 3)),
-        youth_per_staff=draw(st.integers(1, 3)), ages=(low, draw(st.integers(low, 21))),
-        genders=tuple(draw(st.lists(st.sampled_from(GENDERS), min_size=1, max_size=3, unique=True))),
-        accepts_pregnant=draw(st.booleans()), accepts_parenting=draw(st.booleans()),
-        substance_use_support=draw(st.sampled_from(("none", "recovery", "detox"))),
-        medical_level=draw(levels), mental_health_level=draw(levels),
-        languages=tuple(draw(st.lists(st.sampled_from(("en", "es")), min_size=1, unique=True))),
-        cultural_services=tuple(draw(st.lists(st.just("native"), max_size=1))),
-        accepts_out_of_state=draw(st.booleans()),
-    )
-
-
-@st.composite
-def referrals(draw, index: int = 0, state: str | None = None, group: str | None = None) -> Referral:
-    return Referral(
-        id=f"r{index}", custody_state=state or draw(st.sampled_from(STATES)), location=draw(locations),
-        age=draw(st.integers(10, 19)), gender=draw(st.sampled_from(GENDERS)),
-        urgency=draw(st.sampled_from(URGENCIES)), pregnant=draw(st.booleans()),
-        children_with=draw(st.sampled_from((0, 0, 0, 1, 2))),
-        substance_use=draw(st.sampled_from(("none", "recovery", "active"))),
-        medical_level=draw(st.integers(0, 2)), mental_health_level=draw(st.integers(0, 2)),
-        language=draw(st.sampled_from(("en", "es"))),
-        cultural_need=draw(st.sampled_from((None, None, "native"))),
-        icpc_approved_states=tuple(draw(st.lists(st.sampled_from(STATES), max_size=2, unique=True))),
-        programs=tuple(draw(st.lists(st.sampled_from(PROGRAMS), max_size=2, unique=True))),
-        max_distance_km=draw(st.sampled_from((None, None, 150.0, 400.0))),
-        sibling_group=group, has_run_before=draw(st.booleans()),
-    )
-
-
-@st.composite
-def instances(draw, max_homes: int = 4, max_referrals: int = 8) -> Instance:
-    n_homes = draw(st.integers(0, max_homes))
-    n_referrals = draw(st.integers(0, max_referrals))
-    # A few referrals form sibling groups; a group shares one custody state.
-    groups = draw(st.lists(st.sampled_from((None, None, None, "g1", "g2")), min_size=n_referrals,
-                           max_size=n_referrals))
-    group_state = {g: draw(st.sampled_from(STATES)) for g in ("g1", "g2")}
-    return Instance(
-        homes=tuple(draw(homes(i)) for i in range(n_homes)),
-        referrals=tuple(draw(referrals(i, group_state.get(g), g)) for i, g in enumerate(groups)),
-    )
-
 
 def lexicographic(result) -> tuple:
     return (*(result.placed[t] for t in URGENCIES), round(result.fit * 10))
@@ -104,36 +52,32 @@ def test_is_eligible_agrees_with_exclusions(home, referral):
     assert is_eligible(home, referral) == (not exclusions(home, referral))
 
 
-def brute_force(instance: Instance) -> tuple:
-    """The lexicographically best (emergency, urgent, planned, fit points) over every
-    assignment of each referral to a home or to nobody, checking the rules directly."""
-    options = [[None] + [h for h in instance.homes if is_eligible(h, r)] for r in instance.referrals]
-    best = (0, 0, 0, 0)
-    for choice in itertools.product(*options):
-        where = {r.id: h for r, h in zip(instance.referrals, choice)}
-        groups: dict[str, set] = {}
-        for r in instance.referrals:
-            if r.sibling_group is not None:
-                groups.setdefault(r.sibling_group, set()).add(where[r.id] and where[r.id].id)
-        if any(len(homes_) > 1 for homes_ in groups.values()):
-            continue
-        taken: dict[str, int] = {}
-        for r, h in zip(instance.referrals, choice):
-            if h is not None:
-                taken[h.id] = taken.get(h.id, 0) + 1 + r.children_with
-        if any(taken.get(h.id, 0) > min(h.open_beds, h.staff_on_duty * h.youth_per_staff - h.current_youth)
-               for h in instance.homes if h.id in taken):
-            continue
-        counts = [sum(1 for r, h in zip(instance.referrals, choice) if h and r.urgency == t) for t in URGENCIES]
-        points = sum(fit(h, r).points for r, h in zip(instance.referrals, choice) if h)
-        best = max(best, (*counts, points))
-    return best
+@settings(SOLVER, max_examples=200)
+@given(st.lists(homes(), min_size=1, max_size=6), referrals())
+def test_the_vectorised_rules_and_fit_equal_the_scalar_ones(many, referral):
+    table = HomeTable(tuple(many))
+    everyone = np.arange(len(many))
+    eligible = eligible_among(table, referral, everyone).tolist()
+    assert eligible == [i for i, h in enumerate(many) if is_eligible(h, referral)]
+    assert fit_points_among(table, referral, everyone).tolist() == [fit_points(h, referral) for h in many]
 
 
 @SOLVER
 @given(instances(max_homes=3, max_referrals=5))
 def test_counts_and_fit_equal_brute_force(instance):
     assert lexicographic(solve(instance, time_limit=10, workers=1)) == brute_force(instance)
+
+
+@SOLVER
+@given(instances(max_homes=3, max_referrals=5), st.sampled_from(("scip", "cpsat_after_lp")))
+def test_the_large_batch_paths_equal_brute_force_too(instance, path):
+    # Large batches go to SCIP, or (beyond SCIP's cap) to CP-SAT after an LP bound: force
+    # each path on small ones.
+    sizes = {"scip": dict(MIP_PAIRS=1), "cpsat_after_lp": dict(MIP_PAIRS=10**9, LP_PAIRS=1)}[path]
+    with mock.patch.multiple("solver.engine", **sizes):
+        result = solve(instance, time_limit=10, workers=1)
+    assert lexicographic(result) == brute_force(instance)
+    assert check(instance, result_to_json(result)) == []
 
 
 MUTATIONS = ("drop", "duplicate", "swap_home", "count", "fit", "code")

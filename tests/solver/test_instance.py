@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from solver.model import InstanceError, instance_to_json, parse_instance
+from solver.instance import InstanceError, instance_to_json, parse_instance
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "instance.json"
 

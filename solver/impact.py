@@ -1,0 +1,245 @@
+"""Where one more bed would help most: the exact effect of one more place in each home.
+
+For a finished run, and for each home, two changes are weighed:
+
+  bed    one more staffed bed: the home can take one more place tonight
+  staff  one more staff member on duty: the home's room grows by what its beds and the
+         staffing ratio then allow (nothing when beds, not staff, are what binds)
+
+The effect is how many more youths of each tier the best answer places with the change,
+emergency first (a gain in a more urgent tier can cost a less urgent one a place: the
+lexicographic objective holds). It is exact: the component of the unit-home graph that
+the home belongs to is solved again, tiers only, from the run's answer, which is still
+feasible with more room. Fit is not weighed: a bed is worth funding for the children it
+places, not for a better fit.
+
+Most homes need no search. With the run's tier counts optimal, the LP relaxation of each
+tier level on the component prices one more place in each home (the dual value of its
+capacity row); the LP optimum is a concave function of the room, so `value + price x
+extra places` bounds what the change can reach. A home whose bound does not beat the
+run's counts at any tier gains nothing, proven without a search. The others are solved,
+most promising first; with `top`, the search stops once `top` exact answers are at
+least as good as every bound left, so the best `top` are exact and found quickly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+from .eligibility import room, staffed_room
+from .fit import fit_points
+from .engine import lp_relaxation, objective_levels, solve_levels
+from .instance import Home, Instance
+from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
+
+CHANGES = ("bed", "staff")
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What one change in one home would do tonight."""
+
+    home: str
+    change: str  # "bed" or "staff"
+    places: int  # places it adds to the home's room tonight
+    gained: dict[str, int]  # more youths placed per tier (negative: fewer, for a more urgent gain)
+    serves: tuple[str, ...]  # referrals of the tiers that gain, placed with the change, not by the run
+    proven: bool  # exact; False only when the time limit stopped its search
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        """Sort key: tiers in order, the most urgent gain decides."""
+        return tuple(self.gained[t] for t in TIERS)
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    impacts: tuple[Impact, ...]  # every change examined, best first
+    complete: bool  # True when every change was decided (or, with `top`, the best `top` are)
+    seconds: float
+
+
+def with_change(home: Home, change: str) -> Home:
+    """`home` as it would be with the change: one more staffed bed, or one more staff member.
+
+    For "bed", open beds and staff are set so that tonight's room is exactly one more
+    than now (a bed is only open with the staff to run it).
+    """
+    if change == "staff":
+        return dataclasses.replace(home, staff_on_duty=home.staff_on_duty + 1)
+    if change != "bed":
+        raise ValueError(f"unknown change {change!r}")
+    places = room(home) + 1
+    staff = max(home.staff_on_duty, math.ceil((home.current_youth + places) / home.youth_per_staff))
+    return dataclasses.replace(home, open_beds=places, staff_on_duty=staff)
+
+
+def _extra_places(home: Home, change: str) -> int:
+    changed = with_change(home, change)
+    return staffed_room(changed.open_beds, changed.current_youth, changed.staff_on_duty,
+                        changed.youth_per_staff) - room(home)
+
+
+def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, workers: int = 2,
+               top: int | None = None) -> ImpactReport:
+    """The effect of one more bed and one more staff member in each home (see the module).
+
+    `result` is the run's answer in the contract's JSON form. When it is not "optimal",
+    each component's tier counts are solved again first, so the gains are measured from
+    the best answer, not from a run stopped by its time limit.
+    """
+    start = time.perf_counter()
+    deadline = start + time_limit
+    prepared = prepare(instance)
+    placed = _placed_pairs(prepared, result)
+    parts = components(prepared)
+    part_of_home = {pair.home: i for i, part in enumerate(parts) for pair in part.pairs}
+    base: dict[int, tuple[list[Pair], list[int]]] = {}  # component -> its answer and tier counts
+    prices: dict[int, list[tuple[float, dict[int, float]]] | None] = {}
+    impacts: list[Impact] = []
+    candidates: list[tuple[tuple[float, ...], int, str, int]] = []
+    for h, home in enumerate(prepared.homes):
+        for change in CHANGES:
+            places = _extra_places(home, change)
+            if places <= 0:
+                impacts.append(Impact(home.id, change, 0, dict.fromkeys(TIERS, 0), (), True))
+                continue
+            new_pairs = _new_pairs(prepared, h, prepared.rooms[h] + places)
+            if not new_pairs and h not in part_of_home:  # no unit can ever go there
+                impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
+                continue
+            bound = (math.inf,) * len(TIERS)
+            if not new_pairs:  # the same pairs, more room: the LP prices bound the gain
+                part = part_of_home[h]
+                if part not in base:
+                    base[part] = _base_answer(prepared, parts[part], placed, result, deadline, workers)
+                if part not in prices:
+                    prices[part] = _prices(prepared, parts[part], base[part][1], deadline)
+                bound = _gain_bound(prices[part], base[part][1], h, places)
+                if all(b <= 0 for b in bound):  # proven: no tier can gain
+                    impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
+                    continue
+            candidates.append((bound, h, change, places))
+    candidates.sort(key=lambda c: tuple(-b for b in c[0]))
+    complete = True
+    exact: list[Impact] = []
+    for bound, h, change, places in candidates:
+        if top is not None and len(exact) >= top:
+            kth = sorted((i.key for i in exact), reverse=True)[top - 1]
+            if kth >= bound:  # nothing left can beat the best `top`
+                break
+        if time.perf_counter() >= deadline:
+            complete = False
+            break
+        impact = _resolve(prepared, parts, part_of_home, placed, result, base, h, change, places, deadline, workers)
+        exact.append(impact)
+        complete = complete and impact.proven
+    impacts.extend(exact)
+    impacts.sort(key=lambda i: tuple(-g for g in i.key))
+    return ImpactReport(tuple(impacts), complete, time.perf_counter() - start)
+
+
+def _placed_pairs(prepared: Prepared, result: dict) -> dict[int, Pair]:
+    """The run's answer as pairs, by unit (units are placed whole)."""
+    home_index = {home.id: i for i, home in enumerate(prepared.homes)}
+    home_of = {a["referral"]: home_index[a["home"]] for a in result["assignments"]}
+    by_key = {(p.unit, p.home): p for p in prepared.pairs}
+    placed: dict[int, Pair] = {}
+    for unit in prepared.units:
+        where = home_of.get(unit.referrals[0].id)
+        if where is not None:
+            placed[unit.index] = by_key[(unit.index, where)]
+    return placed
+
+
+def _counts(prepared: Prepared, chosen: list[Pair]) -> list[int]:
+    return [sum(c) for c in objective_levels(prepared, chosen)[:len(TIERS)]]
+
+
+def _restricted(prepared: Prepared, pairs: list[Pair], rooms: list[int] | None = None) -> Prepared:
+    """The same instance seen through `pairs` only (one component), optionally with other rooms."""
+    return dataclasses.replace(prepared, pairs=pairs, rooms=list(rooms or prepared.rooms))
+
+
+def _base_answer(prepared: Prepared, part: Component, placed: dict[int, Pair], result: dict,
+                 deadline: float, workers: int) -> tuple[list[Pair], list[int]]:
+    """The component's answer and its tier counts: the run's when proven, else solved again."""
+    chosen = [placed[u] for u in part.units if u in placed]
+    if result.get("status") != "optimal":
+        chosen = solve_levels(_restricted(prepared, part.pairs), deadline, workers, len(TIERS), chosen).chosen
+    return chosen, _counts(prepared, chosen)
+
+
+def _prices(prepared: Prepared, part: Component, counts: list[int],
+            deadline: float) -> list[tuple[float, dict[int, float]]] | None:
+    """Per tier level of the component: its LP optimum (levels above held at `counts`)
+    and each home's capacity price; None when an LP does not finish in time."""
+    levels = objective_levels(prepared, part.pairs)
+    found = []
+    for k in range(len(TIERS)):
+        relaxation = lp_relaxation(prepared, part.pairs, levels, counts[:k], k,
+                                   max(0.001, deadline - time.perf_counter()))
+        if relaxation is None:
+            return None
+        found.append(relaxation)
+    return found
+
+
+def _gain_bound(prices: list[tuple[float, dict[int, float]]] | None, counts: list[int], home: int,
+                places: int) -> tuple[float, ...]:
+    """An upper bound on the gain per tier, lexicographically: once a tier may gain, the
+    tiers after it are unbounded (their floors would change)."""
+    if prices is None:
+        return (math.inf,) * len(TIERS)
+    bound: list[float] = []
+    for (value, price), count in zip(prices, counts):
+        gain = math.floor(value + max(0.0, price.get(home, 0.0)) * places + 1e-6) - count
+        bound.append(gain)
+        if gain > 0:
+            return tuple(bound + [math.inf] * (len(TIERS) - len(bound)))
+    return tuple(bound)
+
+
+def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
+    """Pairs the extra room creates: units eligible for `home` that fit only with it."""
+    before = prepared.rooms[home]
+    target = prepared.homes[home]
+    found = []
+    for unit in prepared.units:
+        if before < unit.size <= places and eligible_for_unit(target, unit):
+            found.append(Pair(unit.index, home, sum(fit_points(target, r) for r in unit.referrals)))
+    return found
+
+
+def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
+             result: dict, base: dict, home: int, change: str, places: int, deadline: float,
+             workers: int) -> Impact:
+    """Solve the tiers again on the components the change touches, from the run's answer."""
+    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
+    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+    if home in part_of_home:
+        touched.add(part_of_home[home])
+    pairs = [p for i in sorted(touched) for p in parts[i].pairs] + new_pairs
+    before: list[Pair] = []
+    counts = [0] * len(TIERS)
+    for i in touched:
+        if i not in base:
+            base[i] = _base_answer(prepared, parts[i], placed, result, deadline, workers)
+        before += base[i][0]
+        counts = [a + b for a, b in zip(counts, base[i][1])]
+    rooms = list(prepared.rooms)
+    rooms[home] += places
+    answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
+    # Units left with no pair (new_pairs only) are placed by the answer or not at all.
+    gained = {t: v - c for t, v, c in zip(TIERS, answer.values, counts)}
+    # The youths of the tiers that gain, placed now and not before. (Within a tier the
+    # re-solve may also swap who is placed; those who only swap in for a tier with no
+    # gain are not what the change serves.)
+    placed_before = {p.unit for p in before}
+    serves = tuple(r.id for p in answer.chosen if p.unit not in placed_before
+                   for r in prepared.units[p.unit].referrals if gained[r.urgency] > 0)
+    proven = answer.proven or answer.values == answer.bounds
+    return Impact(prepared.homes[home].id, change, places, gained, serves, proven)

@@ -1,0 +1,104 @@
+"""Where one more bed helps most (solver/impact.py): exact against brute-force re-solves."""
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import HealthCheck, given, settings
+
+from solver.eligibility import room
+from solver.engine import solve
+from solver.greedy import greedy
+from solver.impact import CHANGES, bed_impact, with_change
+from solver.instance import URGENCIES
+from solver.result import result_to_json
+
+from .factories import home, instance, referral
+from .strategies import brute_force, instances
+
+IMPACT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def tiers(inst) -> tuple[int, ...]:
+    return brute_force(inst)[:len(URGENCIES)]
+
+
+def changed(inst, home_id: str, change: str):
+    homes = tuple(with_change(h, change) if h.id == home_id else h for h in inst.homes)
+    return dataclasses.replace(inst, homes=homes)
+
+
+def assert_exact(inst, report) -> None:
+    base = tiers(inst)
+    seen = {(i.home, i.change) for i in report.impacts}
+    assert seen == {(h.id, c) for h in inst.homes for c in CHANGES}
+    assert len(report.impacts) == 2 * len(inst.homes)
+    urgency = {r.id: r.urgency for r in inst.referrals}
+    for impact in report.impacts:
+        assert impact.proven
+        after = tiers(changed(inst, impact.home, impact.change))
+        assert impact.key == tuple(a - b for a, b in zip(after, base)), impact
+        # It names youths of the tiers that gain, at least as many as they gain.
+        assert all(impact.gained[urgency[r]] > 0 for r in impact.serves)
+        for tier, gain in impact.gained.items():
+            assert sum(urgency[r] == tier for r in impact.serves) >= gain
+    keys = [i.key for i in report.impacts]
+    assert keys == sorted(keys, reverse=True)
+
+
+@IMPACT
+@given(instances(max_homes=3, max_referrals=5))
+def test_every_home_and_change_equals_a_brute_force_re_solve(inst):
+    result = result_to_json(solve(inst, time_limit=10, workers=1))
+    report = bed_impact(inst, result, time_limit=30, workers=1)
+    assert report.complete
+    assert_exact(inst, report)
+
+
+@IMPACT
+@given(instances(max_homes=3, max_referrals=5))
+def test_gains_are_measured_from_the_optimum_even_after_a_run_that_was_not_proven(inst):
+    # Greedy's answer says "feasible": the components are solved again before comparing.
+    report = bed_impact(inst, result_to_json(greedy(inst)), time_limit=30, workers=1)
+    assert_exact(inst, report)
+
+
+def test_a_bed_in_a_full_home_serves_the_youth_left_out():
+    full = home("harbor", open_beds=1, current_youth=0, staff_on_duty=2)
+    far = home("ozark", ages=(16, 17), open_beds=3)
+    inst = instance([full, far], [referral("r1"), referral("r2", urgency="urgent")])
+    result = result_to_json(solve(inst, time_limit=10, workers=1))
+    assert [u["referral"] for u in result["unmatched"]] == ["r2"]
+    report = bed_impact(inst, result, time_limit=10, workers=1)
+    best = report.impacts[0]
+    assert (best.home, best.change, best.places) == ("harbor", "bed", 1)
+    assert best.gained == {"emergency": 0, "urgent": 1, "planned": 0}
+    assert best.serves == ("r2",)
+    # Staff do not help where beds bind: room stays min(1 bed, 3 x 2 - 0) = 1.
+    staff = next(i for i in report.impacts if (i.home, i.change) == ("harbor", "staff"))
+    assert staff.places == 0 and staff.key == (0, 0, 0)
+
+
+def test_with_change_adds_exactly_one_staffed_place():
+    short = home(open_beds=4, current_youth=3, staff_on_duty=2, youth_per_staff=2)  # staffing binds: room 1
+    assert room(short) == 1
+    assert room(with_change(short, "bed")) == 2
+    assert room(with_change(short, "staff")) == 3
+
+
+def test_top_stops_once_the_best_are_exact():
+    # harbor (full) is the only home for a second emergency youth; ozark (full, 16-17
+    # only) the only one for an urgent youth. One more bed in harbor is worth more than
+    # any bed in ozark can be (its LP price bounds it to urgent youths), so with top=1
+    # ozark is never solved again.
+    harbor = home("harbor", open_beds=1, current_youth=0)
+    ozark = home("ozark", ages=(16, 17), open_beds=1, current_youth=0)
+    refs = [referral("r1"), referral("r2", age=13), referral("r3", age=16, urgency="urgent"),
+            referral("r4", age=17, urgency="urgent")]
+    inst = instance([harbor, ozark], refs)
+    result = result_to_json(solve(inst, time_limit=10, workers=1))
+    everything = bed_impact(inst, result, time_limit=10, workers=1)
+    best = bed_impact(inst, result, time_limit=10, workers=1, top=1)
+    found = {(i.home, i.change): i.key for i in everything.impacts}
+    assert found[("harbor", "bed")] == (1, 0, 0) and found[("ozark", "bed")] == (0, 1, 0)
+    assert best.complete and (best.impacts[0].home, best.impacts[0].key) == ("harbor", (1, 0, 0))
+    assert ("ozark", "bed") not in {(i.home, i.change) for i in best.impacts}
