@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import audit, timeutil
+from . import audit, template_filters, timeutil
 from .database import check_database, get_session
 from .extensions import login_manager
 from .forms import MAX_ID
@@ -72,6 +72,7 @@ def register_web(app: Flask) -> None:
     app.context_processor(template_globals)
     app.jinja_env.filters["localtime"] = lambda value: timeutil.format_local(value, _user_timezone(app))
     app.jinja_env.filters["ago"] = timeutil.humanize_age
+    template_filters.register(app.jinja_env)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
