@@ -61,6 +61,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(provider_bp)
     app.register_blueprint(caseworker_bp)
     app.register_blueprint(coordinator_bp)
+    from .places import bp as places_bp
+
+    app.register_blueprint(places_bp)
     from .api.views import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -155,7 +158,8 @@ def security_headers(response):
     # Referer, so every form would fail in production. "same-origin" still sends
     # nothing (no case ids in URLs) to any other site.
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    # Geolocation for SafeBed's own pages only: the place picker's "Use my location".
+    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     from flask import current_app
 
     if current_app.config["SAFEBED_MODE"] == "production":

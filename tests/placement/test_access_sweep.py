@@ -202,6 +202,9 @@ TABLE: dict[str, Row] = {
     "caseworker.record_screening": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
         "exploited": "no", "health": "none", "services": "declined"}),
     "coordinator.outcomes": Row(only(COORDINATOR, AUDITOR, ADMIN)),
+    # The place picker's lookups (the offline gazetteer; nothing about youths or homes).
+    "places.suggest": Row(only(OPERATOR, CASEWORKER)),
+    "places.near": Row(only(OPERATOR, CASEWORKER)),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -245,6 +248,7 @@ def build_world(factory) -> World:
             "second_request_id": second_request.id, "user_id": operator.id, "action": "unlock", "token": token,
             "api_referral_id": api_referral.id, "api_hold_id": api_hold.id, "api_request_id": api_request.id,
             "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
+            "lat": 38.95, "lon": -92.33,
             **_lifecycle_world(factory, home, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},
