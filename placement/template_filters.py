@@ -6,6 +6,7 @@ code is shown as itself with underscores turned into spaces, so a page never fai
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from jinja2 import Environment
 
@@ -76,3 +77,4 @@ def register(env: Environment) -> None:
     env.filters["label"] = label
     env.filters["labels"] = labels
     env.filters["fit_words"] = fit_words
+    env.tests["datetime"] = lambda value: isinstance(value, datetime)
