@@ -94,6 +94,17 @@ def may_see_address(session: Session, user: User, home: Home) -> bool:
     return False
 
 
+def disclosed_address(session: Session, user: User, home: Home, detail: str) -> str | None:
+    """The home's street address when `user` may see it (the disclosure audited and
+    committed, `detail` saying where), else None."""
+    if not may_see_address(session, user, home):
+        return None
+    address = home.street_address
+    audit.record(session, "address_disclosed", "home", home.id, detail, actor=user)
+    session.commit()
+    return address
+
+
 # Referrals -------------------------------------------------------------------
 
 def scope_referrals(user: User):

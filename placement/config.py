@@ -9,8 +9,30 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "safebed.sqlite3"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+
+
+def running_from_checkout() -> bool:
+    """True when the package is imported from a source checkout (editable install)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "templates").is_dir()
+
+
+def asset_dir(name: str) -> Path:
+    """Where `templates` or `static` live: the checkout's top-level folder, or the copy
+    that the wheel carries inside the package (setup.py puts it there)."""
+    if running_from_checkout():
+        return PROJECT_ROOT / name
+    return PACKAGE_DIR / name
+
+
+def instance_dir() -> Path:
+    """The demo's SQLite file and key: `instance/` of the checkout, or of the current
+    folder when SafeBed runs from an installed wheel (never inside site-packages)."""
+    override = os.environ.get("SAFEBED_INSTANCE_PATH")
+    if override:
+        return Path(override).resolve()
+    return (PROJECT_ROOT if running_from_checkout() else Path.cwd()) / "instance"
 
 
 class ConfigError(RuntimeError):
@@ -32,7 +54,7 @@ def load_config(overrides: dict | None = None) -> dict:
     """
     env = os.environ
     config: dict = {
-        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'safebed.sqlite3'}",
         "SECRET_KEY": env.get("SECRET_KEY"),
         "SAFEBED_MODE": env.get("SAFEBED_MODE", "production"),  # production | demo | test
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -12,15 +12,16 @@ an app context, opening its own database session: it must not borrow the request
 """
 from __future__ import annotations
 
-import importlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 
 THREAD_WORKERS = 2  # matcher runs are CPU-bound; more threads would only slow each other
 RQ_QUEUE = "safebed"
 RQ_JOB_TIMEOUT = 15 * 60  # seconds; well above any matcher time limit
+# What an RQ worker calls, named as text: importing it here would tie this module to the app factory.
+RQ_ENTRY_POINT = "placement.cli.call_in_app"
 
 
 def submit(func: Callable, *args) -> None:
@@ -30,7 +31,7 @@ def submit(func: Callable, *args) -> None:
     if url == "sync":
         func(*args)
     elif url.startswith(("redis://", "rediss://", "unix://")):
-        rq_queue(url).enqueue(call_in_app, _dotted(func), *args, job_timeout=RQ_JOB_TIMEOUT)
+        rq_queue(url).enqueue(RQ_ENTRY_POINT, _dotted(func), *args, job_timeout=RQ_JOB_TIMEOUT)
     elif url == "":
         _executor(app).submit(_call_with_context, app, func, *args)
     else:
@@ -62,23 +63,6 @@ def wait_for_idle(app: Flask) -> None:
 
 def _dotted(func: Callable) -> str:
     return f"{func.__module__}:{func.__qualname__}"
-
-
-def call_in_app(dotted: str, *args) -> None:
-    """RQ's entry point: import the job by name and run it inside an app context.
-
-    `safebed worker` already pushes one; a bare `rq worker` gets an app built from
-    the environment, like the web processes.
-    """
-    module, name = dotted.split(":")
-    func = getattr(importlib.import_module(module), name)
-    if has_app_context():
-        func(*args)
-        return
-    from . import create_app
-
-    with create_app().app_context():
-        func(*args)
 
 
 def rq_queue(url: str):

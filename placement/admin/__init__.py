@@ -1,0 +1,5 @@
+"""Administration: organisations, accounts and the audit log (no public sign-up)."""
+from __future__ import annotations
+
+from . import views  # noqa: F401 - importing it adds its routes to bp
+from .blueprint import bp  # noqa: F401 - what create_app registers

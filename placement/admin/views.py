@@ -1,30 +1,24 @@
 """Administration: organisations and accounts (no public sign-up)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from ..access import audit_reader_required, roles_required
 from ..database import get_session
-from ..forms import apply_service_errors
+from ..forms.admin import AuditFilterForm, ConfirmForm, InviteForm, OrganisationForm
 from ..models import Organisation, User
 from ..services import accounts
 from ..services import audit_log as audit_service
-from ..services.errors import ServiceError
 from ..timeutil import utcnow
-from .forms import AuditFilterForm, ConfirmForm, InviteForm, OrganisationForm
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from ..web.actions import form_status, submit
+from .blueprint import bp
 
 
 @bp.get("/users")
 @roles_required("admin")
 def users():
-    db = get_session()
-    rows = db.exec(
-        select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id).order_by(Organisation.name, User.email)
-    ).all()
+    rows = accounts.users_with_organisations(get_session())
     return render_template("admin/users.html", rows=rows, confirm=ConfirmForm())
 
 
@@ -33,20 +27,13 @@ def users():
 def invite():
     db = get_session()
     form = InviteForm()
-    form.organisation_id.choices = [(o.id, f"{o.name} ({o.state})") for o in db.exec(select(Organisation).order_by(Organisation.name)).all()]
-    if form.validate_on_submit():
-        organisation = db.get(Organisation, form.organisation_id.data)
-        try:
-            token = accounts.invite_user(db, current_user, organisation, form.email.data, form.display_name.data, form.role.data)
-        except ServiceError as error:
-            db.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            db.commit()
-            link = url_for("auth.accept_invitation", token=token, _external=True)
-            return render_template("admin/invited.html", link=link, email=form.email.data)
-    return render_template("admin/invite.html", form=form), 200 if not form.errors else 422
+    form.organisation_id.choices = [(o.id, f"{o.name} ({o.state})") for o in accounts.organisations(db)]
+    outcome = submit(form, lambda: accounts.invite_user(db, current_user, db.get(Organisation, form.organisation_id.data),
+                                                        form.email.data, form.display_name.data, form.role.data), commit=True)
+    if outcome.done:
+        link = url_for("auth.accept_invitation", token=outcome.value, _external=True)
+        return render_template("admin/invited.html", link=link, email=form.email.data)
+    return render_template("admin/invite.html", form=form), form_status(form)
 
 
 def _user_or_404(user_id: int) -> User:
@@ -80,19 +67,11 @@ def user_action(user_id: int, action: str):
 def organisations():
     db = get_session()
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            accounts.create_organisation(db, form.name.data, form.kind.data, form.state.data, actor=current_user)
-        except ServiceError as error:
-            db.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            db.commit()
-            flash("Organisation created.", "success")
-            return redirect(url_for("admin.organisations"))
-    orgs = db.exec(select(Organisation).order_by(Organisation.kind, Organisation.name)).all()
-    return render_template("admin/organisations.html", form=form, organisations=orgs), 200 if not form.errors else 422
+    if submit(form, lambda: accounts.create_organisation(db, form.name.data, form.kind.data, form.state.data, actor=current_user),
+              "Organisation created.", commit=True).done:
+        return redirect(url_for("admin.organisations"))
+    orgs = accounts.organisations(db, by_kind=True)
+    return render_template("admin/organisations.html", form=form, organisations=orgs), form_status(form)
 
 
 def _audit_filter_form(db) -> AuditFilterForm:

@@ -4,7 +4,7 @@ Every API route is declared with `api_route(...)`, which registers the Flask
 route and records its summary, body form, response schema and parameters in
 REGISTRY. `build_spec()` turns REGISTRY into the document served at
 /api/v1/openapi.json; request bodies come from the pages' WTForms classes
-(`forms.json_schema`), so the description cannot drift from the validation.
+(`bodies.json_schema`), so the description cannot drift from the validation.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Callable
 
 from flask import Blueprint
 
-from . import forms
+from . import bodies
 from .schemas import COMPONENTS
 
 API_VERSION = "1.0.0"
@@ -106,7 +106,7 @@ def _operation(op: Operation) -> dict:
         result["security"] = []
     if op.body is not None:
         result["requestBody"] = {"required": not op.partial,
-                                 "content": {"application/json": {"schema": forms.json_schema(op.body, op.partial)}}}
+                                 "content": {"application/json": {"schema": bodies.json_schema(op.body, op.partial)}}}
     return result
 
 

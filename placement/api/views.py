@@ -1,44 +1,40 @@
 """The JSON API at /api/v1/: thin routes over the same services, forms and access policy as the pages.
 
-Each route validates its body with the page's form (`forms.validate`), asks
+Each route validates its body with the page's form (`bodies.validate`), asks
 `placement.access` for the object (another organisation's id is 404, audited),
 calls the service, and answers JSON. Service refusals become
 `{"error": {"code", "message", "fields"}}` with the service's status code.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
 from .. import audit
 from ..access import (
     coordinator_state,
+    disclosed_address,
     get_matcher_run,
     get_own_home,
     get_referral,
     get_referral_part,
     get_request_for_operator,
-    may_see_address,
     roles_required,
 )
-from ..caseworker.forms import CloseForm, HomeChoiceForm, ReferralForm
-from ..coordinator.forms import StartRunForm
 from ..database import get_session
-from ..extensions import csrf, limiter
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm
+from ..forms.coordinator import StartRunForm
+from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..provider.forms import AvailabilityForm, DeclineForm
 from ..services import booking, directory, matcher_runs, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
 from . import auth, schemas
-from .forms import ValidationFailed, validate
+from .blueprint import bp
+from .bodies import ValidationFailed, validate
 from .idempotency import idempotent
 from .openapi import api_route, build_spec
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # token-only: no cookie authority for a cross-site request to ride on
-limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(bp)
 
 CASEWORKER, OPERATOR, COORDINATORS = ("caseworker",), ("operator",), ("coordinator", "admin")
 
@@ -74,7 +70,7 @@ def service_error(error: ServiceError):
 
 
 def _body() -> object:
-    """The JSON body (None when it is not JSON: `forms.validate` refuses that, naming the body)."""
+    """The JSON body (None when it is not JSON: `bodies.validate` refuses that, naming the body)."""
     return request.get_json(silent=True)
 
 
@@ -186,11 +182,7 @@ def _referral_detail(item: Referral):
     placement = None
     if bookings["placement"] is not None:
         placed, placed_home, provider = bookings["placement"]
-        address = None
-        if may_see_address(session, current_user, placed_home):
-            address = placed_home.street_address
-            audit.record(session, "address_disclosed", "home", placed_home.id, f"referral {item.id} via api", actor=current_user)
-            session.commit()
+        address = disclosed_address(session, current_user, placed_home, f"referral {item.id} via api")
         placement = schemas.placement_json(placed, placed_home, provider.name, address)
     return reply({
         "referral": schemas.referral_json(item, booking.effective_status(session, item)),

@@ -3,20 +3,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
 from ..access import get_own_api_token
 from ..database import get_session
 from ..extensions import limiter
-from ..forms import apply_service_errors
+from ..forms.auth import ApiTokenForm, ChangePasswordForm, LoginForm, NewPasswordForm
 from ..services import accounts, api_tokens, notifications
 from ..services.errors import ServiceError
 from ..timeutil import utcnow
-from .forms import ApiTokenForm, ChangePasswordForm, LoginForm, NewPasswordForm
-
-bp = Blueprint("auth", __name__)
+from ..web.actions import form_status, perform, submit
+from .blueprint import bp
 
 
 def _login_rate_limit() -> str:
@@ -76,21 +75,12 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        db = get_session()
-        user = current_user._get_current_object()
-        try:
-            accounts.change_password(db, user, form.current_password.data, form.new_password.data)
-        except ServiceError as error:
-            db.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            db.commit()
-            login_user(user)  # the old session version is dead; keep this browser signed in
-            flash("Your password was changed. Other devices have been signed out.", "success")
-            return redirect(url_for("index"))
-    return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
+    user = current_user._get_current_object()
+    if submit(form, lambda: accounts.change_password(get_session(), user, form.current_password.data, form.new_password.data),
+              "Your password was changed. Other devices have been signed out.", commit=True).done:
+        login_user(user)  # the old session version is dead; keep this browser signed in
+        return redirect(url_for("index"))
+    return render_template("auth/change_password.html", form=form), form_status(form)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -102,17 +92,11 @@ def accept_invitation(token: str):
     except ServiceError as error:
         return render_template("error.html", code=404, title="Invitation not valid", message=error.message), 404
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.accept_invitation(db, token, form.new_password.data)
-        except ServiceError as error:
-            db.rollback()
-            apply_service_errors(form, error.fields)
-        else:
-            db.commit()
-            flash("Your password is set. Please sign in.", "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/invitation.html", form=form, invitation=invitation), 200 if not form.errors else 422
+    # The password's field message says it all: no second copy at the top of the page.
+    if submit(form, lambda: accounts.accept_invitation(db, token, form.new_password.data),
+              "Your password is set. Please sign in.", commit=True, tell=False).done:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/invitation.html", form=form, invitation=invitation), form_status(form)
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -134,16 +118,10 @@ def api_tokens_page():
     user = current_user._get_current_object()
     form = ApiTokenForm()
     created = None
-    if form.validate_on_submit():
-        try:
-            token, secret = api_tokens.create(db, user, form.name.data, form.days.data)
-        except ServiceError as error:
-            db.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            created = (token, secret)
-            form = ApiTokenForm(formdata=None)
+    outcome = submit(form, lambda: api_tokens.create(db, user, form.name.data, form.days.data))
+    if outcome.done:
+        created = outcome.value  # (token, secret)
+        form = ApiTokenForm(formdata=None)
     status = 201 if created else (422 if form.errors else 200)
     return render_template("auth/api_tokens.html", form=form, tokens=api_tokens.active(db, user), created=created), status
 
@@ -154,11 +132,5 @@ def revoke_api_token(token_id: int):
     db = get_session()
     user = current_user._get_current_object()
     token = get_own_api_token(db, user, token_id)
-    try:
-        api_tokens.revoke(db, user, token)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "error")
-    else:
-        flash("The token was revoked; integrations using it are refused from now on.", "success")
+    perform(lambda: api_tokens.revoke(db, user, token), "The token was revoked; integrations using it are refused from now on.")
     return redirect(url_for("auth.api_tokens_page"))

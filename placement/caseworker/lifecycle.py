@@ -6,13 +6,16 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import audit, lifecycle_pages
+from .. import audit
 from ..access import get_episode, get_placement, roles_required
 from ..database import get_session
-from ..lifecycle_forms import EndPlacementForm, LocatedForm, MissingForm, ReportForm, ScreeningForm
+from ..forms.lifecycle import EndPlacementForm, LocatedForm, MissingForm, ReportForm, ScreeningForm
 from ..models import MissingEpisode, Referral
 from ..services import lifecycle
-from .views import _referral_page, bp
+from ..web import lifecycle_actions
+from ..web.actions import CORRECT_FIELDS, submit
+from .blueprint import bp
+from .pages import referral_page
 
 
 @bp.get("/missing")
@@ -34,9 +37,11 @@ def missing_list():
 def end_placement(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    failed = lifecycle_pages.end_placement(item, EndPlacementForm())
+    outcome = lifecycle_actions.end_placement(item, EndPlacementForm())
     referral = session.get(Referral, item.referral_id)
-    return _referral_page(referral, failed) if failed else redirect(url_for("caseworker.referral", referral_id=referral.id))
+    if not outcome.done:
+        return referral_page(referral, outcome.status)
+    return redirect(url_for("caseworker.referral", referral_id=referral.id))
 
 
 @bp.post("/placements/<int:placement_id>/missing")
@@ -44,9 +49,9 @@ def end_placement(placement_id: int):
 def report_missing(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    failed = lifecycle_pages.report_missing(item, MissingForm())
-    if failed:
-        return _referral_page(session.get(Referral, item.referral_id), failed)
+    outcome = lifecycle_actions.report_missing(item, MissingForm())
+    if not outcome.done:
+        return referral_page(session.get(Referral, item.referral_id), outcome.status)
     return redirect(url_for("caseworker.episode", episode_id=lifecycle.episode_for_placement(session, item).id))
 
 
@@ -69,10 +74,10 @@ def _episode_page(item: MissingEpisode, status_code: int = 200, **forms):
 def _episode_action(episode_id: int, form, action, success: str, form_name: str):
     session = get_session()
     item = get_episode(session, current_user, episode_id)
-    failed = lifecycle_pages.attempt(form, lambda: action(session, item), success)
-    if failed:
+    outcome = submit(form, lambda: action(session, item), success, invalid_message=CORRECT_FIELDS)
+    if not outcome.done:
         session.refresh(item)
-        return _episode_page(item, failed, **{form_name: form})
+        return _episode_page(item, outcome.status, **{form_name: form})
     return redirect(url_for("caseworker.episode", episode_id=item.id))
 
 
@@ -81,7 +86,7 @@ def _episode_action(episode_id: int, form, action, success: str, form_name: str)
 def record_report(episode_id: int):
     form = ReportForm()
     return _episode_action(episode_id, form, lambda session, item: lifecycle.record_report(
-        session, current_user, item, form.kind.data, lifecycle_pages.local_time(form.made_at),
+        session, current_user, item, form.kind.data, lifecycle_actions.local_time(form.made_at),
         form.report_number.data or "", form.made_by.data or ""), "Report recorded.", "report_form")
 
 
@@ -90,7 +95,7 @@ def record_report(episode_id: int):
 def record_located(episode_id: int):
     form = LocatedForm()
     return _episode_action(episode_id, form, lambda session, item: lifecycle.record_located(
-        session, current_user, item, lifecycle_pages.local_time(form.located_at), form.located_county.data or "",
+        session, current_user, item, lifecycle_actions.local_time(form.located_at), form.located_county.data or "",
         form.located_by.data), "Return recorded. Complete the screening to close the episode.", "located_form")
 
 

@@ -1,25 +1,18 @@
 """Caseworker pages: referrals, eligible-bed search, holds and placement requests."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit
-from ..access import get_referral, get_referral_part, may_see_address, roles_required
+from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
-from ..forms import apply_service_errors
-from ..lifecycle_forms import EndPlacementForm, MissingForm
-from ..models import Hold, MissingEpisode, PlacementRequest
-from ..services import booking, lifecycle, referrals
-from ..services.errors import ServiceError
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm
+from ..models import Hold, PlacementRequest
+from ..services import booking, referrals
 from ..services.search import search
-from .forms import CloseForm, HomeChoiceForm, ReferralForm
-
-bp = Blueprint("caseworker", __name__, url_prefix="/caseworker")
-
-
-def _form_status(form) -> int:
-    return 422 if form.errors else 200
+from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
+from .blueprint import bp
+from .pages import referral_page
 
 
 @bp.get("/referrals")
@@ -34,48 +27,18 @@ def referrals_list():
 @roles_required("caseworker")
 def new_referral():
     form = ReferralForm()
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            referral = referrals.create(session, current_user, form.values())
-        except ServiceError as error:
-            session.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            flash(f"Referral {referral.case_reference} opened. Here are the homes that can take this youth.", "success")
-            return redirect(url_for("caseworker.search_beds", referral_id=referral.id))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
-    return render_template("caseworker/referral_form.html", form=form, referral=None), _form_status(form)
+    outcome = submit(form, lambda: referrals.create(get_session(), current_user, form.values()),
+                     lambda referral: f"Referral {referral.case_reference} opened. Here are the homes that can take this youth.",
+                     invalid_message=CORRECT_FIELDS)
+    if outcome.done:
+        return redirect(url_for("caseworker.search_beds", referral_id=outcome.value.id))
+    return render_template("caseworker/referral_form.html", form=form, referral=None), form_status(form)
 
 
 @bp.get("/referrals/<int:referral_id>")
 @roles_required("caseworker")
 def referral(referral_id: int):
-    session = get_session()
-    return _referral_page(get_referral(session, current_user, referral_id))
-
-
-def _referral_page(item, status_code: int = 200):
-    """The referral with its history and bookings; the address once a home accepted."""
-    session = get_session()
-    referrals.read(session, current_user, item)
-    bookings = booking.referral_bookings(session, item)
-    address = None
-    if bookings["placement"] is not None:
-        _, home, _ = bookings["placement"]
-        if may_see_address(session, current_user, home):
-            address = home.street_address
-            audit.record(session, "address_disclosed", "home", home.id, f"referral {item.id}", actor=current_user)
-            session.commit()
-    return render_template(
-        "caseworker/referral.html", referral=item, status=booking.effective_status(session, item),
-        history=referrals.history(session, item), bookings=bookings, address=address,
-        close_form=CloseForm(), action_form=HomeChoiceForm(),
-        episodes=lifecycle.episodes(session, MissingEpisode.referral_id == item.id),
-        end_form=EndPlacementForm(formdata=None), missing_form=MissingForm(formdata=None),
-    ), status_code
+    return referral_page(get_referral(get_session(), current_user, referral_id))
 
 
 @bp.route("/referrals/<int:referral_id>/edit", methods=["GET", "POST"])
@@ -87,19 +50,10 @@ def edit_referral(referral_id: int):
     data["icpc_approved_states"] = ", ".join(item.icpc_approved_states)
     data["cultural_need"] = item.cultural_need or ""
     form = ReferralForm(data=data)
-    if form.validate_on_submit():
-        try:
-            referrals.update(session, current_user, item, form.values())
-        except ServiceError as error:
-            session.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            flash("Referral saved.", "success")
-            return redirect(url_for("caseworker.referral", referral_id=item.id))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
-    return render_template("caseworker/referral_form.html", form=form, referral=item), _form_status(form)
+    if submit(form, lambda: referrals.update(session, current_user, item, form.values()), "Referral saved.",
+              invalid_message=CORRECT_FIELDS).done:
+        return redirect(url_for("caseworker.referral", referral_id=item.id))
+    return render_template("caseworker/referral_form.html", form=form, referral=item), form_status(form)
 
 
 @bp.post("/referrals/<int:referral_id>/close")
@@ -110,7 +64,7 @@ def close_referral(referral_id: int):
     form = CloseForm()
     if not form.validate_on_submit():
         flash("Say why the referral is being closed.", "error")
-        return _referral_page(item, 422)
+        return referral_page(item, 422)
     return _run(lambda: referrals.close(session, current_user, item, form.reason.data.strip()), item, "Referral closed.")
 
 
@@ -133,15 +87,10 @@ def search_beds(referral_id: int):
 
 def _run(action, item, success: str):
     """Run a booking action; on refusal show why on the referral page, changing nothing."""
-    session = get_session()
-    try:
-        action()
-    except ServiceError as error:
-        session.rollback()
-        session.refresh(item)
-        flash(error.message, "error")
-        return _referral_page(item, error.status)
-    flash(success, "success")
+    outcome = perform(action, success)
+    if not outcome.done:
+        get_session().refresh(item)
+        return referral_page(item, outcome.error.status)
     return redirect(url_for("caseworker.referral", referral_id=item.id))
 
 
@@ -190,6 +139,3 @@ def withdraw_request(referral_id: int, request_id: int):
     get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
     return _run(lambda: booking.withdraw_request(session, current_user, item, request_id), item, "Request withdrawn.")
 
-
-# Imported last: the module adds its routes to `bp` above.
-from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp

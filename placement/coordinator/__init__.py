@@ -1,1 +1,5 @@
 """Coordinator pages: statewide capacity, matcher runs and unmet need."""
+from __future__ import annotations
+
+from . import views  # noqa: F401 - importing it adds its routes to bp
+from .blueprint import bp  # noqa: F401 - what create_app registers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from solver.model import US_STATES
@@ -16,13 +16,13 @@ from solver.model import US_STATES
 from .. import audit
 from ..access import coordinator_state, get_matcher_run, roles_required
 from ..database import get_session
+from ..forms.coordinator import ApproveForm, PeriodForm, StartRunForm
 from ..services import capacity, matcher_runs, outcomes, unmet_need
-from ..services.errors import ServiceError
 from ..services.tables import Period, csv_lines, local_date, period
 from ..timeutil import utcnow
-from .forms import ApproveForm, PeriodForm, StartRunForm
+from ..web.actions import perform
+from .blueprint import bp
 
-bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 COORDINATOR_ROLES = ("coordinator", "admin")
 DEFAULT_PERIOD_DAYS = 30
 DASHBOARD_TABLES = ("capacity", "capacity_by_program", "stale", "waiting", "placement_time", "occupancy")
@@ -127,15 +127,11 @@ def start_run():
     if not form.validate_on_submit():
         abort(400)
     state = _state()
-    session = get_session()
-    try:
-        run = matcher_runs.start_run(session, current_user, state)
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
+    outcome = perform(lambda: matcher_runs.start_run(get_session(), current_user, state),
+                      lambda run: f"Matcher run {run.id} started for {state}.")
+    if not outcome.done:
         return redirect(url_for("coordinator.runs", **_state_args(state)))
-    flash(f"Matcher run {run.id} started for {state}.", "success")
-    return redirect(url_for("coordinator.run", run_id=run.id))
+    return redirect(url_for("coordinator.run", run_id=outcome.value.id))
 
 
 @bp.get("/runs/<int:run_id>")
@@ -159,16 +155,13 @@ def approve(run_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        outcome = matcher_runs.approve_many(session, current_user, item, form.chosen(), current_app.config["HOLD_HOURS"])
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
-    else:
-        if outcome.approved:
-            flash(f"Approved {len(outcome.approved)}: {', '.join(outcome.approved)}. Each bed is held and its "
+    action = perform(lambda: matcher_runs.approve_many(session, current_user, item, form.chosen(), current_app.config["HOLD_HOURS"]))
+    if action.done:
+        result = action.value
+        if result.approved:
+            flash(f"Approved {len(result.approved)}: {', '.join(result.approved)}. Each bed is held and its "
                   "placement requested from the home.", "success")
-        for case_reference, reason in outcome.refused:
+        for case_reference, reason in result.refused:
             flash(f"Not approved, {case_reference}: {reason}", "error")
     return redirect(url_for("coordinator.run", run_id=item.id))
 

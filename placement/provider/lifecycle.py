@@ -3,17 +3,18 @@ reporting a youth missing, the report clock, releasing a kept bed, and what the
 home's declines and disruptions say about its published criteria."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import audit, lifecycle_pages
+from .. import audit
 from ..access import get_episode, get_placement, roles_required
 from ..database import get_session
-from ..lifecycle_forms import EndPlacementForm, MissingForm
+from ..forms.lifecycle import EndPlacementForm, MissingForm
 from ..models import DECLINE_REASONS, Home, Placement, Referral
 from ..services import lifecycle, outcomes
-from ..services.errors import ServiceError
-from .views import bp
+from ..web import lifecycle_actions
+from ..web.actions import perform
+from .blueprint import bp
 
 
 @bp.get("/placements")
@@ -52,8 +53,10 @@ def _placement_page(item, status_code: int = 200, end_form=None, missing_form=No
 def end_placement(placement_id: int):
     item = get_placement(get_session(), current_user, placement_id)
     form = EndPlacementForm()
-    failed = lifecycle_pages.end_placement(item, form)
-    return _placement_page(item, failed, end_form=form) if failed else redirect(url_for("provider.placement", placement_id=item.id))
+    outcome = lifecycle_actions.end_placement(item, form)
+    if not outcome.done:
+        return _placement_page(item, outcome.status, end_form=form)
+    return redirect(url_for("provider.placement", placement_id=item.id))
 
 
 @bp.post("/placements/<int:placement_id>/missing")
@@ -61,8 +64,10 @@ def end_placement(placement_id: int):
 def report_missing(placement_id: int):
     item = get_placement(get_session(), current_user, placement_id)
     form = MissingForm()
-    failed = lifecycle_pages.report_missing(item, form)
-    return _placement_page(item, failed, missing_form=form) if failed else redirect(url_for("provider.placement", placement_id=item.id))
+    outcome = lifecycle_actions.report_missing(item, form)
+    if not outcome.done:
+        return _placement_page(item, outcome.status, missing_form=form)
+    return redirect(url_for("provider.placement", placement_id=item.id))
 
 
 @bp.post("/missing/<int:episode_id>/release-bed")
@@ -70,13 +75,10 @@ def report_missing(placement_id: int):
 def release_kept_bed(episode_id: int):
     session = get_session()
     episode = get_episode(session, current_user, episode_id)
-    try:
-        lifecycle.release_kept_bed(session, current_user, episode)
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
-        return _placement_page(session.get(Placement, episode.placement_id), error.status)
-    flash("The kept bed is open to other referrals again.", "success")
+    outcome = perform(lambda: lifecycle.release_kept_bed(session, current_user, episode),
+                      "The kept bed is open to other referrals again.")
+    if not outcome.done:
+        return _placement_page(session.get(Placement, episode.placement_id), outcome.error.status)
     return redirect(url_for("provider.placement", placement_id=episode.placement_id))
 
 

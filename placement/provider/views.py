@@ -1,20 +1,18 @@
 """Provider portal: an operator's own homes, their profiles and tonight's availability."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import audit
 from ..access import get_own_home, get_request_for_operator, roles_required
 from ..database import get_session
-from ..forms import apply_service_errors
+from ..forms.provider import AvailabilityForm, DeclineForm, HomeForm
 from ..models import Referral
 from ..services import booking
 from ..services import homes as home_service
-from ..services.errors import ServiceError
-from .forms import AvailabilityForm, DeclineForm, HomeForm
-
-bp = Blueprint("provider", __name__, url_prefix="/provider")
+from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
+from .blueprint import bp
 
 
 @bp.get("/homes")
@@ -29,18 +27,11 @@ def homes():
 @roles_required("operator")
 def new_home():
     form = HomeForm()
-    if form.validate_on_submit():
-        try:
-            home = home_service.create_home(get_session(), current_user, form.values())
-        except ServiceError as error:
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            flash(f"{home.name} was created. Now publish tonight's availability.", "success")
-            return redirect(url_for("provider.availability", home_id=home.id))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
-    return render_template("provider/home_form.html", form=form, home=None), 200 if not form.errors else 422
+    outcome = submit(form, lambda: home_service.create_home(get_session(), current_user, form.values()),
+                     lambda home: f"{home.name} was created. Now publish tonight's availability.", invalid_message=CORRECT_FIELDS)
+    if outcome.done:
+        return redirect(url_for("provider.availability", home_id=outcome.value.id))
+    return render_template("provider/home_form.html", form=form, home=None), form_status(form)
 
 
 @bp.get("/homes/<int:home_id>")
@@ -62,19 +53,10 @@ def edit_home(home_id: int):
     session = get_session()
     home = get_own_home(session, current_user, home_id)
     form = HomeForm(obj=home)
-    if form.validate_on_submit():
-        try:
-            home_service.update_home(session, current_user, home, form.values())
-        except ServiceError as error:
-            session.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            flash("Home profile saved.", "success")
-            return redirect(url_for("provider.home", home_id=home.id))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
-    return render_template("provider/home_form.html", form=form, home=home), 200 if not form.errors else 422
+    if submit(form, lambda: home_service.update_home(session, current_user, home, form.values()), "Home profile saved.",
+              invalid_message=CORRECT_FIELDS).done:
+        return redirect(url_for("provider.home", home_id=home.id))
+    return render_template("provider/home_form.html", form=form, home=home), form_status(form)
 
 
 @bp.route("/homes/<int:home_id>/availability", methods=["GET", "POST"])
@@ -84,25 +66,22 @@ def availability(home_id: int):
     home = get_own_home(session, current_user, home_id)
     status = home_service.status(session, home)
     form = AvailabilityForm(obj=status.latest) if status.latest else AvailabilityForm()
-    if form.validate_on_submit():
-        try:
-            home_service.record_availability(
-                session, current_user, home, form.open_beds.data, form.staff_on_duty.data,
-                form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(),
-            )
-        except ServiceError as error:
-            session.rollback()
-            apply_service_errors(form, error.fields)
-            flash(error.message, "error")
-        else:
-            room = home_service.status(session, home).room
-            flash(f"Tonight's availability for {home.name} is published: it can take {room} more.", "success")
-            return redirect(url_for("provider.homes"))
-    elif form.is_submitted():
-        flash("Please correct the highlighted fields.", "error")
+
+    def publish():
+        home_service.record_availability(
+            session, current_user, home, form.open_beds.data, form.staff_on_duty.data,
+            form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(),
+        )
+
+    def published(_) -> str:
+        room = home_service.status(session, home).room
+        return f"Tonight's availability for {home.name} is published: it can take {room} more."
+
+    if submit(form, publish, published, invalid_message=CORRECT_FIELDS).done:
+        return redirect(url_for("provider.homes"))
     return render_template(
         "provider/availability.html", form=form, status=status, stale_after=current_app.config["STALE_AFTER_HOURS"]
-    ), 200 if not form.errors else 422
+    ), form_status(form)
 
 
 @bp.get("/requests")
@@ -154,16 +133,7 @@ def decline_request(request_id: int):
 
 
 def _answer(action, request, success: str):
-    session = get_session()
-    try:
-        action()
-    except ServiceError as error:
-        session.rollback()
-        flash(error.message, "error")
+    if not perform(action, success).done:
         return redirect(url_for("provider.request_detail", request_id=request.id)), 303
-    flash(success, "success")
     return redirect(url_for("provider.requests"))
 
-
-# Imported last: the module adds its routes to `bp` above.
-from . import lifecycle as _lifecycle_routes  # noqa: E402,F401 - registers the placement-lifecycle routes on bp

@@ -189,3 +189,15 @@ def unlock(session: Session, admin: User, user: User) -> None:
     user.locked_until = None
     session.add(user)
     audit.record(session, "account_unlocked", "user", user.id, actor=admin)
+
+
+def users_with_organisations(session: Session) -> list[tuple[User, Organisation]]:
+    """Every account with its organisation, by organisation name, then e-mail."""
+    query = select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id)
+    return list(session.exec(query.order_by(Organisation.name, User.email)).all())
+
+
+def organisations(session: Session, by_kind: bool = False) -> list[Organisation]:
+    """Every organisation by name; with `by_kind`, grouped by kind first."""
+    order = (Organisation.kind, Organisation.name) if by_kind else (Organisation.name,)
+    return list(session.exec(select(Organisation).order_by(*order)).all())

@@ -16,13 +16,13 @@ from sqlmodel import Session, select
 from solver.eligibility import exclusions, places_needed, staffed_room
 
 from .. import audit
-from ..matching import solver_home, solver_referral
 from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from . import notifications
 from .errors import Conflict, NotFound, ServiceError
 from .homes import HomeStatus, lock_home, status
 from .referrals import set_status
+from .solver_inputs import solver_home, solver_referral
 
 NO_LONGER_AVAILABLE = "This bed is no longer available: another youth was placed or held there first. Search again."
 

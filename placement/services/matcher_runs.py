@@ -30,12 +30,12 @@ from solver.model import URGENCIES, Instance, instance_to_json, parse_instance, 
 
 from .. import audit, jobs
 from ..database import new_session
-from ..matching import home_key, parse_key, referral_key, solver_home, solver_referral
 from ..models import Hold, Home, MatcherProposal, MatcherRun, Organisation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from . import booking, notifications
 from .errors import Conflict, ServiceError
 from .homes import statuses
+from .solver_inputs import home_key, parse_key, referral_key, solver_home, solver_referral
 
 # Referrals a run tries to place: nobody is booking a bed for them right now.
 MATCHABLE_STATUSES = ("open", "declined", "held")  # "held" only once the hold has lapsed

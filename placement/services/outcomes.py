@@ -21,12 +21,12 @@ from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
 
-from ..matching import solver_home, solver_referral
 from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
 from .homes import operator_homes, statuses
 from .lifecycle import clock_for
+from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
 SMALL_CELL = 5

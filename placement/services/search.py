@@ -11,10 +11,10 @@ from sqlmodel import Session, func, select
 from solver.eligibility import Exclusion, distance_km, exclusions, places_needed, room
 from solver.fit import Fit, fit
 
-from ..matching import solver_home, solver_referral
 from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
 from .homes import HomeStatus, statuses
+from .solver_inputs import solver_home, solver_referral
 
 
 @dataclass(frozen=True)

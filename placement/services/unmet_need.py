@@ -19,11 +19,11 @@ from solver.eligibility import RULES, exclusions, is_eligible
 from solver.model import Home as SolverHome
 from solver.model import Referral as SolverReferral
 
-from ..matching import solver_home, solver_referral
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
 from .homes import statuses
+from .solver_inputs import solver_home, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited

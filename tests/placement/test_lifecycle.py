@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from placement.matching import solver_home, solver_referral
+from placement.services.solver_inputs import solver_home, solver_referral
 from placement.models import (
     AvailabilityUpdate,
     Home,

@@ -22,7 +22,7 @@ from placement.extensions import limiter
 from placement.models import AuditEvent, AvailabilityUpdate, Hold, Home, Organisation, PlacementRequest, Referral, ReferralEvent, User
 from placement.services import booking
 from placement.services.accounts import SIGN_IN_FAILED
-from placement.web import DatabaseIdConverter
+from placement.web.security import DatabaseIdConverter
 
 from ..helpers import PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
 from .security_world import (

@@ -7,7 +7,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.model import US_STATES
 
-from ..forms import MAX_ID, MultiCheckboxField, finite
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
     GENDER_LABELS,
@@ -18,6 +17,7 @@ from ..vocabulary import (
     URGENCY_LABELS,
     choices,
 )
+from .fields import MAX_ID, MultiCheckboxField, finite
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 

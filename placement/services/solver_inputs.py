@@ -9,19 +9,22 @@ from solver.model import Home as SolverHome
 from solver.model import Location
 from solver.model import Referral as SolverReferral
 
-from .models import Home, Referral
-from .services.homes import HomeStatus
+from ..models import Home, Referral
+from .homes import HomeStatus
 
 
 def home_key(home_id: int) -> str:
+    """The solver's id for a home row."""
     return f"h{home_id}"
 
 
 def referral_key(referral_id: int) -> str:
+    """The solver's id for a referral row."""
     return f"r{referral_id}"
 
 
 def parse_key(key: str) -> int:
+    """The row id inside a solver id (`home_key` or `referral_key`)."""
     return int(key[1:])
 
 
@@ -52,6 +55,7 @@ def solver_home(status: HomeStatus) -> SolverHome:
 
 
 def solver_referral(referral: Referral) -> SolverReferral:
+    """The referral as the matcher sees it."""
     return SolverReferral(
         id=referral_key(referral.id),
         custody_state=referral.custody_state,

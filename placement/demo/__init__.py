@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from . import demo_history
-from .models import AvailabilityUpdate, Home, Organisation, Referral, ReferralEvent, User
-from .services import accounts
-from .timeutil import utcnow
+from ..models import AvailabilityUpdate, Home, Organisation, Referral, ReferralEvent, User
+from ..services import accounts
+from ..timeutil import utcnow
+from .history import add_history
 
 # The published demo password (synthetic accounts only).
 DEMO_PASSWORD = "safebed-demo-night-shift"  # nosec B105
@@ -79,7 +79,7 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
         _build(session, random.Random(seed), random.Random(seed + 2))  # nosec B311
         session.commit()
     # Placement history (outcomes, missing episodes) is added once, also to a demo built before it existed.
-    demo_history.add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
+    add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
     return sample_accounts(session)
 
 

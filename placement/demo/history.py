@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from .models import (
+from ..models import (
     Hold,
     Home,
     MissingEpisode,
@@ -28,8 +28,8 @@ from .models import (
     ReferralEvent,
     User,
 )
-from .services.lifecycle import REPORT_HOURS
-from .timeutil import utcnow
+from ..services.lifecycle import REPORT_HOURS
+from ..timeutil import utcnow
 
 HISTORY_DAYS = 120
 PLACEMENTS_PER_STATE = 60

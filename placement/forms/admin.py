@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from solver.model import US_STATES
 
-from ..forms import MAX_ID
 from ..models import ORG_KINDS, ROLES
+from .fields import MAX_ID
 
 
 class InviteForm(FlaskForm):

@@ -33,10 +33,3 @@ def within_years(_form, field) -> None:
     if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
         raise ValidationError(f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}.")
 
-
-def apply_service_errors(form, fields: dict[str, str]) -> None:
-    """Attach a service's per-field messages to the form so the page shows them."""
-    for name, message in fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]

@@ -7,7 +7,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.model import US_STATES
 
-from ..forms import MultiCheckboxField, finite
 from ..models import DECLINE_REASONS
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
@@ -18,6 +17,7 @@ from ..vocabulary import (
     SUBSTANCE_SUPPORT_LABELS,
     choices,
 )
+from .fields import MultiCheckboxField, finite
 
 WHOLE = "Enter a whole number."
 

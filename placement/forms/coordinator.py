@@ -7,7 +7,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from solver.model import US_STATES
 
-from ..forms import MAX_ID, within_years
+from .fields import MAX_ID, within_years
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 MAX_PERIOD_DAYS = 3 * 366

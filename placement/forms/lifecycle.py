@@ -10,8 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .forms import MultiCheckboxField, within_years
-from .models import (
+from ..models import (
     DECLINE_REASONS,
     DISRUPTION_REASONS,
     LOCATED_BY,
@@ -21,6 +20,7 @@ from .models import (
     SCREENING_HEALTH,
     SCREENING_SERVICES,
 )
+from .fields import MultiCheckboxField, within_years
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 TIME_MESSAGE = "Enter a date and time."

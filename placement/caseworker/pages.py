@@ -1,0 +1,30 @@
+"""The referral page, shown by the referral routes and again, with a status, when an action on it is refused."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from ..access import disclosed_address
+from ..database import get_session
+from ..forms.caseworker import CloseForm, HomeChoiceForm
+from ..forms.lifecycle import EndPlacementForm, MissingForm
+from ..models import MissingEpisode, Referral
+from ..services import booking, lifecycle, referrals
+
+
+def referral_page(item: Referral, status_code: int = 200):
+    """The referral with its history and bookings; the address once a home accepted."""
+    session = get_session()
+    referrals.read(session, current_user, item)
+    bookings = booking.referral_bookings(session, item)
+    address = None
+    if bookings["placement"] is not None:
+        _, home, _ = bookings["placement"]
+        address = disclosed_address(session, current_user, home, f"referral {item.id}")
+    return render_template(
+        "caseworker/referral.html", referral=item, status=booking.effective_status(session, item),
+        history=referrals.history(session, item), bookings=bookings, address=address,
+        close_form=CloseForm(), action_form=HomeChoiceForm(),
+        episodes=lifecycle.episodes(session, MissingEpisode.referral_id == item.id),
+        end_form=EndPlacementForm(formdata=None), missing_form=MissingForm(formdata=None),
+    ), status_code

@@ -1,0 +1,43 @@
+"""What every template may use: the navigation bar, the unread badge, and the
+`localtime` and `ago` filters that show UTC times in the user's own zone."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from .. import template_filters, timeutil
+from ..database import get_session
+from ..services import notifications
+
+# The navigation bar per role; links appear once their feature's blueprint is registered.
+NAV_LINKS = {
+    "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.placements", "Placed")],
+    "caseworker": [("caseworker.referrals_list", "Referrals"), ("caseworker.new_referral", "New referral"), ("caseworker.missing_list", "Missing")],
+    "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes")],
+    "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.audit_log", "Audit log")],
+}
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Add the template globals and the time filters to `app`'s Jinja environment."""
+    app.context_processor(template_globals)
+    app.jinja_env.filters["localtime"] = lambda value: timeutil.format_local(value, _user_timezone(app))
+    app.jinja_env.filters["ago"] = timeutil.humanize_age
+    template_filters.register(app.jinja_env)
+
+
+def _user_timezone(app: Flask) -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return app.config["DEFAULT_TIMEZONE"]
+
+
+def template_globals() -> dict:
+    """The unread-notification count, the role's navigation links and the current time."""
+    unread = 0
+    if current_user.is_authenticated:
+        unread = notifications.unread_count(get_session(), current_user)
+    links = []
+    if current_user.is_authenticated:
+        links = [(e, label) for e, label in NAV_LINKS.get(current_user.role, []) if e in current_app.view_functions]
+    return {"unread_notifications": unread, "nav_links": links, "now": timeutil.utcnow()}
