@@ -139,7 +139,7 @@ def find(text: str, state: str) -> list[Place]:
     if key in index.counties:
         return [index.counties[key]]
     if key in index.cities:
-        return list(index.cities[key])
+        return sorted(index.cities[key], key=lambda p: p.label)
     found = {p for k, p in index.counties.items() if k.startswith(key)}
     found |= {p for k, ps in index.cities.items() if k.startswith(key) for p in ps}
     return sorted(found, key=lambda p: p.label)[:SUGGESTIONS]

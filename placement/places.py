@@ -6,9 +6,12 @@ Read-only lookups in the offline gazetteer: no database, nothing about any youth
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user
 
 from . import gazetteer
 from .access import roles_required
+from .database import get_session
+from .models import Organisation
 
 bp = Blueprint("places", __name__, url_prefix="/places")
 PICKER_ROLES = ("caseworker", "operator")
@@ -32,3 +35,9 @@ def near(lat: float, lon: float):
     if place is None:
         abort(404)
     return jsonify(place=place.label, state=place.state)
+
+
+def own_state() -> str:
+    """The signed-in user's organisation's state: where a new referral's or home's place
+    is looked for first."""
+    return get_session().get(Organisation, current_user.organisation_id).state

@@ -90,7 +90,7 @@ REFERRAL_FORM = {
     "case_reference": "MO-2026-0001", "urgency": "emergency", "age": "15", "gender": "female",
     "children_with": "0", "substance_use": "none", "medical_level": "0", "mental_health_level": "1",
     "language": "en", "cultural_need": "", "custody_state": "MO", "icpc_approved_states": "",
-    "county": "Boone", "lat": "38.95", "lon": "-92.33", "max_distance_km": "", "sibling_group": "",
+    "place": "Boone County, MO", "max_distance_km": "", "sibling_group": "",
     "case_notes": "Synthetic note: recovered at a truck stop.",
 }
 

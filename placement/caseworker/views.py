@@ -4,12 +4,16 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import gazetteer
 from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
-from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm, SearchSteerForm, referral_list_form
+from ..forms.places import place_label
 from ..models import Hold, PlacementRequest
-from ..services import booking, referrals
+from ..places import own_state
+from ..services import booking, paged_lists, referrals
 from ..services.search import search
+from ..services.steering import DEFAULT_ORDER_TEXT, SORT_LABELS, steer
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
 from .pages import referral_page
@@ -18,21 +22,34 @@ from .pages import referral_page
 @bp.get("/referrals")
 @roles_required("caseworker")
 def referrals_list():
-    session = get_session()
-    rows = referrals.listing(session, current_user, include_finished=True)
-    return render_template("caseworker/referrals.html", rows=[(r, booking.effective_status(session, r)) for r in rows])
+    form = referral_list_form(request.args)
+    form.validate()
+    page = paged_lists.referrals(get_session(), current_user, form.list_filter(), request.args.get("page", 1, type=int))
+    return render_template("caseworker/referrals.html", page=page, form=form, query=_list_query(form))
+
+
+def _list_query(form) -> dict:
+    """The list's filters as URL arguments, for the pager's links."""
+    return {name: field.data for name, field in form._fields.items() if field.data}
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @roles_required("caseworker")
 def new_referral():
-    form = ReferralForm()
+    # The custody state starts as the agency's own state: the state most youths are wards of.
+    form = ReferralForm(data={"custody_state": own_state()})
     outcome = submit(form, lambda: referrals.create(get_session(), current_user, form.values()),
                      lambda referral: f"Referral {referral.case_reference} opened. Here are the homes that can take this youth.",
                      invalid_message=CORRECT_FIELDS)
     if outcome.done:
         return redirect(url_for("caseworker.search_beds", referral_id=outcome.value.id))
-    return render_template("caseworker/referral_form.html", form=form, referral=None), form_status(form)
+    return _referral_form(form, None)
+
+
+def _referral_form(form: ReferralForm, item):
+    """The referral form, its place list for the chosen custody state."""
+    labels = gazetteer.labels(form.custody_state.data or own_state())
+    return render_template("caseworker/referral_form.html", form=form, referral=item, place_labels=labels), form_status(form)
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -49,11 +66,13 @@ def edit_referral(referral_id: int):
     data = {name: getattr(item, name) for name in referrals.REFERRAL_FIELDS}
     data["icpc_approved_states"] = ", ".join(item.icpc_approved_states)
     data["cultural_need"] = item.cultural_need or ""
+    data["place"] = place_label(item.county, item.custody_state, item.lat, item.lon)
     form = ReferralForm(data=data)
+    form.kept_place = {"county": item.county, "lat": item.lat, "lon": item.lon}
     if submit(form, lambda: referrals.update(session, current_user, item, form.values()), "Referral saved.",
               invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("caseworker.referral", referral_id=item.id))
-    return render_template("caseworker/referral_form.html", form=form, referral=item), form_status(form)
+    return _referral_form(form, item)
 
 
 @bp.post("/referrals/<int:referral_id>/close")
@@ -77,11 +96,16 @@ RESULTS_SHOWN = 20
 def search_beds(referral_id: int):
     session = get_session()
     item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
-    result = search(session, item, current_app.config["STALE_AFTER_HOURS"])
+    steer_form = SearchSteerForm(request.args)
+    steer_form.validate()
+    steering = steer_form.steering()
+    result = steer(search(session, item, current_app.config["STALE_AFTER_HOURS"]), steering)
     shown = None if request.args.get("all") == "1" else RESULTS_SHOWN
+    order_text = DEFAULT_ORDER_TEXT if steering.sort == "best" else f"{SORT_LABELS[steering.sort]}."
     return render_template(
         "caseworker/search.html", result=result, status=booking.effective_status(session, item), shown=shown,
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
+        steer_form=steer_form, steering=steering, order_text=order_text,
     )
 
 

@@ -7,14 +7,17 @@ from flask_login import current_user
 
 from .. import template_filters, timeutil
 from ..database import get_session
-from ..services import notifications
+from ..services import booking, notifications
 
 # The navigation bar per role; links appear once their feature's blueprint is registered.
 NAV_LINKS = {
     "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.placements", "Placed")],
     "caseworker": [("caseworker.referrals_list", "Referrals"), ("caseworker.new_referral", "New referral"), ("caseworker.missing_list", "Missing")],
     "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes")],
-    "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.audit_log", "Audit log")],
+    # Admins open the coordinator pages for any state, so the pages are in their navigation too.
+    "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.audit_log", "Audit log"),
+              ("coordinator.dashboard", "Capacity"), ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"),
+              ("coordinator.outcomes", "Outcomes")],
 }
 
 
@@ -33,11 +36,14 @@ def _user_timezone(app: Flask) -> str:
 
 
 def template_globals() -> dict:
-    """The unread-notification count, the role's navigation links and the current time."""
-    unread = 0
+    """The unread-notification count, the role's navigation links, an operator's waiting
+    requests (counted beside "Requests") and the current time."""
+    unread = waiting = 0
     if current_user.is_authenticated:
         unread = notifications.unread_count(get_session(), current_user)
+        if current_user.role == "operator":
+            waiting = booking.pending_request_count(get_session(), current_user)
     links = []
     if current_user.is_authenticated:
         links = [(e, label) for e, label in NAV_LINKS.get(current_user.role, []) if e in current_app.view_functions]
-    return {"unread_notifications": unread, "nav_links": links, "now": timeutil.utcnow()}
+    return {"unread_notifications": unread, "waiting_requests": waiting, "nav_links": links, "now": timeutil.utcnow()}

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
-# Pages that are not HTML: CSV downloads, the health check, the JSON API.
-NOT_PAGES = {"healthz", "coordinator.export_csv", "admin.audit_csv"}
+# Not HTML pages: CSV downloads, the health check, the place picker's JSON lookups (and the JSON API).
+NOT_PAGES = {"healthz", "coordinator.export_csv", "admin.audit_csv", "places.suggest", "places.near"}
 
 
 def _pages(app, actor: str, ids: dict) -> list[str]:

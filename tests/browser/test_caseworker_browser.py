@@ -23,9 +23,7 @@ def test_referral_to_placement_on_a_phone(live_server, browser, phone, factory):
     phone.fill("input[name=age]", "14")
     phone.select_option("select[name=gender]", "female")
     phone.select_option("select[name=custody_state]", "MO")
-    phone.fill("input[name=county]", "Boone")
-    phone.fill("input[name=lat]", "38.95")
-    phone.fill("input[name=lon]", "-92.33")
+    phone.fill("input[name=place]", "Boone County")
     phone.get_by_role("button", name="Open referral and find beds").click()
 
     candidate = phone.locator(f"[data-testid=candidate-{home.id}]")
