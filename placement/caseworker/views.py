@@ -7,7 +7,8 @@ from flask_login import current_user
 from .. import gazetteer
 from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
-from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm, SearchSteerForm, referral_list_form
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm, SearchSteerForm
+from ..forms.lists import referral_list_form
 from ..forms.places import place_label
 from ..models import Hold, PlacementRequest
 from ..places import own_state
@@ -25,12 +26,7 @@ def referrals_list():
     form = referral_list_form(request.args)
     form.validate()
     page = paged_lists.referrals(get_session(), current_user, form.list_filter(), request.args.get("page", 1, type=int))
-    return render_template("caseworker/referrals.html", page=page, form=form, query=_list_query(form))
-
-
-def _list_query(form) -> dict:
-    """The list's filters as URL arguments, for the pager's links."""
-    return {name: field.data for name, field in form._fields.items() if field.data}
+    return render_template("caseworker/referrals.html", page=page, form=form, query=form.query())
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])

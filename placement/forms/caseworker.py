@@ -9,7 +9,6 @@ from solver.model import US_STATES
 
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
-    REFERRAL_STATUS_LABELS,
     GENDER_LABELS,
     LANGUAGE_LABELS,
     LEVEL_LABELS,
@@ -18,7 +17,6 @@ from ..vocabulary import (
     URGENCY_LABELS,
     choices,
 )
-from ..services.paged_lists import ListFilter
 from ..services.steering import SORT_LABELS, Steering
 from .fields import MAX_ID, MultiCheckboxField, finite
 from .places import PlaceFormMixin, place_field
@@ -137,26 +135,3 @@ class SearchSteerForm(FlaskForm):
             return Steering()
         return Steering(self.sort.data, self.program.data or None, bool(self.open_now.data), self.within_km.data)
 
-
-class ListSearchForm(FlaskForm):
-    """Search and filters of a list page (GET: changes nothing, no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField("Search", validators=[Optional(), Length(max=60)])
-    status = SelectField("Status", default="")
-    urgency = SelectField("Urgency", choices=[("", "Any urgency")] + choices(URGENCY_LABELS), default="")
-
-    def list_filter(self) -> ListFilter:
-        """The choices as a ListFilter (call after validate(): invalid choices filter nothing)."""
-        if self.errors:
-            return ListFilter()
-        return ListFilter(text=(self.q.data or "").strip(), status=self.status.data or "", urgency=self.urgency.data or "")
-
-
-def referral_list_form(args) -> ListSearchForm:
-    """The referrals list's search form, its statuses in words."""
-    form = ListSearchForm(args)
-    form.status.choices = [("", "Any status")] + list(REFERRAL_STATUS_LABELS.items())
-    return form

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask import request as http_request
 from flask_login import current_user
 
 from .. import audit, gazetteer
 from ..access import get_own_home, get_request_for_operator, roles_required
 from ..database import get_session
+from ..forms.lists import request_list_form
 from ..forms.provider import AvailabilityForm, DeclineForm, HomeForm
 from ..models import Hold, Organisation, Referral, User
 from ..places import own_state
-from ..services import booking
+from ..services import booking, paged_lists
 from ..services import homes as home_service
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
@@ -106,12 +108,14 @@ def availability(home_id: int):
 @roles_required("operator")
 def requests():
     session = get_session()
+    form = request_list_form(http_request.args, home_service.operator_homes(session, current_user))
+    form.validate()
     pending = booking.incoming_requests(session, current_user)
-    answered = booking.incoming_requests(session, current_user, answered=True, limit=50)
+    answered = paged_lists.answered_requests(session, current_user, form.list_filter(), http_request.args.get("page", 1, type=int))
     # The list shows each youth's case reference, age and gender: a read of those referrals.
-    audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered)} requests", actor=current_user)
+    audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered.rows)} requests", actor=current_user)
     session.commit()
-    return render_template("provider/requests.html", pending=pending, answered=answered)
+    return render_template("provider/requests.html", pending=pending, answered=answered, form=form, query=form.query())
 
 
 @bp.get("/requests/<int:request_id>")

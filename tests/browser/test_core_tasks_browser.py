@@ -198,3 +198,19 @@ def test_caseworker_records_missing_with_the_now_button_and_sees_the_clock(live_
     assert phone.locator(f"[data-testid=referral-{world.referral.id}] [data-status]").inner_text() == "Missing from care"
     # Before: 4 taps and 1 field (open the referral, type a date and time into a 21 px field, submit).
     user.report(most_taps=3, most_fields=0)
+
+
+def test_use_my_location_fills_the_place_with_the_nearest_city(live_server, browser, factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    context = browser.new_context(**PHONE, geolocation={"latitude": 38.951, "longitude": -92.334}, permissions=["geolocation"])
+    phone = context.new_page()
+    sign_in(phone, live_server, caseworker.email, PASSWORD)
+    phone.goto(f"{live_server}/caseworker/referrals/new")
+    phone.get_by_role("button", name="Use my location").click()
+    status = phone.locator("[data-testid=place-status]")
+    status.get_by_text("Set to Columbia (Boone County), MO.").wait_for()
+    assert phone.locator("input[name=place]").input_value() == "Columbia (Boone County), MO"
+    # Choosing another custody state brings that state's counties and cities into the list.
+    phone.select_option("select[name=custody_state]", "KS")
+    phone.wait_for_function("document.querySelector('#place-options option[value=\"Johnson County, KS\"]') !== null")
+    context.close()
