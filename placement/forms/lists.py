@@ -24,8 +24,14 @@ class ListSearchForm(FlaskForm):
         """The choices as a ListFilter (call after validate(): invalid choices filter nothing)."""
         if self.errors:
             return ListFilter()
-        return ListFilter(text=(self.q.data or "").strip(), status=self.status.data or "", urgency=self.urgency.data or "",
-                          home_id=int(self.home.data) if self.home.data else None)
+        home = self._chosen("home")
+        return ListFilter(text=self._chosen("q").strip(), status=self._chosen("status"), urgency=self._chosen("urgency"),
+                          home_id=int(home) if home else None)
+
+    def _chosen(self, name: str) -> str:
+        """A field's value, "" when empty or when this list does not offer the field."""
+        field = self._fields.get(name)
+        return (field.data or "") if field is not None else ""
 
     def query(self) -> dict:
         """The chosen filters as URL arguments, for the pager's links."""

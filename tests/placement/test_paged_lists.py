@@ -50,3 +50,28 @@ def test_answered_requests_filter_by_status_and_home(factory):
     assert {row[2].case_reference for row in everything.rows} == {world.referral.case_reference, "MO-DECLINED-1"}
     assert [row[2].case_reference for row in answered_requests(factory.session, world.operator, ListFilter(status="declined")).rows] == ["MO-DECLINED-1"]
     assert answered_requests(factory.session, world.operator, ListFilter(home_id=foreign_home.id)).total == 0
+
+
+def test_the_list_pages_search_filter_and_page(client, factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    for i in range(PAGE_SIZE + 2):
+        make_referral(factory, caseworker, case_reference=f"MO-PAGE-{i:02d}")
+    login(client, caseworker)
+    first = client.get("/caseworker/referrals").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "MO-PAGE-21" in first and "MO-PAGE-00" not in first
+    second = client.get("/caseworker/referrals?page=2").get_data(as_text=True)
+    assert "MO-PAGE-00" in second
+    found = client.get("/caseworker/referrals?q=page-01&status=open&urgency=emergency").get_data(as_text=True)
+    assert "MO-PAGE-01" in found and "MO-PAGE-02" not in found and "1 referral match" in found
+    assert client.get("/caseworker/referrals?status=nonsense").status_code == 200
+
+
+def test_the_operator_filters_answered_requests_by_home(app, factory):
+    world = make_world(factory)
+    client = app.test_client()
+    login(client, world.operator)
+    html = client.get(f"/provider/requests?home={world.home.id}&status=accepted").get_data(as_text=True)
+    assert world.referral.case_reference in html and "1 answered request," in html
+    assert "None yet." not in html
+    other = client.get("/provider/requests?status=declined").get_data(as_text=True)
+    assert world.referral.case_reference not in other
