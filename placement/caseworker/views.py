@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import gazetteer
 from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
 from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm, SearchSteerForm
@@ -39,13 +38,7 @@ def new_referral():
                      invalid_message=CORRECT_FIELDS)
     if outcome.done:
         return redirect(url_for("caseworker.search_beds", referral_id=outcome.value.id))
-    return _referral_form(form, None)
-
-
-def _referral_form(form: ReferralForm, item):
-    """The referral form, its place list for the chosen custody state."""
-    labels = gazetteer.labels(form.custody_state.data or own_state())
-    return render_template("caseworker/referral_form.html", form=form, referral=item, place_labels=labels), form_status(form)
+    return render_template("caseworker/referral_form.html", form=form, referral=None), form_status(form)
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -68,7 +61,7 @@ def edit_referral(referral_id: int):
     if submit(form, lambda: referrals.update(session, current_user, item, form.values()), "Referral saved.",
               invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("caseworker.referral", referral_id=item.id))
-    return _referral_form(form, item)
+    return render_template("caseworker/referral_form.html", form=form, referral=item), form_status(form)
 
 
 @bp.post("/referrals/<int:referral_id>/close")

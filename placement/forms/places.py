@@ -56,6 +56,10 @@ class PlaceFormMixin:
             state = getattr(self, self.place_state_field).data
             self.found_place = resolve_place(field, state, self.place_needs_city)
 
+    def place_choices(self) -> tuple[str, ...]:
+        """The picker's list: every county and city of the state chosen in the form."""
+        return gazetteer.labels(getattr(self, self.place_state_field).data or "")
+
     def place_values(self) -> dict:
         found = self.found_place
         if found is None:

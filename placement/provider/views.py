@@ -40,13 +40,7 @@ def new_home():
                      lambda home: f"{home.name} was created. Now publish tonight's availability.", invalid_message=CORRECT_FIELDS)
     if outcome.done:
         return redirect(url_for("provider.availability", home_id=outcome.value.id))
-    return _home_form(form, None)
-
-
-def _home_form(form: HomeForm, home):
-    """The home form, its place list for the chosen state."""
-    labels = gazetteer.labels(form.state.data or own_state())
-    return render_template("provider/home_form.html", form=form, home=home, place_labels=labels), form_status(form)
+    return render_template("provider/home_form.html", form=form, home=None), form_status(form)
 
 
 @bp.get("/homes/<int:home_id>")
@@ -72,7 +66,7 @@ def edit_home(home_id: int):
     if submit(form, lambda: home_service.update_home(session, current_user, home, form.values()), "Home profile saved.",
               invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("provider.home", home_id=home.id))
-    return _home_form(form, home)
+    return render_template("provider/home_form.html", form=form, home=home), form_status(form)
 
 
 @bp.route("/homes/<int:home_id>/availability", methods=["GET", "POST"])
