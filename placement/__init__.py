@@ -31,12 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .caseworker import bp as caseworker_bp
     from .coordinator import bp as coordinator_bp
     from .extensions import init_extensions
+    from .places import bp as places_bp
     from .provider import bp as provider_bp
     from .web import register_web
 
     init_extensions(app)
     register_web(app)  # first: it installs the URL converters the blueprints' rules use
-    for blueprint in (auth_bp, admin_bp, provider_bp, caseworker_bp, coordinator_bp, api_bp):
+    for blueprint in (auth_bp, admin_bp, provider_bp, caseworker_bp, coordinator_bp, places_bp, api_bp):
         app.register_blueprint(blueprint)
 
     from .commands import register_commands

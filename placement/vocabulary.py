@@ -29,3 +29,21 @@ LANGUAGE_LABELS = {
 
 def choices(labels: dict) -> list[tuple]:
     return list(labels.items())
+
+
+# Need and care levels in words, for pages (forms keep the numbered LEVEL_LABELS).
+LEVEL_WORDS = {0: "none", 1: "low", 2: "moderate", 3: "high"}
+REFERRAL_STATUS_LABELS = {
+    "open": "Looking for a bed",
+    "held": "Bed held",
+    "requested": "Placement requested",
+    "placed": "Placed",
+    "declined": "Declined: looking again",
+    "closed": "Closed",
+    "missing": "Missing from care",
+}
+REQUEST_STATUS_LABELS = {"pending": "Waiting for the home", "accepted": "Accepted", "declined": "Declined", "withdrawn": "Withdrawn"}
+MATCHER_STATUS_LABELS = {
+    "optimal": "the best possible set of placements (proven)",
+    "feasible": "a good set of placements, the best found in the time limit",
+}

@@ -90,15 +90,15 @@ REFERRAL_FORM = {
     "case_reference": "MO-2026-0001", "urgency": "emergency", "age": "15", "gender": "female",
     "children_with": "0", "substance_use": "none", "medical_level": "0", "mental_health_level": "1",
     "language": "en", "cultural_need": "", "custody_state": "MO", "icpc_approved_states": "",
-    "county": "Boone", "lat": "38.95", "lon": "-92.33", "max_distance_km": "", "sibling_group": "",
+    "place": "Boone County, MO", "max_distance_km": "", "sibling_group": "",
     "case_notes": "Synthetic note: recovered at a truck stop.",
 }
 
 
 # A home profile as the provider's form posts it (synthetic).
 HOME_FORM = {
-    "name": "Cedar House", "program": "crisis_stabilization", "state": "MO", "county": "Boone",
-    "city": "Columbia", "lat": "38.951", "lon": "-92.334", "street_address": "77 Hidden Test Way",
+    "name": "Cedar House", "program": "crisis_stabilization", "state": "MO",
+    "place": "Columbia (Boone County), MO", "street_address": "77 Hidden Test Way",
     "contact_phone": "555-0101", "licensed_beds": "6", "min_age": "12", "max_age": "17",
     "genders": ["female", "nonbinary"], "accepts_pregnant": "y", "substance_use_support": "recovery",
     "medical_level": "1", "mental_health_level": "2", "languages": ["en", "es"],

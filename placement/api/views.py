@@ -22,7 +22,7 @@ from ..access import (
     roles_required,
 )
 from ..database import get_session
-from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
@@ -166,11 +166,11 @@ def referral_list():
 
 
 @api_route(bp, "/referrals", "POST", summary="Open a referral", tag="referrals", roles=CASEWORKER,
-           response="Referral", status=201, body=ReferralForm)
+           response="Referral", status=201, body=ReferralBody)
 @roles_required(*CASEWORKER)
 def create_referral():
     session = get_session()
-    item = referrals.create(session, current_user, validate(ReferralForm, _body()).values())
+    item = referrals.create(session, current_user, validate(ReferralBody, _body()).values())
     return reply(schemas.referral_json(item, item.status), 201)
 
 
@@ -208,12 +208,12 @@ def _referral_values(item: Referral) -> dict:
 
 @api_route(bp, "/referrals/<int:referral_id>", "PATCH", summary="Change a referral (send only the fields that change)",
            tag="referrals", roles=CASEWORKER, response="Referral",
-           body=ReferralForm, partial=True)
+           body=ReferralBody, partial=True)
 @roles_required(*CASEWORKER)
 def update_referral(referral_id: int):
     session = get_session()
     item = referrals.read(session, current_user, get_referral(session, current_user, referral_id, change=True))
-    form = validate(ReferralForm, _body(), base=_referral_values(item))
+    form = validate(ReferralBody, _body(), base=_referral_values(item))
     referrals.update(session, current_user, item, form.values())
     return reply(schemas.referral_json(item, booking.effective_status(session, item)))
 

@@ -28,7 +28,9 @@ def missing_list():
     views = lifecycle.episodes(session, scope)
     audit.record(session, "referral_listed", "missing_episode", None, f"{len(views)} episodes", actor=current_user)
     session.commit()
-    return render_template("caseworker/missing_list.html", open_episodes=[v for v in views if not v.episode.closed_at],
+    # Overdue reports first, then the least time left.
+    open_episodes = sorted((v for v in views if not v.episode.closed_at), key=lambda v: (not v.clock.overdue, v.clock.due_at))
+    return render_template("caseworker/missing_list.html", open_episodes=open_episodes,
                            closed=[v for v in views if v.episode.closed_at][:30])
 
 
@@ -37,10 +39,11 @@ def missing_list():
 def end_placement(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    outcome = lifecycle_actions.end_placement(item, EndPlacementForm())
+    form = EndPlacementForm()
+    outcome = lifecycle_actions.end_placement(item, form)
     referral = session.get(Referral, item.referral_id)
     if not outcome.done:
-        return referral_page(referral, outcome.status)
+        return referral_page(referral, outcome.status, end_form=form)
     return redirect(url_for("caseworker.referral", referral_id=referral.id))
 
 
@@ -49,9 +52,10 @@ def end_placement(placement_id: int):
 def report_missing(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    outcome = lifecycle_actions.report_missing(item, MissingForm())
+    form = MissingForm()
+    outcome = lifecycle_actions.report_missing(item, form)
     if not outcome.done:
-        return referral_page(session.get(Referral, item.referral_id), outcome.status)
+        return referral_page(session.get(Referral, item.referral_id), outcome.status, missing_form=form)
     return redirect(url_for("caseworker.episode", episode_id=lifecycle.episode_for_placement(session, item).id))
 
 

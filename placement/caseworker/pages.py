@@ -12,8 +12,11 @@ from ..models import ESCALATION_KINDS, MissingEpisode, Referral
 from ..services import booking, escalations, lifecycle, referrals
 
 
-def referral_page(item: Referral, status_code: int = 200):
-    """The referral with its history and bookings; the address once a home accepted."""
+def referral_page(item: Referral, status_code: int = 200, **forms):
+    """The referral with its history and bookings; the address once a home accepted.
+
+    `forms` replaces the page's blank forms: a refused form comes back as typed, with its errors.
+    """
     session = get_session()
     referrals.read(session, current_user, item)
     bookings = booking.referral_bookings(session, item)
@@ -21,11 +24,13 @@ def referral_page(item: Referral, status_code: int = 200):
     if bookings["placement"] is not None:
         _, home, _ = bookings["placement"]
         address = disclosed_address(session, current_user, home, f"referral {item.id}")
+    episodes = lifecycle.episodes(session, MissingEpisode.referral_id == item.id)
+    missing_now = any(view.episode.closed_at is None for view in episodes)
+    blank = {"close_form": CloseForm(), "end_form": EndPlacementForm(formdata=None), "missing_form": MissingForm(formdata=None)}
     return render_template(
-        "caseworker/referral.html", referral=item, status=booking.effective_status(session, item),
-        history=referrals.history(session, item), bookings=bookings, address=address,
-        close_form=CloseForm(), action_form=HomeChoiceForm(),
-        episodes=lifecycle.episodes(session, MissingEpisode.referral_id == item.id),
-        end_form=EndPlacementForm(formdata=None), missing_form=MissingForm(formdata=None),
+        "caseworker/referral.html", referral=item, status="missing" if missing_now else booking.effective_status(session, item),
+        history=referrals.history(session, item), bookings=bookings, address=address, action_form=HomeChoiceForm(),
+        episodes=episodes,
         escalated=escalations.for_referral(session, item, current_app.config["STALE_AFTER_HOURS"]), kinds=ESCALATION_KINDS,
+        **{**blank, **forms},
     ), status_code

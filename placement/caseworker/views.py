@@ -7,10 +7,14 @@ from flask_login import current_user
 from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
 from ..forms.alerts import AskCoordinatorForm
-from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm
+from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralForm, SearchSteerForm
+from ..forms.lists import referral_list_form
+from ..forms.places import place_label
 from ..models import Hold, PlacementRequest
-from ..services import booking, escalations, referrals
+from ..places import own_state
+from ..services import booking, escalations, paged_lists, referrals
 from ..services.search import search
+from ..services.steering import DEFAULT_ORDER_TEXT, SORT_LABELS, steer
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
 from .pages import referral_page
@@ -19,15 +23,17 @@ from .pages import referral_page
 @bp.get("/referrals")
 @roles_required("caseworker")
 def referrals_list():
-    session = get_session()
-    rows = referrals.listing(session, current_user, include_finished=True)
-    return render_template("caseworker/referrals.html", rows=[(r, booking.effective_status(session, r)) for r in rows])
+    form = referral_list_form(request.args)
+    form.validate()
+    page = paged_lists.referrals(get_session(), current_user, form.list_filter(), request.args.get("page", 1, type=int))
+    return render_template("caseworker/referrals.html", page=page, form=form, query=form.query())
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @roles_required("caseworker")
 def new_referral():
-    form = ReferralForm()
+    # The custody state starts as the agency's own state: the state most youths are wards of.
+    form = ReferralForm(data={"custody_state": own_state()})
     outcome = submit(form, lambda: referrals.create(get_session(), current_user, form.values()),
                      lambda referral: f"Referral {referral.case_reference} opened. Here are the homes that can take this youth.",
                      invalid_message=CORRECT_FIELDS)
@@ -50,7 +56,9 @@ def edit_referral(referral_id: int):
     data = {name: getattr(item, name) for name in referrals.REFERRAL_FIELDS}
     data["icpc_approved_states"] = ", ".join(item.icpc_approved_states)
     data["cultural_need"] = item.cultural_need or ""
+    data["place"] = place_label(item.county, item.custody_state, item.lat, item.lon)
     form = ReferralForm(data=data)
+    form.kept_place = {"county": item.county, "lat": item.lat, "lon": item.lon}
     if submit(form, lambda: referrals.update(session, current_user, item, form.values()), "Referral saved.",
               invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("caseworker.referral", referral_id=item.id))
@@ -78,13 +86,18 @@ RESULTS_SHOWN = 20
 def search_beds(referral_id: int):
     session = get_session()
     item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
-    result = search(session, item, current_app.config["STALE_AFTER_HOURS"])
+    steer_form = SearchSteerForm(request.args)
+    steer_form.validate()
+    steering = steer_form.steering()
+    result = steer(search(session, item, current_app.config["STALE_AFTER_HOURS"]), steering)
     shown = None if request.args.get("all") == "1" else RESULTS_SHOWN
+    order_text = DEFAULT_ORDER_TEXT if steering.sort == "best" else f"{SORT_LABELS[steering.sort]}."
     return render_template(
         "caseworker/search.html", result=result, status=booking.effective_status(session, item), shown=shown,
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
         asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
         ask_form=AskCoordinatorForm(), exclusion_summary=escalations.exclusion_summary(result),
+        steer_form=steer_form, steering=steering, order_text=order_text,
     )
 
 

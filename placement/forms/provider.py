@@ -1,7 +1,7 @@
 """Forms operators fill in: a home's profile and tonight's availability."""
 from __future__ import annotations
 
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from solver.instance import US_STATES
@@ -17,22 +17,19 @@ from ..vocabulary import (
     choices,
 )
 from .alerts import OnCallForm
-from .fields import MultiCheckboxField, SafeBedForm, finite
+from .fields import MultiCheckboxField, SafeBedForm
+from .places import PlaceFormMixin, place_field
 
 WHOLE = "Enter a whole number."
 
 
-class HomeForm(SafeBedForm):
+class HomeForm(PlaceFormMixin, SafeBedForm):
+    place_needs_city = True
+
     name = StringField("Home name", validators=[DataRequired(), Length(max=120)])
     program = SelectField("Program type", choices=choices(PROGRAM_LABELS))
     state = SelectField("State", choices=[(s, s) for s in US_STATES])
-    county = StringField("County", validators=[DataRequired(), Length(max=80)])
-    city = StringField("City", validators=[DataRequired(), Length(max=80)])
-    lat = FloatField(
-        "Latitude (coarse, about 1 km)", validators=[DataRequired(), finite, NumberRange(-90, 90)],
-        description="Round to two decimals; the exact location stays private.",
-    )
-    lon = FloatField("Longitude (coarse)", validators=[DataRequired(), finite, NumberRange(-180, 180)])
+    place = place_field("Where is the home?", "Its city or ZIP code, e.g. Columbia or 65201: caseworkers see the city and county, never the address.")
     street_address = StringField(
         "Street address (confidential)", validators=[DataRequired(), Length(max=200)],
         description="Shown only to your staff and to the caseworker of a placement you accepted.",
@@ -54,11 +51,10 @@ class HomeForm(SafeBedForm):
 
     def values(self) -> dict:
         """The validated values, normalised for the service layer."""
-        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
-        for text in ("name", "county", "city", "street_address", "contact_phone"):
+        data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "place")}
+        for text in ("name", "street_address", "contact_phone"):
             data[text] = (data[text] or "").strip()
-        data["lat"] = round(data["lat"], 2)
-        data["lon"] = round(data["lon"], 2)
+        data.update(self.place_values())  # county, city, state, lat, lon: derived, never typed
         return data
 
 

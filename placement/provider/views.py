@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask import request as http_request
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, gazetteer
 from ..access import get_own_home, get_request_for_operator, roles_required
 from ..database import get_session
+from ..forms.lists import request_list_form
 from ..forms.provider import DeclineForm, HomeForm, TonightForm
-from ..models import Referral
-from ..services import alerts, booking
+from ..models import Hold, Organisation, Referral, User
+from ..places import own_state
+from ..services import alerts, booking, paged_lists
 from ..services import homes as home_service
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
@@ -20,13 +23,19 @@ from .blueprint import bp
 def homes():
     session = get_session()
     statuses = home_service.statuses(session, home_service.operator_homes(session, current_user))
-    return render_template("provider/homes.html", statuses=statuses, stale_after=current_app.config["STALE_AFTER_HOURS"])
+    # Requests waiting for an answer come first: they are what the operator must act on.
+    pending = booking.incoming_requests(session, current_user)
+    if pending:
+        audit.record(session, "referral_listed", "referral", None, f"{len(pending)} requests", actor=current_user)
+        session.commit()
+    return render_template("provider/homes.html", statuses=statuses, pending=pending,
+                           stale_after=current_app.config["STALE_AFTER_HOURS"])
 
 
 @bp.route("/homes/new", methods=["GET", "POST"])
 @roles_required("operator")
 def new_home():
-    form = HomeForm()
+    form = HomeForm(data={"state": own_state()})
     outcome = submit(form, lambda: home_service.create_home(get_session(), current_user, form.values()),
                      lambda home: f"{home.name} was created. Now publish tonight's availability.", invalid_message=CORRECT_FIELDS)
     if outcome.done:
@@ -52,7 +61,8 @@ def home(home_id: int):
 def edit_home(home_id: int):
     session = get_session()
     home = get_own_home(session, current_user, home_id)
-    form = HomeForm(obj=home)
+    form = HomeForm(obj=home, place=gazetteer.Place(home.state, home.county, home.lat, home.lon, city=home.city).label)
+    form.kept_place = {"county": home.county, "city": home.city, "state": home.state, "lat": home.lat, "lon": home.lon}
     if submit(form, lambda: home_service.update_home(session, current_user, home, form.values()), "Home profile saved.",
               invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("provider.home", home_id=home.id))
@@ -66,18 +76,22 @@ def availability(home_id: int):
     home = get_own_home(session, current_user, home_id)
     status = home_service.status(session, home)
     on_call = alerts.on_call(session, home)
-    form = TonightForm(obj=status.latest) if status.latest else TonightForm()
+    # The form speaks of beds free for new youths, as My homes shows them: places held for
+    # caseworkers (holds, requests waiting for an answer) are kept aside and added back here.
+    held = status.reserved_places
+    form = TonightForm(obj=status.latest, open_beds=status.open_beds) if status.latest else TonightForm()
 
     def publish():
         contact = (form.on_call_name.data.strip(), form.on_call_email.data.strip()) if form.on_call_name.data else None
         home_service.record_availability(
-            session, current_user, home, form.open_beds.data, form.staff_on_duty.data,
+            session, current_user, home, form.open_beds.data + held, form.staff_on_duty.data,
             form.youth_per_staff.data, form.current_youth.data, (form.note.data or "").strip(), on_call=contact,
         )
 
     def published(_) -> str:
-        room = home_service.status(session, home).room
-        return f"Tonight's availability for {home.name} is published: it can take {room} more."
+        now = home_service.status(session, home)
+        aside = f" ({now.reserved_places} more held for caseworkers)" if now.reserved_places else ""
+        return f"Tonight's availability for {home.name} is published: {now.open_beds} open beds{aside}; it can take {now.room} more."
 
     if submit(form, publish, published, invalid_message=CORRECT_FIELDS).done:
         return redirect(url_for("provider.homes"))
@@ -91,12 +105,14 @@ def availability(home_id: int):
 @roles_required("operator")
 def requests():
     session = get_session()
+    form = request_list_form(http_request.args, home_service.operator_homes(session, current_user))
+    form.validate()
     pending = booking.incoming_requests(session, current_user)
-    answered = booking.incoming_requests(session, current_user, answered=True, limit=50)
+    answered = paged_lists.answered_requests(session, current_user, form.list_filter(), http_request.args.get("page", 1, type=int))
     # The list shows each youth's case reference, age and gender: a read of those referrals.
-    audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered)} requests", actor=current_user)
+    audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered.rows)} requests", actor=current_user)
     session.commit()
-    return render_template("provider/requests.html", pending=pending, answered=answered)
+    return render_template("provider/requests.html", pending=pending, answered=answered, form=form, query=form.query())
 
 
 @bp.get("/requests/<int:request_id>")
@@ -107,9 +123,12 @@ def request_detail(request_id: int):
     referral = session.get(Referral, request.referral_id)
     audit.record(session, "referral_viewed", "referral", referral.id, f"via request {request.id}", actor=current_user)
     session.commit()
+    # Who to call: the caseworker who asked and their agency; and how long the bed is held.
     return render_template(
         "provider/request.html", request=request, home=home, referral=referral,
         status=home_service.status(session, home), decline_form=DeclineForm(),
+        requester=session.get(User, request.requested_by_id), agency=session.get(Organisation, referral.agency_id),
+        hold=session.get(Hold, request.hold_id) if request.hold_id else None,
     )
 
 

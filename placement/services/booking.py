@@ -283,3 +283,12 @@ def referral_bookings(session: Session, referral: Referral) -> dict:
         .order_by(Placement.id.desc())
     ).first()
     return {"holds": holds, "requests": requests, "placement": placement, "now": utcnow()}
+
+
+def pending_request_count(session: Session, operator: User) -> int:
+    """Requests to the operator's homes waiting for an answer: the navigation's count."""
+    return session.exec(
+        select(sa.func.count(PlacementRequest.id))
+        .join(Home, Home.id == PlacementRequest.home_id)
+        .where(Home.provider_id == operator.organisation_id, PlacementRequest.status == "pending")
+    ).one()

@@ -125,9 +125,9 @@ def _waiting_table(session: Session, state: str, now: datetime) -> Table:
     ).all()
     return Table(
         "waiting", "Requests waiting for an answer",
-        ("Case reference", "Urgency", "Home", "Home state", "County", "Requested (UTC)", "Hours waiting"),
+        ("Case reference", "Urgency", "Home", "Home state", "County", "Requested", "Hours waiting"),
         [(referral.case_reference, URGENCY_LABELS[referral.urgency], home.name, home.state, home.county,
-          request.created_at.isoformat(timespec="minutes"), round(hours_between(request.created_at, now), 1))
+          request.created_at, round(hours_between(request.created_at, now), 1))
          for request, referral, home in rows],
     )
 

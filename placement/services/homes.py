@@ -182,12 +182,18 @@ def lock_home(session: Session, home_id: int) -> None:
     session.execute(sa.update(Home).where(Home.id == home_id).values(lock_version=Home.lock_version + 1))
 
 
-def capacity_problems(licensed_beds: int, open_beds: int, staff_on_duty: int, youth_per_staff: int, current_youth: int) -> dict[str, str]:
+def capacity_problems(
+    licensed_beds: int, open_beds: int, current_youth: int, previous: AvailabilityUpdate | None = None,
+) -> dict[str, str]:
+    """Per-field messages for figures the licence cannot hold. Too many youths plus open
+    beds is said on the figure the operator changed (open beds unless only the youths
+    changed), not on the one they left alone."""
     errors = {}
     if open_beds > licensed_beds:
         errors["open_beds"] = f"Open beds cannot exceed the home's {licensed_beds} licensed beds."
-    if current_youth + open_beds > licensed_beds:
-        errors["current_youth"] = (
+    elif current_youth + open_beds > licensed_beds:
+        only_youths_changed = previous is not None and previous.open_beds == open_beds and previous.current_youth != current_youth
+        errors["current_youth" if only_youths_changed else "open_beds"] = (
             f"Youths in the home plus open beds ({current_youth} + {open_beds}) exceed the {licensed_beds} licensed beds."
         )
     return errors
@@ -205,7 +211,7 @@ def record_availability(
     on_call: tuple[str, str] | None = None,
 ) -> AvailabilityUpdate:
     """Append tonight's figures to the home's availability log, with tonight's on-call contact (name, e-mail) if given."""
-    errors = capacity_problems(home.licensed_beds, open_beds, staff_on_duty, youth_per_staff, current_youth)
+    errors = capacity_problems(home.licensed_beds, open_beds, current_youth, status(session, home).latest)
     if errors:
         raise ServiceError("Please correct the highlighted fields.", errors)
     lock_home(session, home.id)

@@ -152,14 +152,24 @@ def episode_for_placement(session: Session, placement: Placement) -> MissingEpis
 # Ending a placement ------------------------------------------------------------------
 
 def _check_time(value: datetime | None, field: str, label: str, earliest: datetime, earliest_label: str) -> datetime:
-    """A user-entered moment: given, not in the future, not before `earliest`."""
+    """A user-entered moment: given, not in the future, not before `earliest`.
+
+    Users type and see whole minutes, so both bounds are compared to the minute: the
+    minute `earliest` is shown as is allowed, and so is the current minute (a phone's
+    clock a few seconds ahead of the server's is not "the future").
+    """
     if value is None:
         raise ServiceError(f"Enter {label}.", {field: "required"})
-    if value > utcnow():
+    if value > _minute(utcnow()) + timedelta(minutes=1):
         raise ServiceError(f"{label.capitalize()} cannot be in the future.", {field: "in the future"})
-    if value < earliest:
+    if value < _minute(earliest):
         raise ServiceError(f"{label.capitalize()} cannot be before {earliest_label}.", {field: f"before {earliest_label}"})
-    return value
+    # Within the start's own minute: the start itself (an ending never precedes its start).
+    return max(value, earliest)
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def _lock_open_placement(session: Session, placement: Placement) -> None:

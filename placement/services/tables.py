@@ -27,11 +27,16 @@ class Table:
     rows: list[tuple] = field(default_factory=list)
 
 
+def _csv_cell(cell):
+    """A moment is written in UTC with its offset; pages show it in the reader's zone."""
+    return cell.astimezone(timezone.utc).isoformat(timespec="minutes") if isinstance(cell, datetime) else cell
+
+
 def csv_lines(table: Table) -> Iterator[str]:
     """The table as CSV lines, headers first; spreadsheet formulas are defused."""
     for cells in (table.columns, *table.rows):
         buffer = io.StringIO()
-        csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
+        csv.writer(buffer).writerow([csv_safe(_csv_cell(cell)) for cell in cells])
         yield buffer.getvalue()
 
 

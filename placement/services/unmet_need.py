@@ -166,7 +166,7 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
         counts["emergency"] += referral.urgency == "emergency"
         by_area[(referral.county, _program_label(referral), reason.label)] += 1
         children.append((referral.case_reference, referral.county, URGENCY_LABELS[referral.urgency], referral.age,
-                         referral.created_at.isoformat(timespec="minutes"), outcome, round(waited, 1), reason.label))
+                         referral.created_at, outcome, round(waited, 1), reason.label))
     reason_rows = [
         (reason.label, c["children"], c["still waiting"], c["placed after a wait"], c["closed unplaced"], c["emergency"])
         for reason, c in sorted(by_reason.items(), key=lambda item: (-item[1]["children"], item[0].label))
@@ -180,7 +180,7 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
                   ("County", "Program type asked for", "Reason", "Children"),
                   [(*key, count) for key, count in sorted(by_area.items())]),
             Table("unmet_children", "Children (case references)",
-                  ("Case reference", "County", "Urgency", "Age", "Opened (UTC)", "Outcome", "Hours waited", "Reason"),
+                  ("Case reference", "County", "Urgency", "Age", "Opened", "Outcome", "Hours waited", "Reason"),
                   children),
             _declines(session, state, period),
         )

@@ -156,7 +156,8 @@ def security_headers(response):
     # Referer, so every form would fail in production. "same-origin" still sends
     # nothing (no case ids in URLs) to any other site.
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    # Geolocation for SafeBed's own pages only: the place picker's "Use my location".
+    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     if current_app.config["SAFEBED_MODE"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if current_user.is_authenticated or request.path.startswith("/api/"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_login import current_user
 
-from .. import timeutil
+from .. import template_filters, timeutil
 from ..database import get_session
-from ..services import notifications
+from ..services import booking, notifications
 
 # The navigation bar per role; links appear once their feature's blueprint is registered.
 NAV_LINKS = {
@@ -17,8 +17,11 @@ NAV_LINKS = {
     "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"), ("coordinator.runs", "Matcher"),
                     ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),
                     ("coordinator.response_times", "Response times")],
+    # Admins open the coordinator pages for any state, so the pages are in their navigation too.
     "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.outbox", "Outbox"),
-              ("admin.audit_log", "Audit log")],
+              ("admin.audit_log", "Audit log"), ("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"),
+              ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),
+              ("coordinator.response_times", "Response times")],
 }
 
 
@@ -27,6 +30,7 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(template_globals)
     app.jinja_env.filters["localtime"] = lambda value: timeutil.format_local(value, _user_timezone(app))
     app.jinja_env.filters["ago"] = timeutil.humanize_age
+    template_filters.register(app.jinja_env)
 
 
 def _user_timezone(app: Flask) -> str:
@@ -36,11 +40,14 @@ def _user_timezone(app: Flask) -> str:
 
 
 def template_globals() -> dict:
-    """The unread-notification count, the role's navigation links and the current time."""
-    unread = 0
+    """The unread-notification count, the role's navigation links, an operator's waiting
+    requests (counted beside "Requests") and the current time."""
+    unread = waiting = 0
     if current_user.is_authenticated:
         unread = notifications.unread_count(get_session(), current_user)
+        if current_user.role == "operator":
+            waiting = booking.pending_request_count(get_session(), current_user)
     links = []
     if current_user.is_authenticated:
         links = [(e, label) for e, label in NAV_LINKS.get(current_user.role, []) if e in current_app.view_functions]
-    return {"unread_notifications": unread, "nav_links": links, "now": timeutil.utcnow()}
+    return {"unread_notifications": unread, "waiting_requests": waiting, "nav_links": links, "now": timeutil.utcnow()}

@@ -23,9 +23,7 @@ def test_referral_to_placement_on_a_phone(live_server, browser, phone, factory):
     phone.fill("input[name=age]", "14")
     phone.select_option("select[name=gender]", "female")
     phone.select_option("select[name=custody_state]", "MO")
-    phone.fill("input[name=county]", "Boone")
-    phone.fill("input[name=lat]", "38.95")
-    phone.fill("input[name=lon]", "-92.33")
+    phone.fill("input[name=place]", "Boone County")
     phone.get_by_role("button", name="Open referral and find beds").click()
 
     candidate = phone.locator(f"[data-testid=candidate-{home.id}]")
@@ -36,7 +34,7 @@ def test_referral_to_placement_on_a_phone(live_server, browser, phone, factory):
     phone.locator("[data-testid=active-hold]").wait_for()
     assert "Bed held" in phone.locator(".flash").inner_text()
     phone.locator("[data-testid=active-hold]").get_by_role("button", name="Request placement").click()
-    assert phone.locator("[data-testid=referral-status]").inner_text() == "requested"
+    assert phone.locator("[data-testid=referral-status]").inner_text() == "Placement requested"
 
     operator_page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     sign_in(operator_page, live_server, operator.email, PASSWORD)
@@ -48,6 +46,6 @@ def test_referral_to_placement_on_a_phone(live_server, browser, phone, factory):
     operator_page.context.close()
 
     phone.reload()
-    assert phone.locator("[data-testid=referral-status]").inner_text() == "placed"
+    assert phone.locator("[data-testid=referral-status]").inner_text() == "Placed"
     assert "404 Confidential Test Road" in phone.locator("[data-testid=address]").inner_text()
     assert phone.locator("[data-testid=notification-badge]").inner_text() == "1"

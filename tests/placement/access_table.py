@@ -129,6 +129,9 @@ TABLE: dict[str, Row] = {
     "coordinator.approve": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND, form={"scope": "all"}),
     "coordinator.bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
     "coordinator.start_bed_impact": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
+    # The place picker's lookups (the offline gazetteer; nothing about youths or homes).
+    "places.suggest": Row(only(OPERATOR, CASEWORKER)),
+    "places.near": Row(only(OPERATOR, CASEWORKER)),
     # The JSON API: the same policy as the pages, with tokens. Its own objects (api_*) so
     # that its bookings do not race the page rows' bookings on the same referral.
     "api.openapi": Row(PUBLIC),

@@ -41,7 +41,7 @@ def test_referral_form_errors(client, factory, login_as):
     login_as(factory.user("caseworker"))
     cases = [
         {"age": "22"}, {"age": "-1"}, {"age": "1.5"}, {"custody_state": "XX"}, {"icpc_approved_states": "KS, ZZ"},
-        {"case_reference": "Jane Doe"}, {"lat": "nan"}, {"children_with": "99"}, {"urgency": "whenever"},
+        {"case_reference": "Jane Doe"}, {"place": "Atlantis"}, {"place": ""}, {"children_with": "99"}, {"urgency": "whenever"},
     ]
     for change in cases:
         response = post(client, "/caseworker/referrals/new", {**REFERRAL_FORM, **change})

@@ -20,7 +20,8 @@ def test_operator_creates_a_home(client, factory, login_as):
     assert response.status_code == 302
     home = factory.session.exec(select(Home).where(Home.provider_id == provider.id)).one()
     assert (home.name, home.min_age, home.max_age, home.genders) == ("Cedar House", 12, 17, ["female", "nonbinary"])
-    assert (home.lat, home.lon) == (38.95, -92.33)  # stored coarse
+    # The place picked, never typed coordinates: the city's point, about 1 km precise.
+    assert (home.county, home.city, home.state, home.lat, home.lon) == ("Boone", "Columbia", "MO", 38.97, -92.32)
     assert home.cultural_services == ["lgbtq_affirming"] and home.accepts_pregnant and not home.accepts_parenting
 
 
@@ -36,11 +37,11 @@ def test_extra_fields_are_ignored(client, factory, login_as):
 def test_home_form_errors_per_field_and_nothing_saved(client, factory, login_as):
     _, operator = _operator(factory)
     login_as(operator)
-    bad = {**HOME_FORM, "min_age": "16", "max_age": "12", "licensed_beds": "-1", "lat": "nan", "genders": []}
+    bad = {**HOME_FORM, "min_age": "16", "max_age": "12", "licensed_beds": "-1", "place": "Boone County", "genders": []}
     response = post(client, "/provider/homes/new", bad)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Enter a real number." in html
+    assert "Pick a city or ZIP code" in html
     assert "Number must be between 0 and 500." in html
     assert factory.session.exec(select(Home)).first() is None
 

@@ -396,13 +396,13 @@ def _audit_filter(scene):
 STORED, REFUSED, ECHOED = "stored", "refused", "echoed"
 TEXT_FIELDS = {
     "home name": (_home_field("name"), STORED),
-    "home county": (_home_field("county"), STORED),
-    "home city": (_home_field("city"), STORED),
+    # County, city and coordinates come from the place picker: hostile text names no place.
+    "home place": (_home_field("place"), REFUSED),
     "home street address": (_home_field("street_address"), STORED),
     "home phone": (_home_field("contact_phone"), REFUSED),
     "availability note": (_availability_note, STORED),
     "decline note": (_decline_note, STORED),
-    "referral county": (_referral_field("county"), STORED),
+    "referral place": (_referral_field("place"), REFUSED),
     "referral case notes": (_referral_field("case_notes"), STORED),
     "referral case reference": (_referral_field("case_reference"), REFUSED),
     "referral sibling group": (_referral_field("sibling_group"), REFUSED),
@@ -446,18 +446,26 @@ DISTANCES = ["-1", "0", "5001", "1e309", "NaN", "inf", "abc"]
 NUMERIC_FIELDS = {
     "home": ("/provider/homes/new", HOME_FORM, {
         "licensed_beds": INTEGERS, "min_age": INTEGERS + ["22"], "max_age": INTEGERS + ["22"],
-        "lat": LATITUDES, "lon": LONGITUDES,
     }),
     "availability": ("/provider/homes/{home_id}/availability",
                      {"open_beds": "1", "staff_on_duty": "1", "youth_per_staff": "2", "current_youth": "0"}, {
         "open_beds": INTEGERS, "staff_on_duty": INTEGERS, "youth_per_staff": INTEGERS + ["0"], "current_youth": INTEGERS,
     }),
     "referral": ("/caseworker/referrals/new", REFERRAL_FORM, {
-        "age": INTEGERS + ["22", "200"], "children_with": INTEGERS + ["7"],
-        "lat": LATITUDES, "lon": LONGITUDES, "max_distance_km": DISTANCES,
+        "age": INTEGERS + ["22", "200"], "children_with": INTEGERS + ["7"], "max_distance_km": DISTANCES,
     }),
     "hold": ("/caseworker/referrals/{referral_id}/hold", {"home_id": "{home_id}"}, {"home_id": INTEGERS + ["0"]}),
 }
+
+
+def test_bad_coordinates_sent_by_use_my_location_find_no_place(app, factory):
+    """Coordinates reach SafeBed's pages only from "Use my location": out of range, not a
+    number or empty, they are a 404 and nothing else."""
+    client = Scene(app, factory).client(factory.user("caseworker"))
+    for lat in LATITUDES:
+        assert client.get(f"/places/near/{lat}/-92.3").status_code == 404, lat
+    for lon in LONGITUDES:
+        assert client.get(f"/places/near/38.9/{lon}").status_code == 404, lon
 
 
 @pytest.mark.parametrize("form", list(NUMERIC_FIELDS))
