@@ -15,7 +15,7 @@ from functools import lru_cache
 import zipcodes
 
 from solver.eligibility import distance_km
-from solver.model import US_STATES, Location
+from solver.instance import US_STATES, Location
 
 # Military ZIP codes (APO/FPO) have no county and no place a youth could be in.
 _KINDS = {"STANDARD", "PO BOX", "UNIQUE"}

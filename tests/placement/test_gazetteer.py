@@ -5,7 +5,7 @@ import pytest
 
 from placement import gazetteer
 from solver.eligibility import distance_km
-from solver.model import Location
+from solver.instance import Location
 
 COLUMBIA_MO = Location(38.95, -92.33)
 

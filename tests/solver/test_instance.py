@@ -1,4 +1,4 @@
-"""Bad input: every malformed instance is refused with the field named (solver/model.py)."""
+"""Bad input: every malformed instance is refused with the field named (solver/instance.py)."""
 from __future__ import annotations
 
 import copy
