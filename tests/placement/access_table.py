@@ -268,7 +268,7 @@ def build_world(factory) -> World:
             "second_request_id": second_request.id, "user_id": operator.id, "action": "unlock", "token": token,
             "api_referral_id": api_referral.id, "api_hold_id": api_hold.id, "api_request_id": api_request.id,
             "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
-            "escalation_id": escalation.id, "message_id": message.id,
+            "escalation_id": escalation.id, "message_id": message.id, "lat": 38.95, "lon": -92.33,
             **_lifecycle_world(factory, home, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},

@@ -43,7 +43,7 @@ def test_a_proven_run_shows_no_shortfall(client, factory, world):
     run = _run(factory, client)
     assert run.result["status"] == "optimal" and run.time_limit == 20
     html = client.get(f"/coordinator/runs/{run.id}").get_data(as_text=True)
-    assert 'data-testid="shortfall"' not in html and "proven best" in html
+    assert 'data-testid="shortfall"' not in html and "best possible set of placements (proven)" in html
 
 
 def test_a_run_not_proven_says_per_tier_how_many_more_might_be_placed_and_reruns_longer(client, factory, world):
