@@ -215,5 +215,5 @@ def test_use_my_location_fills_the_place_with_the_nearest_city(live_server, brow
     assert phone.locator("input[name=place]").input_value() == "Columbia (Boone County), MO"
     # Choosing another custody state brings that state's counties and cities into the list.
     phone.select_option("select[name=custody_state]", "KS")
-    phone.wait_for_function("document.querySelector('#place-options option[value=\"Johnson County, KS\"]') !== null")
+    phone.locator('#place-options option[value="Johnson County, KS"]').wait_for(state="attached")
     context.close()
