@@ -27,6 +27,17 @@
     if (summary && document.activeElement !== summary) { summary.focus(); }
   }
 
+  // A table still wider than its box scrolls: the keyboard must be able to scroll it too.
+  function focusableScrollers() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", "Table (scrolls sideways)");
+      }
+    });
+  }
+
   // On a phone, tables are stacked cards (app.css): each cell shows its column's name,
   // taken from the table's header when the template did not set it.
   function labelTableCells() {
@@ -89,6 +100,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     staffingHint();
     labelTableCells();
+    focusableScrollers();
     nowButtons();
     countdowns();
     focusErrorSummary();
