@@ -11,7 +11,7 @@ import pytest
 from placement.models import Placement
 
 from ..helpers import PASSWORD
-from ..placement.test_access_sweep import (
+from ..placement.access_table import (
     ACTORS,
     ADMIN,
     ALLOWED,
@@ -21,7 +21,7 @@ from ..placement.test_access_sweep import (
     COORDINATOR,
     OPERATOR,
     TABLE,
-    _actor_user,
+    actor_user,
     build_world,
 )
 from .axe import axe_violations, describe
@@ -65,7 +65,7 @@ def test_every_page_has_no_axe_violations(live_server, browser, factory, app, ac
     page = context.new_page()
     problems = _watch(page)
     if actor != ANONYMOUS:
-        sign_in(page, live_server, _actor_user(factory, world, actor).email, PASSWORD)
+        sign_in(page, live_server, actor_user(factory, world, actor).email, PASSWORD)
         page.wait_for_load_state()
     failures, visited = [], 0
     for path in _pages(app, actor, world.ids):
@@ -125,7 +125,7 @@ def test_every_form_with_errors_has_no_axe_violations_and_says_so(live_server, b
         if actor not in contexts:
             contexts[actor] = browser.new_context(**VIEWPORTS[size]).new_page()
             if actor != ANONYMOUS:
-                sign_in(contexts[actor], live_server, _actor_user(factory, world, actor).email, PASSWORD)
+                sign_in(contexts[actor], live_server, actor_user(factory, world, actor).email, PASSWORD)
                 contexts[actor].wait_for_load_state()
         page = contexts[actor]
         page.goto(f"{live_server}{path}")

@@ -16,7 +16,7 @@ from placement.models import AvailabilityUpdate, MissingEpisode, Referral
 from placement.timeutil import utcnow
 
 from ..helpers import PASSWORD, make_referral
-from ..placement.test_lifecycle import make_world
+from ..placement.lifecycle_world import make_world
 from .conftest import PHONE, sign_in
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 from placement.timeutil import format_local, utcnow
 
 from ..helpers import PASSWORD
-from ..placement.test_lifecycle import episode_of, local, make_world
+from ..placement.lifecycle_world import episode_of, local, make_world
 from .conftest import sign_in
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from placement.services.paged_lists import PAGE_SIZE, ListFilter, answered_reque
 from placement.timeutil import utcnow
 
 from ..helpers import login, make_referral
-from .test_lifecycle import make_world, report_missing
+from .lifecycle_world import make_world, report_missing
 
 
 def test_referrals_page_search_and_filter_within_the_agency(factory):

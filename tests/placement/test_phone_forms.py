@@ -10,7 +10,7 @@ from placement.models import Placement, Referral
 from placement.timeutil import clock, utcnow
 
 from ..helpers import REFERRAL_FORM, login, post
-from .test_lifecycle import local, make_world, place, report_missing
+from .lifecycle_world import local, make_world, place, report_missing
 
 
 def test_the_minute_the_placement_began_is_not_before_it(client, factory):
