@@ -6,13 +6,14 @@ code is shown as itself with underscores turned into spaces, so a page never fai
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from jinja2 import Environment
 
 from solver.fit import FIT_SCALE, MAX_POINTS
 
 from . import models, vocabulary
+from .timeutil import format_day
 
 LABELS: dict[str, dict] = {
     "program": vocabulary.PROGRAM_LABELS,
@@ -78,3 +79,5 @@ def register(env: Environment) -> None:
     env.filters["labels"] = labels
     env.filters["fit_words"] = fit_words
     env.tests["datetime"] = lambda value: isinstance(value, datetime)
+    env.tests["day"] = lambda value: isinstance(value, date) and not isinstance(value, datetime)
+    env.filters["day"] = format_day

@@ -1,7 +1,7 @@
 """UTC storage, user-time-zone display, and a clock tests can control."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -76,6 +76,11 @@ def format_local(value: datetime | None, tz_name: str | None) -> str:
     if value is None:
         return "never"
     return local(value, tz_name).strftime("%b %d, %H:%M %Z")
+
+
+def format_day(value: date) -> str:
+    """'Nov 1, 2026': a calendar day in words, never an ISO string on screen."""
+    return f"{value:%b} {value.day}, {value.year}"
 
 
 def age_hours(value: datetime | None, now: datetime | None = None) -> float | None:

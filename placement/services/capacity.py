@@ -182,7 +182,7 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
         licensed = sum(row.licensed_beds for row in latest.values())
         youths = sum(row.current_youth for row in latest.values())
         open_beds = sum(row.open_beds for row in latest.values())
-        table_rows.append((point.date().isoformat(), len(latest), licensed, youths, open_beds, _percent(youths, licensed)))
+        table_rows.append((point.date(), len(latest), licensed, youths, open_beds, _percent(youths, licensed)))
     return Table("occupancy", f"Occupancy over the last {days} days (from the availability log)",
                  ("Day (UTC)", "Homes reporting", "Licensed beds", "Youths in homes", "Open beds", "Occupancy %"),
                  table_rows)
@@ -217,7 +217,7 @@ def dashboard(session: Session, state: str, stale_after_hours: float) -> Dashboa
         },
         "occupancy": {
             "type": "line",
-            "labels": [row[0][5:] for row in occupancy.rows],  # MM-DD fits a phone's axis
+            "labels": [f"{row[0]:%b} {row[0].day}" for row in occupancy.rows],  # "Nov 28" fits a phone's axis
             "series": [{"label": "Occupancy %", "data": [row[5] if row[5] != "" else None for row in occupancy.rows]}],
             "max": 100,
         },

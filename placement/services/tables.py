@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..timeutil import format_day
 from .audit_log import csv_safe
 
 
@@ -50,7 +51,7 @@ class Period:
     end: datetime
 
     def describe(self) -> str:
-        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+        return f"{format_day(self.first_day)} to {format_day(self.last_day)}"
 
 
 def _zone(tz_name: str):

@@ -208,7 +208,7 @@ def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, wor
     login_as(world["coordinator"])
     query = "date_from=2020-01-01&date_to=2020-01-31"
     html = client.get(f"/coordinator/unmet-need?{query}").get_data(as_text=True)
-    assert "None in this period." in html and "2020-01-01 to 2020-01-31" in html
+    assert "None in this period." in html and "Jan 1, 2020 to Jan 31, 2020" in html
     for table in ("unmet_by_reason", "unmet_by_area", "unmet_children", "declines"):
         rows = _csv(client.get(f"/coordinator/export/{table}.csv?{query}"))
         assert len(rows) == 1 and rows[0][0], table
