@@ -31,7 +31,7 @@ class DemoServer:
 
     @property
     def display_host(self) -> str:
-        return "127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host
+        return "127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host  # nosec B104 - display only
 
     def serve(self, app) -> None:
         """Answer requests with `app` from a background thread."""
