@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from solver.instance import US_STATES
 
+from ..forms.text import is_multiline
 from ..services.errors import ServiceError
 
 
@@ -88,6 +89,8 @@ def _field_schema(field) -> dict:
                 schema["pattern"] = validator.regex.pattern
         if "pattern" not in schema and _has(field, DataRequired):
             schema["pattern"] = r"\S"  # DataRequired refuses blank text
+        # The shared text rule (forms.text): line breaks and tabs only in a multi-line field.
+        schema["x-safebed-multiline"] = is_multiline(field)
     else:  # pragma: no cover - a new field type must be described here first
         raise TypeError(f"no JSON schema for {type(field).__name__} {field.name}")
     if field.label and field.label.text:

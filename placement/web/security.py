@@ -70,10 +70,30 @@ class UnstorableInput(Exception):
         self.message = message
 
 
-def _check_text(where: str, text: str) -> None:
-    character = unstorable_character(text)
+def _check_text(where: str, text: str, multiline: bool = True) -> None:
+    character = unstorable_character(text, multiline)
     if character is not None:
         raise UnstorableInput(where, unstorable_message(character))
+
+
+# Request headers whose values the app reads (bearer token, idempotency key, the proxy's
+# client address and scheme under PROXY_HOPS, the CSRF header): capped in length as well.
+READ_HEADERS = ("Authorization", "Idempotency-Key", "X-CSRFToken", "X-CSRF-Token", "X-Forwarded-For",
+                "X-Forwarded-Proto", "Referer", "Origin")
+HEADER_CONTROLS = frozenset(chr(code) for code in (*range(0x20), 0x7F)) - {"\t"}
+
+
+def _check_headers() -> None:
+    """No header value holds a C0 control (tab aside, as HTTP allows it) or DEL; the headers
+    the app reads are also capped in length. WSGI gives header values as Latin-1, so
+    characters from U+0080 up are UTF-8 bytes of ordinary text and are left alone."""
+    for name, value in request.headers.items():
+        character = next((c for c in value if c in HEADER_CONTROLS), None)
+        if character is not None:
+            raise UnstorableInput(name, unstorable_message(character))
+    for name in READ_HEADERS:
+        if len(request.headers.get(name, "")) > DEFAULT_MAX_LENGTH:
+            raise UnstorableInput(name, too_long_message())
 
 
 def _check_json(value, where: str = "body", depth: int = 0) -> None:
@@ -106,12 +126,14 @@ def _parsed_json_body():
 
 def refuse_unstorable_input():
     """The shared rule (`forms.text`) applied before any view to what no form checks:
-    query-string keys and values, and every key and string of a JSON body. Refused
-    with 422 (JSON under /api/) or a 400 page; nothing reaches a query."""
+    request headers, query-string keys and values (single-line), and every key and string
+    of a JSON body (the form then holds a single-line field to one line). Refused with
+    422 (JSON under /api/) or a 400 page; nothing reaches a query."""
     try:
+        _check_headers()
         for key, value in request.args.items(multi=True):
-            _check_text(key, key)
-            _check_text(key, value)
+            _check_text(key, key, multiline=False)
+            _check_text(key, value, multiline=False)
             if len(key) + len(value) > DEFAULT_MAX_LENGTH:
                 raise UnstorableInput(key[:40], too_long_message())
         _check_json(_parsed_json_body())
