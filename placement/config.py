@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -58,6 +59,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": env.get("SECRET_KEY"),
         "SAFEBED_MODE": env.get("SAFEBED_MODE", "production"),  # production | demo | test
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Set when production really runs as one process (one gunicorn worker): then the
+        # per-process memory:// rate-limit counters are the whole truth.
+        "SINGLE_PROCESS": _bool(env.get("SAFEBED_SINGLE_PROCESS")),
         "JOB_QUEUE_URL": env.get("JOB_QUEUE_URL", ""),  # empty: in-process worker thread
         "MATCHER_TIME_LIMIT": float(env.get("SAFEBED_MATCHER_SECONDS", "20")),  # per run, seconds
         "MATCHER_WORKERS": int(env.get("SAFEBED_MATCHER_WORKERS", "4")),  # CP-SAT threads per run
@@ -115,12 +119,48 @@ def load_config(overrides: dict | None = None) -> dict:
     if config["SCHEDULER"] not in {"auto", "on", "off"}:
         raise ConfigError(f"SAFEBED_SCHEDULER must be auto, on or off, not {config['SCHEDULER']!r}")
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    if mode == "production" and not config["BASE_URL"]:
+        raise ConfigError(
+            "SAFEBED_BASE_URL is not set. Set it to the address people use to open SafeBed, "
+            "e.g. SAFEBED_BASE_URL=https://safebed.example.org: invitation links and alert links are built "
+            "from it (never from the request's Host header), and requests for any other host are refused."
+        )
     if mode != "production":
         config["BASE_URL"] = config["BASE_URL"] or "http://127.0.0.1:5000"
         # Demo and tests are served over plain http on localhost.
         config["SESSION_COOKIE_SECURE"] = _bool(env.get("SAFEBED_SECURE_COOKIES"), default=False) and mode != "test"
+    if mode == "production" and config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not config["SINGLE_PROCESS"]:
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is memory://, which counts sign-in attempts per process: with several "
+            "workers the login limit multiplies. Set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared by every "
+            "worker), or SAFEBED_SINGLE_PROCESS=1 if SafeBed really runs as a single process."
+        )
+    config["TRUSTED_HOSTS"] = trusted_hosts(config, mode, env.get("SAFEBED_TRUSTED_HOSTS", ""))
     config["SQLALCHEMY_URL"] = normalise_database_url(config["DATABASE_URL"])
     return config
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost")  # werkzeug 3.1 cannot match an IPv6 literal
+
+
+def base_url_host(base_url: str) -> str:
+    """The host name of SAFEBED_BASE_URL (no scheme, port or path)."""
+    parsed = urlsplit(base_url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ConfigError(f"SAFEBED_BASE_URL must look like https://safebed.example.org, not {base_url!r}")
+    return parsed.hostname
+
+
+def trusted_hosts(config: dict, mode: str, extra: str) -> list[str]:
+    """Flask's TRUSTED_HOSTS: the base URL's host (a request naming another Host gets 400,
+    so no link can be built from a forged one), plus SAFEBED_TRUSTED_HOSTS (comma-separated,
+    e.g. the address a load balancer's health check uses). The demo and the tests also
+    answer on this machine's own names, whatever the port."""
+    hosts = [base_url_host(config["BASE_URL"])]
+    hosts += [host.strip() for host in extra.split(",") if host.strip()]
+    if mode != "production":
+        hosts += LOCAL_HOSTS
+    return list(dict.fromkeys(hosts))
 
 
 def normalise_database_url(url: str) -> str:

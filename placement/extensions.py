@@ -24,9 +24,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
-    if app.config.get("SAFEBED_MODE") == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        # Memory counters are per process: n gunicorn workers would allow n times the login limit.
-        app.logger.warning("Login rate limits are counted per process; set RATELIMIT_STORAGE_URI=redis://... for several workers.")
+    # Production with memory:// counters (per process) starts only with SAFEBED_SINGLE_PROCESS=1 (config.py).
 
 
 def client_ip() -> str:

@@ -12,6 +12,7 @@ from ..services import accounts
 from ..services import audit_log as audit_service
 from ..timeutil import utcnow
 from ..web.actions import form_status, submit
+from ..web.links import absolute_url
 from .blueprint import bp
 
 
@@ -31,7 +32,7 @@ def invite():
     outcome = submit(form, lambda: accounts.invite_user(db, current_user, db.get(Organisation, form.organisation_id.data),
                                                         form.email.data, form.display_name.data, form.role.data), commit=True)
     if outcome.done:
-        link = url_for("auth.accept_invitation", token=outcome.value, _external=True)
+        link = absolute_url("auth.accept_invitation", token=outcome.value)
         return render_template("admin/invited.html", link=link, email=form.email.data)
     return render_template("admin/invite.html", form=form), form_status(form)
 

@@ -6,7 +6,7 @@ import traceback
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..database import get_session
 
@@ -51,6 +51,13 @@ def http_error(error: HTTPException):
     title, message = ERROR_TEXT.get(code, (error.name, error.description or ""))
     # Keep the exception's own headers (Allow on a 405, Retry-After on a 429), not its HTML type.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    if isinstance(error, SecurityError):
+        # A Host that is not SafeBed's (TRUSTED_HOSTS): no page can be built for it (no URL
+        # adapter), and nothing of the forged name is echoed back.
+        message = "This address is not SafeBed's. Open SafeBed at its usual address."
+        if _wants_json():
+            return json_error(400, "untrusted_host", message)
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
     if _wants_json():
         body, status = json_error(code, error.name.lower().replace(" ", "_"), message)
         return body, status, headers

@@ -499,9 +499,10 @@ HTTPS = "https://safebed.test"
 @pytest.fixture()
 def production_app(database_url, monkeypatch):
     """The app as deployed: production mode, no TESTING, no debug."""
-    for name in ("SAFEBED_SECURE_COOKIES", "FLASK_DEBUG", "SAFEBED_MODE", "SAFEBED_PROXY_HOPS"):
+    for name in ("SAFEBED_SECURE_COOKIES", "FLASK_DEBUG", "SAFEBED_MODE", "SAFEBED_PROXY_HOPS", "SAFEBED_TRUSTED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
-    application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "p" * 64})
+    application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "p" * 64, "BASE_URL": HTTPS,
+                              "SINGLE_PROCESS": True})
     yield application
     application.extensions["safebed_engine"].dispose()
 
