@@ -105,3 +105,30 @@ def test_single_process_is_read_from_the_environment(production_env, database_ur
                       "RATELIMIT_STORAGE_URI": "memory://"})
     assert app.config["SINGLE_PROCESS"] is True
     app.extensions["safebed_engine"].dispose()
+
+
+REDIS_DB7 = "redis://127.0.0.1:6379/7"
+
+
+def test_the_login_limit_holds_across_four_gunicorn_workers_with_the_shared_store(database_url):
+    """10 wrong sign-ins a minute per address, counted in Redis: 4 workers do not make it 40.
+    Every attempt comes on a new connection, so the workers share the attempts between them."""
+    import re
+
+    import redis
+    import requests
+
+    from .gunicorn_server import gunicorn
+
+    redis.Redis.from_url(REDIS_DB7).flushdb()
+    token_pattern = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+    statuses = []
+    with gunicorn(database_url, workers=4, RATELIMIT_STORAGE_URI=REDIS_DB7, SAFEBED_LOGIN_RATE_LIMIT="10 per minute") as base:
+        for attempt in range(16):
+            browser = requests.Session()
+            token = token_pattern.search(browser.get(f"{base}/login", headers={"Connection": "close"}).text).group(1)
+            response = browser.post(f"{base}/login", headers={"Connection": "close"}, allow_redirects=False,
+                                    data={"email": f"nobody{attempt}@test.example", "password": "wrong password", "csrf_token": token})
+            statuses.append(response.status_code)
+    redis.Redis.from_url(REDIS_DB7).flushdb()
+    assert statuses == [401] * 10 + [429] * 6, statuses
