@@ -61,8 +61,13 @@ def get_session() -> Session:
 def _close_session(_exc) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        try:
+            session.rollback()
+            session.close()
+        except sa.exc.SQLAlchemyError:
+            # The connection died after the answer was made (a restart, a terminated
+            # backend): there is nothing left to roll back; drop it from the pool.
+            session.invalidate()
 
 
 @contextmanager

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import traceback
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..database import get_session
+from ..extensions import login_manager
+from .faults import UNREACHABLE_MESSAGE, RetryRead, discard_request_state, install_read_retry, is_connection_failure, should_retry
 
 ERROR_TEXT = {
     400: ("Bad request", "The request could not be understood."),
@@ -26,6 +28,7 @@ def register_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
+    install_read_retry(app)
 
 
 def json_error(status: int, code: str, message: str, fields: dict | None = None):
@@ -78,8 +81,29 @@ def _log_unexpected(error: Exception) -> None:
     )
 
 
+def database_unreachable(error: Exception):
+    """A lost database connection: the read is retried once (faults.install_read_retry),
+    anything else answers 503, without touching the database again for the page."""
+    if should_retry(error):
+        raise RetryRead() from error
+    first_line = next(iter(str(error).splitlines()), "")
+    current_app.logger.error("database unreachable on %s %s: %s: %s", request.method, request.path,
+                             type(error).__name__, first_line)
+    discard_request_state()
+    g.database_unreachable = True  # the page's template globals skip their queries
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    headers = {"Retry-After": "5"}
+    if _wants_json():
+        body, status = json_error(503, "database_unavailable", UNREACHABLE_MESSAGE)
+        return body, status, headers
+    return render_template("error.html", code=503, title="Try again in a moment", message=UNREACHABLE_MESSAGE), 503, headers
+
+
 def unexpected_error(error: Exception):
     """A bug or an outage: logged without personal data, answered with a plain 500."""
+    if is_connection_failure(error):
+        return database_unreachable(error)
     if current_app.config.get("PROPAGATE_EXCEPTIONS") or current_app.debug:
         raise error
     _log_unexpected(error)

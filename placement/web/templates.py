@@ -2,7 +2,7 @@
 `localtime` and `ago` filters that show UTC times in the user's own zone."""
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_login import current_user
 
 from .. import template_filters, timeutil
@@ -43,7 +43,7 @@ def template_globals() -> dict:
     """The unread-notification count, the role's navigation links, an operator's waiting
     requests (counted beside "Requests") and the current time."""
     unread = waiting = 0
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and not g.get("database_unreachable"):
         unread = notifications.unread_count(get_session(), current_user)
         if current_user.role == "operator":
             waiting = booking.pending_request_count(get_session(), current_user)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 
@@ -31,10 +32,12 @@ def gunicorn(database_url: str, workers: int = 4, threads: int = 1, **environmen
         **environment,
     }
     env.pop("FLASK_DEBUG", None)
+    # The log goes to a file: a pipe nobody reads fills up and blocks the workers.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "placement:create_app()"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -46,7 +49,8 @@ def gunicorn(database_url: str, workers: int = 4, threads: int = 1, **environmen
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
+                log.seek(0)
+                pytest.fail("gunicorn did not start: " + log.read().decode()[-2000:])
             time.sleep(0.2)
         yield base
     finally:
@@ -56,3 +60,4 @@ def gunicorn(database_url: str, workers: int = 4, threads: int = 1, **environmen
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
