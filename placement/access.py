@@ -78,8 +78,22 @@ def get_own_home(session: Session, user: User, home_id: int) -> Home:
     return home
 
 
+def placement_is_live():
+    """WHERE clause: the placement has not ended, or it ended with the youth missing and the
+    missing episode is still open. A discharge, a transfer, or a missing episode that was
+    closed (located and screened) ends it."""
+    import sqlalchemy as sa
+
+    from .models import MissingEpisode
+
+    open_episode = sa.exists().where(MissingEpisode.placement_id == Placement.id, MissingEpisode.closed_at.is_(None))
+    return sa.or_(Placement.ended_at.is_(None), sa.and_(Placement.end_reason == "missing", open_episode))
+
+
 def may_see_address(session: Session, user: User, home: Home) -> bool:
-    """Street addresses go to the home's operators and to caseworkers of a placement it accepted."""
+    """Street addresses go to the home's operators and to caseworkers of a live placement it
+    accepted: once the placement ends, the caseworker keeps the home's name and intake
+    phone, not its address."""
     if user.role == "operator":
         return home.provider_id == user.organisation_id
     if user.role == "caseworker":
@@ -88,10 +102,19 @@ def may_see_address(session: Session, user: User, home: Home) -> bool:
         placed = session.exec(
             select(Placement.id)
             .join(Referral, Referral.id == Placement.referral_id)
-            .where(Placement.home_id == home.id, Referral.agency_id == user.organisation_id)
+            .where(Placement.home_id == home.id, Referral.agency_id == user.organisation_id, placement_is_live())
         ).first()
         return placed is not None
     return False
+
+
+def disclosed_placement_address(session: Session, user: User, placement: Placement, home: Home, detail: str) -> str | None:
+    """The address for one placement's page or answer: only while that placement is live
+    (an ended placement's page shows no address even if the agency has another youth there)."""
+    live = session.exec(select(Placement.id).where(Placement.id == placement.id, placement_is_live())).first()
+    if live is None:
+        return None
+    return disclosed_address(session, user, home, detail)
 
 
 def disclosed_address(session: Session, user: User, home: Home, detail: str) -> str | None:

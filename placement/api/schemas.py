@@ -106,7 +106,8 @@ def placement_json(placement: Placement, home: Home, provider_name: str, address
         "id": placement.id, "referral_id": placement.referral_id, "home_id": home.id, "home_name": home.name,
         "provider_name": provider_name, "city": home.city, "county": home.county, "state": home.state,
         "places": placement.places, "started_at": iso(placement.started_at), "ended_at": iso(placement.ended_at),
-        "street_address": address, "contact_phone": home.contact_phone if address is not None else None,
+        # The intake phone stays with the caseworker after the placement ends; the address does not.
+        "street_address": address, "contact_phone": home.contact_phone,
     }
 
 
@@ -210,7 +211,7 @@ COMPONENTS: dict[str, dict] = {
     "Placement": _object({"id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "provider_name": STR,
                           "city": STR, "county": STR, "state": STR, "places": INT, "started_at": TIME,
                           "ended_at": _nullable(TIME),
-                          "street_address": {**_nullable(STR), "description": "Only once this home accepted the youth."},
+                          "street_address": {**_nullable(STR), "description": "Only while the placement lasts (until discharge, transfer, or the close of a missing episode)."},
                           "contact_phone": _nullable(STR)}),
     "ReferralDetail": _object({
         "referral": _ref("Referral"),

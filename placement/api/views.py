@@ -13,7 +13,7 @@ from flask_login import current_user
 from .. import audit
 from ..access import (
     coordinator_state,
-    disclosed_address,
+    disclosed_placement_address,
     get_matcher_run,
     get_own_home,
     get_referral,
@@ -182,7 +182,7 @@ def _referral_detail(item: Referral):
     placement = None
     if bookings["placement"] is not None:
         placed, placed_home, provider = bookings["placement"]
-        address = disclosed_address(session, current_user, placed_home, f"referral {item.id} via api")
+        address = disclosed_placement_address(session, current_user, placed, placed_home, f"referral {item.id} via api")
         placement = schemas.placement_json(placed, placed_home, provider.name, address)
     return reply({
         "referral": schemas.referral_json(item, booking.effective_status(session, item)),

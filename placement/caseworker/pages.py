@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_login import current_user
 
-from ..access import disclosed_address
+from ..access import disclosed_placement_address
 from ..database import get_session
 from ..forms.caseworker import CloseForm, HomeChoiceForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
@@ -22,8 +22,8 @@ def referral_page(item: Referral, status_code: int = 200, **forms):
     bookings = booking.referral_bookings(session, item)
     address = None
     if bookings["placement"] is not None:
-        _, home, _ = bookings["placement"]
-        address = disclosed_address(session, current_user, home, f"referral {item.id}")
+        placed, home, _ = bookings["placement"]
+        address = disclosed_placement_address(session, current_user, placed, home, f"referral {item.id}")
     episodes = lifecycle.episodes(session, MissingEpisode.referral_id == item.id)
     missing_now = any(view.episode.closed_at is None for view in episodes)
     blank = {"close_form": CloseForm(), "end_form": EndPlacementForm(formdata=None), "missing_form": MissingForm(formdata=None)}
