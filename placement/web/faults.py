@@ -16,13 +16,31 @@ UNREACHABLE_MESSAGE = "SafeBed could not reach its database; nothing was saved. 
 RETRIED_METHODS = frozenset({"GET", "HEAD"})
 
 
+# SQLite's words for a database it cannot reach or use right now (not a bug in a query).
+SQLITE_UNREACHABLE = ("unable to open", "database is locked", "disk i/o", "closed database")
+
+
 def is_connection_failure(error: BaseException) -> bool:
-    """A lost or refused database connection (not a bug in a query, not a constraint)."""
-    if isinstance(error, (exc.DisconnectionError, exc.PendingRollbackError)):
+    """A lost or refused database connection, not a bug in a query nor a broken rule.
+
+    PostgreSQL: the pool saw the connection die (`connection_invalidated`), or the driver
+    failed below SQL (no SQLSTATE: connecting, reading from the socket), or the server
+    said so (SQLSTATE class 08, connection exception; 57P01-57P03, shutting down).
+    """
+    if isinstance(error, exc.DisconnectionError):
         return True
-    if isinstance(error, exc.DBAPIError):
-        return error.connection_invalidated or isinstance(error, (exc.OperationalError, exc.InterfaceError))
-    return False
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, (exc.OperationalError, exc.InterfaceError)):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(("08", "57P"))
+    if error.orig.__class__.__module__.startswith("sqlite3"):
+        return any(words in str(error.orig).lower() for words in SQLITE_UNREACHABLE)
+    return True
 
 
 class RetryRead(Exception):

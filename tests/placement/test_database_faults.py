@@ -165,3 +165,20 @@ if is_postgres():  # terminating server backends is a PostgreSQL fault; SQLite h
         assert set(writes) <= {201, 503}, writes
         assert reads.count(200) >= len(reads) // 4  # most reads survive a drop by their one retry
         assert _referrals(factory) == before + writes.count(201)
+
+
+def test_a_bug_in_a_query_is_still_a_500_not_a_database_outage(app, client, factory):
+    """Only a lost connection answers 503: a broken query stays a 500 (and is logged as a bug)."""
+    import sqlalchemy as sa
+
+    from placement.web.faults import is_connection_failure
+
+    engine = app.extensions["safebed_engine"]
+    with engine.connect() as connection:
+        with pytest.raises(sa.exc.DBAPIError) as broken:
+            connection.execute(sa.text("SELECT * FROM no_such_table_here"))
+    assert not is_connection_failure(broken.value)
+    with engine.connect() as connection:
+        with pytest.raises(sa.exc.IntegrityError) as refused:
+            connection.execute(sa.text("INSERT INTO organisation (id) VALUES (NULL)"))
+    assert not is_connection_failure(refused.value)
