@@ -76,10 +76,11 @@ def _check_text(where: str, text: str, multiline: bool = True) -> None:
         raise UnstorableInput(where, unstorable_message(character))
 
 
-# Request headers whose values the app reads (bearer token, idempotency key, the proxy's
-# client address and scheme under PROXY_HOPS, the CSRF header): capped in length as well.
+# Request headers whose values the app reads or stores (bearer token, idempotency key, the
+# proxy's client address and scheme under PROXY_HOPS, the CSRF header): capped in length as
+# well. (Referer is only compared by the CSRF check, and may be a long same-origin URL.)
 READ_HEADERS = ("Authorization", "Idempotency-Key", "X-CSRFToken", "X-CSRF-Token", "X-Forwarded-For",
-                "X-Forwarded-Proto", "Referer", "Origin")
+                "X-Forwarded-Proto")
 HEADER_CONTROLS = frozenset(chr(code) for code in (*range(0x20), 0x7F)) - {"\t"}
 
 
