@@ -38,15 +38,15 @@ def test_national_instance_mix():
 def test_table_renders_a_row():
     row = {"instance": "state", "homes": 60, "open_beds": 302, "referrals": 200, "runs": 3,
            "seconds": 1.5, "status": "optimal",
-           "level_seconds": {"emergency": 0.1, "urgent": 0.2, "planned": 0.3, "fit": 0.9},
-           "level_gaps": {"emergency": 0, "urgent": 1, "planned": 0, "fit": 2.5}, "peak_mb": 210,
+           "level_seconds": {"emergency": 0.1, "urgent": 0.2, "planned": 0.3, "icwa": 0.05, "fit": 0.9},
+           "level_gaps": {"emergency": 0, "urgent": 1, "planned": 0, "icwa": 0, "fit": 2.5}, "peak_mb": 210,
            "cpsat_placed": {"emergency": 3, "urgent": 2, "planned": 1},
            "greedy_placed": {"emergency": 3, "urgent": 1, "planned": 1}, "cpsat_fit": 10.0,
            "greedy_fit": 9.0, "gap": 0.0, "never_fewer": True, "checker_violations": 0,
            "load_average": 0.5}
     lines = table([row]).splitlines()
     assert len(lines) == 3
-    assert ("| state | 60 | 302 | 200 | 1.50 (3 runs) | 0.1/0.2/0.3/0.9 | optimal | 0/1/0/2.5 | 3/2/1 | 3/1/1 |"
+    assert ("| state | 60 | 302 | 200 | 1.50 (3 runs) | 0.1/0.2/0.3/0.05/0.9 | optimal | 0/1/0/0/2.5 | 3/2/1 | 3/1/1 |"
             in lines[2])
     assert lines[2].endswith("| 210 | 0.5 |")
 
