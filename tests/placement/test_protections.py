@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from placement import gazetteer
-from placement.models import AuditEvent, KeepApartLink, KeepAwayArea, Placement, PlacementRequest, Referral, Tribe
+from placement.models import AuditEvent, KeepApartLink, KeepAwayArea, Placement, PlacementRequest, Referral, Tribe, User
 from placement.services import booking, matcher_runs, outcomes, protections
 from placement.services.errors import ServiceError
 from placement.timeutil import utcnow
@@ -361,3 +361,26 @@ def test_api_answers_the_protections_only_to_the_agency_and_validates_bodies(app
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/referrals/{referral_id}/protections" in spec["paths"]
     assert factory.session.exec(select(Tribe)).one().name == SECRET_TRIBE
+
+
+def test_the_demo_shows_a_keep_away_county_a_keep_apart_pair_and_an_icwa_youth(client, factory, login_as):
+    from placement.demo import DEMO_PASSWORD, seed
+
+    seed(factory.session)
+    seed(factory.session)  # a second call adds nothing
+    assert len(factory.session.exec(select(KeepAwayArea)).all()) == 1
+    assert len(factory.session.exec(select(KeepApartLink)).all()) == 1
+    away = factory.session.exec(select(Referral).where(Referral.case_reference == "MO-2026-1000")).one()
+    excluded = [c for c in _search(factory, away).excluded if c.home.county == "Jackson"]
+    assert excluded and all(AWAY in [e.message for e in c.exclusions] for c in excluded)
+    native = factory.session.exec(select(Referral).where(Referral.case_reference == "MO-2026-1002")).one()
+    assert native.icwa_applies and native.tribe_notice_method == "registered_mail"
+    data = matcher_runs.snapshot(factory.session, "MO")
+    rows = {r["id"]: r for r in data["referrals"]}
+    assert rows[f"r{native.id}"]["icwa"] == {"tribe": "Osage Nation (demo)"}
+    assert any(h.get("tribal_approvals") for h in data["homes"])
+    instance = parse_instance(data)
+    assert check(instance, result_to_json(solve(instance, time_limit=10, workers=1))) == []
+    login_as(factory.get(User, away.created_by_id), password=DEMO_PASSWORD)
+    page = client.get(f"/caseworker/referrals/{away.id}/protections").get_data(as_text=True)
+    assert "Jackson County, MO" in page and "MO-2026-1001" in page
