@@ -1,7 +1,7 @@
 """The benchmark's synthetic instances are deterministic and have the documented mix."""
 from __future__ import annotations
 
-from solver.bench import generate, table
+from solver.bench import SPECS, generate, table
 from solver.eligibility import room
 from solver.geodata import FIFTY_STATES
 from solver.instance import instance_to_json, parse_instance
@@ -61,3 +61,14 @@ def test_dense_instance_is_one_state_with_homes_across_the_border():
     assert sum(room(h) for h in instance.homes) < len(instance.referrals)
     approved = {s for r in instance.referrals for s in r.icpc_approved_states}
     assert approved & {h.state for h in outside}
+
+
+def test_generated_instances_carry_protective_rules_and_stay_the_same_without_them():
+    from solver.bench import add_protections
+
+    protected, plain = generate("state"), generate("state", protected=False)
+    assert [r.id for r in protected.referrals] == [r.id for r in plain.referrals]
+    assert any(r.keep_apart for r in protected.referrals) and any(r.keep_away_circles for r in protected.referrals)
+    assert any(r.keep_away_homes for r in protected.referrals) and any(r.icwa for r in protected.referrals)
+    assert not any(r.keep_apart or r.keep_away_homes or r.icwa for r in plain.referrals)
+    assert add_protections(plain, SPECS["state"].seed + 1) == protected
