@@ -64,6 +64,7 @@ BATCH_PAIRS = 4000  # components smaller than this are solved together, up to th
 # bound, and its share goes to the next.
 LEVEL_WEIGHTS = (4, 3, 1, 1, 1)
 FIT_LEVEL = len(LEVEL_WEIGHTS) - 1
+ICWA_LEVEL = FIT_LEVEL - 1
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
@@ -180,8 +181,15 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
             # Units with no member in tier k or above only take room from others at this
             # level: leaving them out splits the graph into smaller, faster components.
             top = min(k, len(TIERS) - 1)
-            batches = pack_components(components(prepared, [
-                p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top]))
+            parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
+            kept: list[Pair] = []
+            if k == ICWA_LEVEL:
+                # A component without an ICWA coefficient has nothing to gain at this
+                # level: it keeps its answer as it is (no search, value and bound 0).
+                idle = [part for part in parts if not any(p.icwa for p in part.pairs)]
+                parts = [part for part in parts if any(p.icwa for p in part.pairs)]
+                kept = [current[u] for part in idle for u in part.units if u in current]
+            batches = pack_components(parts)
             threads = max(1, min(workers, len(batches)))
             # Few batches: give each CP-SAT call several workers; many: one each, in parallel.
             cpsat_workers = max(1, workers // threads)
@@ -194,7 +202,7 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
                 batches))
             # Units left out above (or not placed) are added greedily where room is left,
             # so a later level stopped by the time limit still places them where it can.
-            chosen = [pair for outcome in outcomes for pair in outcome.chosen]
+            chosen = [pair for outcome in outcomes for pair in outcome.chosen] + kept
             current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=chosen)}
             bounds.append(sum(outcome.bound for outcome in outcomes))
             proven = proven and all(outcome.proven for outcome in outcomes)
