@@ -150,3 +150,15 @@ def test_checker_catches_an_optimal_answer_below_the_available_step():
     from solver.fit import fit
     moved["fit"] = fit(other, youth).score
     assert any("better preference step" in p for p in check(inst, moved))
+
+
+@pytest.mark.parametrize("linked, gain", [(False, 1), (True, 0)])
+def test_bed_impact_never_counts_a_bed_beside_a_keep_apart_youth(linked, gain):
+    from solver.impact import bed_impact
+
+    one_bed = home("h1", open_beds=1, staff_on_duty=4)
+    inst = instance([one_bed], [referral("r1"), referral("r2", keep_apart=("r1",) if linked else ())])
+    result = result_to_json(solve(inst, time_limit=5, workers=1))
+    report = bed_impact(inst, result, time_limit=5, workers=1)
+    bed = next(i for i in report.impacts if i.home == "h1" and i.change == "bed")
+    assert bed.gained["emergency"] == gain
