@@ -156,3 +156,26 @@ def nearest(lat: float, lon: float) -> Place | None:
     county = _short_county(best["county"])
     return next((p for p in _index(best["state"]).cities.get(_key(best["city"]), []) if p.county == county), None)
 
+
+
+@lru_cache(maxsize=64)
+def _zip_points(state: str) -> tuple[tuple[str, ...], "object", "object"]:
+    import numpy as np
+
+    zips = _index(state).zips
+    codes = tuple(sorted(zips))
+    return codes, np.array([zips[c].lat for c in codes]), np.array([zips[c].lon for c in codes])
+
+
+def zip_of(state: str, lat: float, lon: float) -> str | None:
+    """The ZIP code of `state` whose point lies nearest (`lat`, `lon`): which ZIP-code area a
+    home (known by its coarse point) falls in, for a youth's keep-away ZIP codes. None when
+    the state has no ZIP codes."""
+    import numpy as np
+
+    codes, lats, lons = _zip_points(state.upper())
+    if not codes:
+        return None
+    # Nearest by an equirectangular distance: exact enough to rank points this close.
+    dx = (lons - lon) * np.cos(np.radians(lat))
+    return codes[int(np.argmin(dx * dx + (lats - lat) ** 2))]

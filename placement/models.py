@@ -7,7 +7,7 @@ on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -30,6 +30,11 @@ DECLINE_REASONS = {
     "other": "Other",
 }
 MATCHER_RUN_STATUSES = ("queued", "running", "done", "failed")
+# Issue 18: protective rules and ICWA.
+TRIBAL_STATUSES = {"member": "Enrolled member", "eligible": "Eligible for membership"}
+NOTICE_METHODS = {"registered_mail": "Registered mail, return receipt requested", "certified_mail": "Certified mail",
+                  "hand_delivered": "Hand delivered", "other": "Other (say how in the case notes)"}
+AREA_KINDS = {"county": "A county", "zip": "A ZIP code", "radius": "Around a place"}
 
 
 def _in(column: str, values) -> str:
@@ -144,6 +149,11 @@ class Home(SQLModel, table=True):
     languages: list = Field(sa_column=_json())
     cultural_services: list = Field(sa_column=_json())
     accepts_out_of_state: bool = Field(default=False)
+    # ICWA (issue 18): tribes (names from the coordinators' list) that license or approve
+    # the home, and whether it is Native-serving (an Indian foster home, or run by an
+    # Indian organisation). Home data, not youth data: the operator maintains it.
+    tribal_approvals: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False, server_default="[]"))
+    native_serving: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false()))
     is_active: bool = Field(default=True)
     # Incremented by every booking transaction: the UPDATE is the row lock that
     # serialises holds, requests and accepts on one home (works on SQLite too).
@@ -190,6 +200,8 @@ class Referral(SQLModel, table=True):
         sa.CheckConstraint("mental_health_level BETWEEN 0 AND 3", name="ck_referral_mental_health"),
         sa.CheckConstraint("max_distance_km IS NULL OR max_distance_km > 0", name="ck_referral_distance"),
         sa.CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_status"),
+        sa.CheckConstraint(_in("tribal_status", ("", *TRIBAL_STATUSES)), name="ck_referral_tribal_status"),
+        sa.CheckConstraint(_in("tribe_notice_method", ("", *NOTICE_METHODS)), name="ck_referral_notice_method"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -219,6 +231,70 @@ class Referral(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    # ICWA (issue 18): confidential like the case notes (the agency and coordinators only).
+    icwa_applies: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false()))
+    tribe_id: Optional[int] = Field(default=None, foreign_key="tribe.id")
+    tribal_status: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    tribe_notice_on: Optional[date] = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
+    tribe_notice_method: str = Field(default="", max_length=24, sa_column_kwargs={"server_default": ""})
+
+
+class Tribe(SQLModel, table=True):
+    """A tribe on the coordinators' list: what a referral's membership and a home's
+    tribal approval name."""
+
+    __tablename__ = "tribe"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, sa_column_kwargs={"unique": True})
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class KeepAwayArea(SQLModel, table=True):
+    """An area a youth must stay away from: a county, a ZIP code, or a place and a radius.
+    Shown only to the referral's agency and coordinators."""
+
+    __tablename__ = "keep_away_area"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", AREA_KINDS), name="ck_keep_away_kind"),
+        sa.CheckConstraint("(kind = 'radius') = (radius_km IS NOT NULL)", name="ck_keep_away_radius_kind"),
+        sa.CheckConstraint("radius_km IS NULL OR (radius_km > 0 AND radius_km <= 1000)", name="ck_keep_away_radius"),
+        sa.CheckConstraint("kind <> 'zip' OR zip_code <> ''", name="ck_keep_away_zip"),
+        sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="ck_keep_away_coordinates"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=8)
+    state: str = Field(max_length=2)
+    county: str = Field(default="", max_length=80)
+    zip_code: str = Field(default="", max_length=5)
+    label: str = Field(max_length=160)
+    lat: float
+    lon: float
+    radius_km: Optional[float] = None
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class KeepApartLink(SQLModel, table=True):
+    """Two referrals whose youths must never share a home. Symmetric: stored once with
+    the lower id first. `by_coordinator` links may cross agencies; the caseworkers then
+    see that a link exists, never the other case."""
+
+    __tablename__ = "keep_apart_link"
+    __table_args__ = (
+        sa.UniqueConstraint("referral_a_id", "referral_b_id", name="uq_keep_apart_pair"),
+        sa.CheckConstraint("referral_a_id < referral_b_id", name="ck_keep_apart_order"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_a_id: int = Field(foreign_key="referral.id", index=True)
+    referral_b_id: int = Field(foreign_key="referral.id", index=True)
+    by_coordinator: bool = Field(default=False)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
 
 
 class ReferralEvent(SQLModel, table=True):
@@ -278,6 +354,11 @@ class PlacementRequest(SQLModel, table=True):
     answered_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     answered_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    # ICWA (issue 18): the preference step the home met (None: outside the order, or the
+    # Act does not apply) and the good cause recorded for a placement outside the first
+    # step available. Never shown to the home.
+    icwa_step: Optional[int] = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    icwa_good_cause: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 PLACEMENT_END_REASONS = {

@@ -12,7 +12,10 @@ Homes and referrals are scattered around real city centres (`geodata`), in propo
 state population. The mix (national and stretch; state has no out-of-state approvals):
 5% of referrals hold ICPC approvals for one or two neighbouring states, 10% are parenting,
 5% belong to sibling groups of two or three. Staffing binds in some homes, so their room is
-below their open beds. ICPC approvals name the custody state's nearest states.
+below their open beds. ICPC approvals name the custody state's nearest states. Each
+instance also carries the protective rules (instance version 2, `add_protections`): 2% of
+referrals kept apart from another of their state, 8% with keep-away areas (home sets and
+circles), ICWA for the Native youths and tribal approvals on Native-serving homes.
 
 `run()` solves each instance with CP-SAT and with greedy and reports, per instance, the
 median wall time of its runs, each level's time and gap (bound - value), the peak
@@ -24,6 +27,7 @@ by the independent checker.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -38,7 +42,7 @@ from .eligibility import distance_km
 from .engine import solve
 from .geodata import CITIES, FIFTY_STATES, POPULATION_M
 from .greedy import greedy
-from .instance import GENDERS, PROGRAMS, URGENCIES, Home, Instance, Location, Referral
+from .instance import GENDERS, PROGRAMS, URGENCIES, Circle, Home, Instance, Location, Referral
 from .result import LEVELS, Result, result_to_json
 
 
@@ -165,8 +169,50 @@ def _referral(rng: random.Random, index: int, state: str, spec: Spec, group: str
     )
 
 
-def generate(name: str) -> Instance:
-    """The synthetic instance `name` (one of `INSTANCES`), the same on every call."""
+TRIBES = ("Tribe A (synthetic)", "Tribe B (synthetic)", "Tribe C (synthetic)")
+
+
+def add_protections(instance: Instance, seed: int) -> Instance:
+    """The instance with protective rules drawn from their own generator (so the instance
+    without them is the same as before): 2% of referrals kept apart from another referral
+    of their state, 3% with keep-away homes (a county or ZIP area resolved: 1-3 homes of
+    their state), 5% with a keep-away circle of 50-100 km around a city of their state;
+    Native youths (`cultural_need`) get ICWA with one of three tribes; homes offering
+    Native care are Native-serving, and a third of the foster homes among them are approved
+    by a tribe."""
+    rng = random.Random(seed)  # nosec B311  # synthetic benchmark data, not security
+    homes_by_state: dict[str, list[str]] = {}
+    for home in instance.homes:
+        homes_by_state.setdefault(home.state, []).append(home.id)
+    by_state: dict[str, list[Referral]] = {}
+    for referral in instance.referrals:
+        by_state.setdefault(referral.custody_state, []).append(referral)
+    homes = tuple(
+        dataclasses.replace(h, native_serving=True,
+                            tribal_approvals=(rng.choice(TRIBES),) if h.program == "therapeutic_foster" and rng.random() < 0.33 else ())
+        if "native" in h.cultural_services else h for h in instance.homes)
+    referrals = []
+    for referral in instance.referrals:
+        changes: dict = {}
+        peers = [r.id for r in by_state[referral.custody_state]
+                 if r.id != referral.id and (referral.sibling_group is None or r.sibling_group != referral.sibling_group)]
+        if peers and rng.random() < 0.02:
+            changes["keep_apart"] = (rng.choice(peers),)
+        local = homes_by_state.get(referral.custody_state, [])
+        if local and rng.random() < 0.03:
+            changes["keep_away_homes"] = tuple(rng.sample(local, min(len(local), rng.randint(1, 3))))
+        if rng.random() < 0.05:
+            _, lat, lon = rng.choice(CITIES[referral.custody_state])
+            changes["keep_away_circles"] = (Circle(Location(lat, lon), float(rng.choice((50, 80, 100)))),)
+        if referral.cultural_need == "native":
+            changes["icwa"], changes["tribe"] = True, rng.choice(TRIBES)
+        referrals.append(dataclasses.replace(referral, **changes) if changes else referral)
+    return Instance(homes=homes, referrals=tuple(referrals))
+
+
+def generate(name: str, protected: bool = True) -> Instance:
+    """The synthetic instance `name` (one of `INSTANCES`), the same on every call; with the
+    protective rules of `add_protections` unless `protected` is false."""
     spec = SPECS[name]
     rng = random.Random(spec.seed)  # nosec B311  # synthetic benchmark data, not security
     outside = round(spec.homes * spec.neighbour_homes)
@@ -191,7 +237,8 @@ def generate(name: str) -> Instance:
             referrals += [_referral(rng, len(referrals) + k, state, spec, group, where) for k in range(size)]
         else:
             referrals.append(_referral(rng, len(referrals), state, spec))
-    return Instance(homes=homes, referrals=tuple(referrals))
+    instance = Instance(homes=homes, referrals=tuple(referrals))
+    return add_protections(instance, spec.seed + 1) if protected else instance
 
 
 # --- running -------------------------------------------------------------------------------

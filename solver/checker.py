@@ -8,8 +8,16 @@ fit from `fit.fit` (the definition of the score), and derives everything else it
 the instance's fields: places taken (1 + children_with), each home's bed and staffing
 limits, jurisdiction, sibling groups, the counts per tier and the fit total.
 
-For an answer that claims to be "optimal" it also looks for a plain counter-example: an
-unmatched child (or whole sibling group) that some eligible home still has room for.
+Protective rules (instance version 2): keep-away areas and homes where a keep-apart
+youth already is come with `exclusions`; two referrals kept apart (a link on either
+side) placed in one home is checked here from the instance's own lists.
+
+For an answer that claims to be "optimal" it also looks for plain counter-examples: an
+unmatched child (or whole sibling group) that some eligible home still has room for (and
+holds no youth it must be kept apart from), and an ICWA youth outside any sibling group
+placed below the best preference step available to them while a home of that step, with
+room and nobody to keep apart from, is left (moving them would place the same youths and
+more of them in their best step).
 """
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ import math
 from collections import defaultdict
 from .eligibility import exclusions
 from .fit import fit
+from .icwa import preference_step, rank
 from .instance import URGENCIES, Home, Instance, Referral
 
 STATUSES = ("optimal", "feasible")
@@ -46,12 +55,77 @@ def check(instance: Instance, result: dict) -> list[str]:
         problems += _pair_violations(homes[hid], referrals[rid])
     problems += _capacity_violations(instance, placed_in)
     problems += _sibling_violations(instance, placed_in)
+    problems += _keep_apart_violations(instance, placed_in)
     problems += _count_violations(result, homes, referrals, placed_in)
     eligible = _EligibleHomes(instance)
     problems += _code_violations(unmatched, referrals, eligible)
     if result.get("status") == "optimal" and not problems:
         problems += _missed_placements(instance, placed_in, unmatched, eligible)
+        problems += _missed_icwa_steps(instance, placed_in, eligible)
     return problems
+
+
+def _apart_links(instance: Instance) -> set[frozenset[str]]:
+    """Every keep-apart link, whichever side lists it."""
+    return {frozenset((r.id, other)) for r in instance.referrals for other in r.keep_apart}
+
+
+def _keep_apart_violations(instance: Instance, placed_in: dict[str, str]) -> list[str]:
+    found = []
+    for link in sorted(_apart_links(instance), key=sorted):
+        a, b = sorted(link)
+        if a in placed_in and placed_in.get(a) == placed_in.get(b):
+            found.append(f"referrals {a} and {b} must be kept apart but are both in {placed_in[a]}")
+    return found
+
+
+def _apart_from(instance: Instance) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for link in _apart_links(instance):
+        a, b = sorted(link)
+        found[a].add(b)
+        found[b].add(a)
+    return found
+
+
+def _free_places(instance: Instance, placed_in: dict[str, str]) -> dict[str, int]:
+    taken: dict[str, int] = defaultdict(int)
+    for referral in instance.referrals:
+        if referral.id in placed_in:
+            taken[placed_in[referral.id]] += 1 + referral.children_with
+    return {h.id: min(h.open_beds, h.staff_on_duty * h.youth_per_staff - h.current_youth) - taken[h.id]
+            for h in instance.homes}
+
+
+def _missed_icwa_steps(instance: Instance, placed_in: dict[str, str], eligible: "_EligibleHomes") -> list[str]:
+    """For an "optimal" answer: an ICWA youth (alone, not in a sibling group) placed below
+    the best step an eligible home with room tonight offers, while such a home still has
+    room for them and holds nobody they must be kept apart from."""
+    homes = {h.id: h for h in instance.homes}
+    free = _free_places(instance, placed_in)
+    apart = _apart_from(instance)
+    found = []
+    for referral in instance.referrals:
+        if not referral.icwa or referral.sibling_group is not None or referral.id not in placed_in:
+            continue
+        need = 1 + referral.children_with
+        options = [h for h in eligible.for_referral(referral) if _room(h) >= need]
+        best = min((rank(preference_step(h, referral)) for h in options), default=rank(None))
+        here = rank(preference_step(homes[placed_in[referral.id]], referral))
+        if best == rank(None) or here == best:
+            continue
+        for home in options:
+            neighbours = {rid for rid, hid in placed_in.items() if hid == home.id}
+            if (rank(preference_step(home, referral)) == best and free[home.id] >= need
+                    and not neighbours & apart.get(referral.id, set())):
+                found.append(f"status optimal, but ICWA youth {referral.id} in {placed_in[referral.id]} "
+                             f"could move to {home.id}, a better preference step with room")
+                break
+    return found
+
+
+def _room(home: Home) -> int:
+    return max(0, min(home.open_beds, home.staff_on_duty * home.youth_per_staff - home.current_youth))
 
 
 def _entries(result: dict, key: str, problems: list[str]) -> list[dict]:
@@ -227,16 +301,21 @@ def _missed_placements(instance: Instance, placed_in: dict[str, str], unmatched:
     for referral in instance.referrals:
         if referral.id in placed_in:
             taken[placed_in[referral.id]] += 1 + referral.children_with
+    apart = _apart_from(instance)
     found, seen_groups = [], set()
     for referral in instance.referrals:
         if unmatched.get(referral.id) != "no_capacity" or referral.sibling_group in seen_groups:
             continue
         if referral.sibling_group is not None:
             seen_groups.add(referral.sibling_group)
-        need = sum(1 + m.children_with for m in eligible.group_of(referral))
+        members = eligible.group_of(referral)
+        need = sum(1 + m.children_with for m in members)
+        kept_from = set().union(*(apart.get(m.id, set()) for m in members))
         for home in eligible.for_group(referral):
             free = min(home.open_beds,
                        home.staff_on_duty * home.youth_per_staff - home.current_youth) - taken[home.id]
+            if kept_from & {rid for rid, hid in placed_in.items() if hid == home.id}:
+                continue
             if free >= need:
                 found.append(f"status optimal, but unmatched {referral.id} fits in {home.id} "
                              f"({free} places left)")

@@ -16,6 +16,16 @@ Rules (from the instance contract):
   distance       great-circle distance at most `max_distance_km`, when set
   jurisdiction   the home is in the custody state, or it accepts out-of-state youth and its
                  state is in the youth's `icpc_approved_states`
+  keep_away      the home is not inside an area the youth must stay away from: not one of
+                 `keep_away_homes` (county and ZIP areas, resolved to homes before solving)
+                 and not within any `keep_away_circles` (point + radius)
+  keep_apart     no youth this one must be kept apart from is already placed, held or
+                 requested at the home (`keep_apart_homes`)
+
+The messages of the last two never name the area or the other youth: a caseworker of
+another agency, or a coordinator's cross-agency link, must not be revealed by a why-not.
+Keeping two referrals of one matcher run apart is a pairwise rule, not a per-home one:
+the model holds it (`engine.add_keep_apart`).
 """
 from __future__ import annotations
 
@@ -29,7 +39,9 @@ from .instance import GENDERS, Home, Location, Referral
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 RULES = ("age", "gender", "pregnant", "parenting", "substance_use", "medical", "mental_health",
-         "program", "distance", "jurisdiction")
+         "program", "distance", "jurisdiction", "keep_away", "keep_apart")
+KEEP_AWAY_MESSAGE = "inside an area this youth must stay away from"
+KEEP_APART_MESSAGE = "a youth this youth must be kept apart from is placed, held or requested here"
 
 # The home support levels that can care for each youth need.
 SUBSTANCE_SUPPORT_FOR = {
@@ -102,6 +114,13 @@ def _in_jurisdiction(home: Home, referral: Referral) -> bool:
         home.accepts_out_of_state and home.state in referral.icpc_approved_states)
 
 
+def in_keep_away(home: Home, referral: Referral) -> bool:
+    """The home lies inside one of the referral's keep-away areas (a listed home of a
+    county or ZIP area, or within a circle's radius, boundary included)."""
+    return home.id in referral.keep_away_homes or any(
+        distance_km(home.location, circle.location) <= circle.radius_km for circle in referral.keep_away_circles)
+
+
 def exclusions(home: Home, referral: Referral) -> list[Exclusion]:
     """Every rule that keeps `referral` out of `home`, in `RULES` order; empty = eligible."""
     found: list[Exclusion] = []
@@ -142,6 +161,10 @@ def exclusions(home: Home, referral: Referral) -> list[Exclusion]:
         else:
             exclude("jurisdiction", f"in {home.state} and takes no out-of-state youth; "
                                     f"youth is a {referral.custody_state} ward")
+    if in_keep_away(home, referral):
+        exclude("keep_away", KEEP_AWAY_MESSAGE)
+    if home.id in referral.keep_apart_homes:
+        exclude("keep_apart", KEEP_APART_MESSAGE)
     return found
 
 
@@ -163,6 +186,8 @@ def is_eligible(home: Home, referral: Referral) -> bool:
         and _in_jurisdiction(home, referral)
         and (referral.max_distance_km is None
              or distance_km(home.location, referral.location) <= referral.max_distance_km)
+        and home.id not in referral.keep_apart_homes
+        and not in_keep_away(home, referral)
     )
 
 
@@ -177,6 +202,7 @@ class HomeTable:
 
     def __init__(self, homes: tuple[Home, ...]):
         self.homes = homes
+        self.ids = np.array([h.id for h in homes], dtype=object)
         column = lambda values, dtype=None: np.array(values, dtype=dtype)  # noqa: E731
         self.min_age = column([h.ages[0] for h in homes], np.int64)
         self.max_age = column([h.ages[1] for h in homes], np.int64)
@@ -228,7 +254,11 @@ def eligible_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
         keep &= np.isin(t.program[c], list(referral.programs))
     home_state = t.state[c] == referral.custody_state
     keep &= home_state | (t.accepts_out_of_state[c] & np.isin(t.state[c], list(referral.icpc_approved_states)))
+    if referral.keep_away_homes or referral.keep_apart_homes:
+        keep &= ~np.isin(t.ids[c], [*referral.keep_away_homes, *referral.keep_apart_homes])
     found = c[keep]
+    if referral.keep_away_circles:
+        found = np.array([h for h in found.tolist() if not in_keep_away(t.homes[h], referral)], dtype=np.int64)
     if referral.max_distance_km is not None:
         found = np.array([h for h in found.tolist()
                           if distance_km(t.homes[h].location, referral.location) <= referral.max_distance_km],

@@ -7,11 +7,14 @@ or a whole sibling group) and a home eligible for all its members with room for 
                 `room`: open beds, and staff on duty x youths per staff minus youths
                 already there, whichever is smaller
   siblings      a group is one unit, so its members share a home or none is placed
+  keep apart    two units whose youths must be kept apart never go to the same home
 Objective, lexicographic, solved as a sequence of calls, one per level:
   1. maximise emergency youths placed
   2. maximise urgent youths placed, with the emergency count fixed at its best
   3. maximise planned youths placed, with both counts above fixed
-  4. maximise total fit points, with all three counts fixed
+  4. maximise ICWA youths placed in the best preference step available to them
+     (`solver.icwa`), with the three counts fixed
+  5. maximise total fit points, with all four levels above fixed
 Fixing each count before the next level is what guarantees that the fit tie-break (or a
 lower tier) can never cost a more urgent child a place; no big-M weights are involved.
 
@@ -56,8 +59,12 @@ from .prepare import TIERS, Component, Pair, Prepared, components, prepare
 from .result import LEVELS, Level, Result, build_result, result_to_json
 
 BATCH_PAIRS = 4000  # components smaller than this are solved together, up to this size
-# Time shares of the levels (emergency, urgent, planned, fit): the more urgent, the more.
-LEVEL_WEIGHTS = (4, 3, 1, 1)
+# Time shares of the levels (emergency, urgent, planned, icwa, fit): the more urgent, the
+# more. A level with nothing to decide (no ICWA youth) is proven at once by its trivial
+# bound, and its share goes to the next.
+LEVEL_WEIGHTS = (4, 3, 1, 1, 1)
+FIT_LEVEL = len(LEVEL_WEIGHTS) - 1
+ICWA_LEVEL = FIT_LEVEL - 1
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
@@ -134,7 +141,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     search stops early enough to leave time for the explanations, estimated from the
     children the greedy answer leaves unplaced (`EXPLAIN_SECONDS`).
     The result places as many emergency youths as possible, then urgent, then planned,
-    then maximises fit; it is "optimal" when every level was proven, else "feasible".
+    then ICWA youths in their best available preference step, then maximises fit; it is "optimal" when every level was proven, else "feasible".
     Even when stopped by the time limit it is never lexicographically worse than the
     greedy baseline, whose answer is the starting point.
     """
@@ -174,8 +181,15 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
             # Units with no member in tier k or above only take room from others at this
             # level: leaving them out splits the graph into smaller, faster components.
             top = min(k, len(TIERS) - 1)
-            batches = pack_components(components(prepared, [
-                p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top]))
+            parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
+            kept: list[Pair] = []
+            if k == ICWA_LEVEL:
+                # A component without an ICWA coefficient has nothing to gain at this
+                # level: it keeps its answer as it is (no search, value and bound 0).
+                idle = [part for part in parts if not any(p.icwa for p in part.pairs)]
+                parts = [part for part in parts if any(p.icwa for p in part.pairs)]
+                kept = [current[u] for part in idle for u in part.units if u in current]
+            batches = pack_components(parts)
             threads = max(1, min(workers, len(batches)))
             # Few batches: give each CP-SAT call several workers; many: one each, in parallel.
             cpsat_workers = max(1, workers // threads)
@@ -188,7 +202,7 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
                 batches))
             # Units left out above (or not placed) are added greedily where room is left,
             # so a later level stopped by the time limit still places them where it can.
-            chosen = [pair for outcome in outcomes for pair in outcome.chosen]
+            chosen = [pair for outcome in outcomes for pair in outcome.chosen] + kept
             current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=chosen)}
             bounds.append(sum(outcome.bound for outcome in outcomes))
             proven = proven and all(outcome.proven for outcome in outcomes)
@@ -231,6 +245,8 @@ def pack_components(parts: list[Component], target: int = BATCH_PAIRS) -> list[C
 #   maximise    sum_p c_k(p) x_p
 #   subject to  sum_{p: u(p) = u} x_p            <= 1           every unit  (one home)
 #               sum_{p: h(p) = h} size(u(p)) x_p  <= room(h)     every home  (capacity)
+#               x_p + x_q                        <= 1           every home h and units u ~ v kept
+#                                                               apart, p = (u, h), q = (v, h)
 #               sum_p c_j(p) x_p                 >= floor_j     every j < k (levels above)
 #               x_p in {0, 1}
 #
@@ -278,6 +294,30 @@ def add_capacity(model: cp_model.CpModel, prepared: Prepared, pairs: list[Pair],
         model.add(cp_model.LinearExpr.weighted_sum([x[i] for i in members], sizes) <= prepared.rooms[home])
 
 
+def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of `pairs` at one home whose units must be kept apart: the
+    pairwise rows. Only units with a link have any, so most models get none."""
+    if not prepared.apart:
+        return []
+    at_home: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        if pair.unit in prepared.apart:
+            at_home.setdefault(pair.home, []).append(i)
+    rows = []
+    for members in at_home.values():
+        for a, i in enumerate(members):
+            for j in members[a + 1:]:
+                if pairs[j].unit in prepared.apart[pairs[i].unit]:
+                    rows.append((i, j))
+    return rows
+
+
+def add_keep_apart(model: cp_model.CpModel, prepared: Prepared, pairs: list[Pair], x: list) -> None:
+    """Two youths who must be kept apart are never proposed to the same home."""
+    for i, j in keep_apart_rows(prepared, pairs):
+        model.add_at_most_one(x[i], x[j])
+
+
 def add_floors(model: cp_model.CpModel, x: list, levels: list[list[int]], floors: list[int]) -> None:
     """The levels above may not give back anything they reached."""
     for coefficients, floor in zip(levels, floors):
@@ -292,6 +332,7 @@ def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[i
     x = new_pair_variables(model, pairs)
     add_one_home_per_unit(model, pairs, x)
     add_capacity(model, prepared, pairs, x)
+    add_keep_apart(model, prepared, pairs, x)
     add_floors(model, x, levels, floors)
     model.maximize(cp_model.LinearExpr.weighted_sum(x, levels[k]))
     return model, x
@@ -315,6 +356,10 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         row = capacity[home] = mip.Constraint(0.0, float(prepared.rooms[home]))
         for i in members:
             row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
+    for i, j in keep_apart_rows(prepared, pairs):
+        row = mip.Constraint(0.0, 1.0)
+        row.SetCoefficient(x[i], 1.0)
+        row.SetCoefficient(x[j], 1.0)
     for coefficients, floor in zip(levels, floors):
         if floor:
             row = mip.Constraint(float(floor), mip.infinity())
@@ -330,9 +375,10 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
 
 
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
-    """Coefficients per pair for each level in `LEVELS`: youths of each tier, then fit points."""
+    """Coefficients per pair for each level in `LEVELS`: youths of each tier, ICWA youths
+    in their best available step, then fit points."""
     tiers = [prepared.units[p.unit].tiers for p in pairs]
-    return [[t[k] for t in tiers] for k in range(len(TIERS))] + [[p.fit for p in pairs]]
+    return [[t[k] for t in tiers] for k in range(len(TIERS))] + [[p.icwa for p in pairs], [p.fit for p in pairs]]
 
 
 def _trivial_bound(pairs: list[Pair], coefficients: list[int]) -> int:
@@ -359,6 +405,8 @@ def is_feasible(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], 
                 return False
             units.add(pair.unit)
             used[pair.home] += prepared.units[pair.unit].size
+    if any(solution[i] and solution[j] for i, j in keep_apart_rows(prepared, pairs)):
+        return False
     return (all(u <= r for u, r in zip(used, prepared.rooms))
             and all(_value(c, solution) >= f for c, f in zip(levels, floors)))
 
@@ -455,7 +503,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
     # urgent level 9.6 s with SCIP's defaults, 5.8 s without presolve, 3.4 s without both;
     # planned 17.7 s -> 6.3 s without both; fit 13.0 s without both, 6.3 s with cuts.
-    mip.SetSolverSpecificParametersAsString(SCIP_NO_PRESOLVE + (SCIP_NO_CUTS if k < len(TIERS) else ""))
+    mip.SetSolverSpecificParametersAsString(SCIP_NO_PRESOLVE + (SCIP_NO_CUTS if k != FIT_LEVEL else ""))
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
     mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))

@@ -85,6 +85,10 @@ def _need(rule: str, unit: Unit) -> str:
     if rule == "program":
         wanted = sorted({p for r in members for p in r.programs})
         return "runs a " + " or ".join(p.replace("_", " ") for p in wanted) + " program"
+    if rule == "keep_away":
+        return "outside the areas this youth must stay away from"
+    if rule == "keep_apart":
+        return "without a youth this youth must be kept apart from"
     limit = min(r.max_distance_km for r in members if r.max_distance_km is not None)
     return f"is within {limit:.0f} km"
 
@@ -142,8 +146,11 @@ def _no_capacity(prepared: Prepared, unit: Unit, eligible: list[int], occupants:
     for h in ranked[:NAMED]:
         home = homes[h]
         placed = occupants.get(h, [])
+        apart = prepared.apart.get(unit.index, frozenset())
         if rooms[h] == 0:
             why = "no room: 0 open beds" if home.open_beds == 0 else "no room: staffing allows no more youths"
+        elif apart & set(placed) and rooms[h] - sum(units[u].size for u in placed) >= size:
+            why = "room left, but a youth this youth must be kept apart from is placed there"
         elif placed:
             ids = [r.id for u in placed for r in units[u].referrals]
             relation = sorted({_relation(units[u], unit) for u in placed}, key=_RELATIONS.index)

@@ -20,24 +20,31 @@ def greedy_pairs(prepared: Prepared, pairs: list[Pair] | None = None, placed: li
     """The greedy choice among `pairs` (default: all), keeping the `placed` pairs.
 
     With `placed`, this completes an answer: the units already placed keep their homes
-    and room, and the others are added where room is left. Adding never lowers a tier's
-    count or the fit, so a completed answer still meets every level reached before.
+    and room, and the others are added where room is left (never beside a unit they must be
+    kept apart from). Adding never lowers a tier's count, the ICWA level or the fit, so a
+    completed answer still meets every level reached before.
     """
     by_unit: dict[int, list[Pair]] = {}
     for pair in prepared.pairs if pairs is None else pairs:
         by_unit.setdefault(pair.unit, []).append(pair)
     left = list(prepared.rooms)
     chosen = list(placed)
+    occupants: dict[int, set[int]] = {}
     for pair in chosen:
         left[pair.home] -= prepared.units[pair.unit].size
+        occupants.setdefault(pair.home, set()).add(pair.unit)
     done = {pair.unit for pair in chosen}
     order = sorted((u for u in by_unit if u not in done), key=lambda u: (prepared.units[u].top_tier, u))
+    no_one = frozenset()
     for u in order:
         size = prepared.units[u].size
-        # Best fit first; ties go to the home listed first.
-        for pair in sorted(by_unit[u], key=lambda p: (-p.fit, p.home)):
-            if left[pair.home] >= size:
+        apart = prepared.apart.get(u, no_one)
+        # Best ICWA step first, then best fit; ties go to the home listed first. A home
+        # already holding a unit this one must be kept apart from is skipped.
+        for pair in sorted(by_unit[u], key=lambda p: (-p.icwa, -p.fit, p.home)):
+            if left[pair.home] >= size and not (apart and apart & occupants.get(pair.home, no_one)):
                 left[pair.home] -= size
+                occupants.setdefault(pair.home, set()).add(u)
                 chosen.append(pair)
                 break
     return chosen

@@ -1,4 +1,10 @@
-"""The matcher's data: homes, referrals and instances, and their JSON form (version 1).
+"""The matcher's data: homes, referrals and instances, and their JSON form (versions 1 and 2).
+
+Version 2 adds the protective rules (docs/matcher.md): per referral `keep_away` (homes
+inside county/ZIP areas, resolved before solving, and point + radius circles),
+`keep_apart` (referral ids never proposed to one home, and homes where such a youth
+already is) and `icwa` (the tribe, when the Indian Child Welfare Act applies); per home
+`tribal_approvals` and `native_serving`. Version 1 instances still load unchanged.
 
 Everything here is a frozen dataclass so that an instance can be shared between
 threads and used as a dictionary key. `parse_instance` is the only way in from
@@ -11,7 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)
 
 PROGRAMS = ("crisis_stabilization", "short_term", "long_term", "transitional", "therapeutic_foster")
 GENDERS = ("female", "male", "nonbinary")
@@ -44,6 +51,14 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Circle:
+    """A keep-away area given as a point and a radius: every home within it is excluded."""
+
+    location: Location
+    radius_km: float
+
+
+@dataclass(frozen=True)
 class Home:
     """One licensed site and tonight's availability."""
 
@@ -65,6 +80,10 @@ class Home:
     languages: tuple[str, ...]
     cultural_services: tuple[str, ...]
     accepts_out_of_state: bool
+    # Version 2 (ICWA): tribes that license or approve the home, and whether it is a
+    # Native-serving home (an Indian foster home, or run by an Indian organisation).
+    tribal_approvals: tuple[str, ...] = ()
+    native_serving: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,13 @@ class Referral:
     sibling_group: str | None
     # A youth who ran from care before: fit prefers crisis stabilization homes.
     has_run_before: bool = False
+    # Version 2: the protective rules (see the module docstring).
+    keep_away_homes: tuple[str, ...] = ()
+    keep_away_circles: tuple[Circle, ...] = ()
+    keep_apart: tuple[str, ...] = ()
+    keep_apart_homes: tuple[str, ...] = ()
+    icwa: bool = False
+    tribe: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,10 @@ REFERRAL_FIELDS = (
 )
 REFERRAL_OPTIONAL = {"cultural_need": None, "max_distance_km": None, "sibling_group": None,
                      "has_run_before": False}
+# Optional in version 2 only: a version-1 instance naming them is refused as before.
+HOME_OPTIONAL_V2 = {"tribal_approvals": [], "native_serving": False}
+REFERRAL_OPTIONAL_V2 = {"keep_away": None, "keep_apart": None, "icwa": None}
+MAX_RADIUS_KM = 1000.0
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -195,9 +225,10 @@ def _level(value: Any, field: str) -> int:
     return _int(value, field, 0, LEVELS[-1])
 
 
-def parse_home(data: Any, field: str = "home") -> Home:
+def parse_home(data: Any, field: str = "home", version: int = VERSION) -> Home:
     """Build a `Home` from its JSON object, raising `InstanceError` on any bad field."""
-    d = _object(data, field, HOME_FIELDS)
+    d = _object(data, field, HOME_FIELDS, HOME_OPTIONAL_V2 if version >= 2 else ())
+    d = {**HOME_OPTIONAL_V2, **d}
     f = lambda key: f"{field}.{key}"  # noqa: E731 - a field-path shorthand
     ages = d["ages"]
     if not isinstance(ages, list) or len(ages) != 2:
@@ -226,13 +257,39 @@ def parse_home(data: Any, field: str = "home") -> Home:
         languages=_list(d["languages"], f("languages"), _text),
         cultural_services=_list(d["cultural_services"], f("cultural_services"), _text),
         accepts_out_of_state=_bool(d["accepts_out_of_state"], f("accepts_out_of_state")),
+        tribal_approvals=_list(d["tribal_approvals"], f("tribal_approvals"), _text),
+        native_serving=_bool(d["native_serving"], f("native_serving")),
     )
 
 
-def parse_referral(data: Any, field: str = "referral") -> Referral:
+def _circle(value: Any, field: str) -> Circle:
+    _object(value, field, ("lat", "lon", "radius_km"))
+    return Circle(Location(_number(value["lat"], f"{field}.lat", -90, 90), _number(value["lon"], f"{field}.lon", -180, 180)),
+                  _number(value["radius_km"], f"{field}.radius_km", 0, MAX_RADIUS_KM))
+
+
+def _protections(d: dict, f) -> dict:
+    """The version-2 fields of a referral as dataclass keyword arguments."""
+    found: dict = {}
+    if d["keep_away"] is not None:
+        away = _object(d["keep_away"], f("keep_away"), (), ("homes", "circles"))
+        found["keep_away_homes"] = _list(away.get("homes", []), f("keep_away") + ".homes", _text)
+        found["keep_away_circles"] = _list(away.get("circles", []), f("keep_away") + ".circles", _circle)
+    if d["keep_apart"] is not None:
+        apart = _object(d["keep_apart"], f("keep_apart"), (), ("referrals", "homes"))
+        found["keep_apart"] = _list(apart.get("referrals", []), f("keep_apart") + ".referrals", _text)
+        found["keep_apart_homes"] = _list(apart.get("homes", []), f("keep_apart") + ".homes", _text)
+    if d["icwa"] is not None:
+        icwa = _object(d["icwa"], f("icwa"), ("tribe",))
+        found["icwa"] = True
+        found["tribe"] = None if icwa["tribe"] is None else _text(icwa["tribe"], f("icwa") + ".tribe")
+    return found
+
+
+def parse_referral(data: Any, field: str = "referral", version: int = VERSION) -> Referral:
     """Build a `Referral` from its JSON object, raising `InstanceError` on any bad field."""
-    d = _object(data, field, REFERRAL_FIELDS, REFERRAL_OPTIONAL)
-    d = {**REFERRAL_OPTIONAL, **d}
+    d = _object(data, field, REFERRAL_FIELDS, {**REFERRAL_OPTIONAL, **(REFERRAL_OPTIONAL_V2 if version >= 2 else {})})
+    d = {**REFERRAL_OPTIONAL, **REFERRAL_OPTIONAL_V2, **d}
     f = lambda key: f"{field}.{key}"  # noqa: E731 - a field-path shorthand
     max_distance = d["max_distance_km"]
     if max_distance is not None:
@@ -256,26 +313,31 @@ def parse_referral(data: Any, field: str = "referral") -> Referral:
         max_distance_km=max_distance,
         sibling_group=None if d["sibling_group"] is None else _text(d["sibling_group"], f("sibling_group")),
         has_run_before=_bool(d["has_run_before"], f("has_run_before")),
+        **_protections(d, f),
     )
 
 
 def parse_instance(data: Any) -> Instance:
-    """Check a version-1 instance and build it; raise `InstanceError` naming the bad field.
+    """Check a version-1 or version-2 instance and build it; raise `InstanceError` naming the bad field.
 
     Beyond each field's own rules: home ids are unique, referral ids are unique, and all
     referrals of one sibling group share a custody state (they are placed together, so
-    they must fall under one jurisdiction).
+    they must fall under one jurisdiction). In version 2, every home and referral id a
+    protective rule names exists, a referral is never kept apart from itself or from its
+    own sibling group (they are placed together).
     """
     _object(data, "", ("version", "homes", "referrals"))
-    if isinstance(data["version"], bool) or data["version"] != VERSION:
-        raise InstanceError("version", f"must be {VERSION}")
+    version = data["version"]
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise InstanceError("version", "must be 1 or 2")
     for key in ("homes", "referrals"):
         if not isinstance(data[key], list):
             raise InstanceError(key, "must be a list")
-    homes = tuple(parse_home(h, f"homes[{i}]") for i, h in enumerate(data["homes"]))
-    referrals = tuple(parse_referral(r, f"referrals[{i}]") for i, r in enumerate(data["referrals"]))
+    homes = tuple(parse_home(h, f"homes[{i}]", version) for i, h in enumerate(data["homes"]))
+    referrals = tuple(parse_referral(r, f"referrals[{i}]", version) for i, r in enumerate(data["referrals"]))
     _check_unique(homes, "homes")
     _check_unique(referrals, "referrals")
+    _check_protections(homes, referrals)
     group_state: dict[str, str] = {}
     for i, referral in enumerate(referrals):
         group = referral.sibling_group
@@ -288,6 +350,24 @@ def parse_instance(data: Any) -> Instance:
                 f"sibling group {group!r} spans custody states {state} and {referral.custody_state}",
             )
     return Instance(homes=homes, referrals=referrals)
+
+
+def _check_protections(homes: tuple[Home, ...], referrals: tuple[Referral, ...]) -> None:
+    home_ids = {h.id for h in homes}
+    group_of = {r.id: r.sibling_group for r in referrals}
+    for i, referral in enumerate(referrals):
+        for name, ids in (("keep_away.homes", referral.keep_away_homes), ("keep_apart.homes", referral.keep_apart_homes)):
+            for j, hid in enumerate(ids):
+                if hid not in home_ids:
+                    raise InstanceError(f"referrals[{i}].{name}[{j}]", f"no home {hid!r}")
+        for j, rid in enumerate(referral.keep_apart):
+            where = f"referrals[{i}].keep_apart.referrals[{j}]"
+            if rid not in group_of:
+                raise InstanceError(where, f"no referral {rid!r}")
+            if rid == referral.id:
+                raise InstanceError(where, "a referral cannot be kept apart from itself")
+            if referral.sibling_group is not None and group_of[rid] == referral.sibling_group:
+                raise InstanceError(where, f"{rid!r} is in the same sibling group, placed together")
 
 
 def _check_unique(items: tuple, key: str) -> None:
@@ -310,6 +390,9 @@ def home_to_json(home: Home) -> dict:
     data["location"] = _location_json(home.location)
     for name in ("ages", "genders", "languages", "cultural_services"):
         data[name] = list(data[name])
+    if home.tribal_approvals or home.native_serving:
+        data["tribal_approvals"] = list(home.tribal_approvals)
+        data["native_serving"] = home.native_serving
     return data
 
 
@@ -319,13 +402,29 @@ def referral_to_json(referral: Referral) -> dict:
     data["location"] = _location_json(referral.location)
     for name in ("icpc_approved_states", "programs"):
         data[name] = list(data[name])
+    if referral.keep_away_homes or referral.keep_away_circles:
+        data["keep_away"] = {"homes": list(referral.keep_away_homes),
+                             "circles": [{**_location_json(c.location), "radius_km": c.radius_km}
+                                         for c in referral.keep_away_circles]}
+    if referral.keep_apart or referral.keep_apart_homes:
+        data["keep_apart"] = {"referrals": list(referral.keep_apart), "homes": list(referral.keep_apart_homes)}
+    if referral.icwa:
+        data["icwa"] = {"tribe": referral.tribe}
     return data
 
 
+def uses_version_2(instance: Instance) -> bool:
+    """True when the instance holds any version-2 field (a protective rule or tribal data)."""
+    return any(len(home_to_json(h)) > len(HOME_FIELDS) for h in instance.homes) or any(
+        r.keep_away_homes or r.keep_away_circles or r.keep_apart or r.keep_apart_homes or r.icwa
+        for r in instance.referrals)
+
+
 def instance_to_json(instance: Instance) -> dict:
-    """The version-1 JSON form of an instance; `parse_instance` reads it back unchanged."""
+    """The JSON form of an instance (version 1 when it uses nothing of version 2, so old
+    readers keep working); `parse_instance` reads it back unchanged."""
     return {
-        "version": VERSION,
+        "version": VERSION if uses_version_2(instance) else 1,
         "homes": [home_to_json(h) for h in instance.homes],
         "referrals": [referral_to_json(r) for r in instance.referrals],
     }

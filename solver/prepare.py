@@ -3,7 +3,10 @@
 A *unit* is what gets placed as one: a single referral, or a whole sibling group (its
 members go to the same home or none is placed, so one decision covers them all). A
 *pair* is a unit and a home that is eligible for every member and has room for the
-whole unit tonight; only pairs become CP-SAT variables.
+whole unit tonight; only pairs become CP-SAT variables. Units whose members must be kept
+apart (`keep_apart`, symmetric) are listed in `Prepared.apart`: the model never puts two
+of them in one home. A pair's `icwa` counts the unit's ICWA youths for whom the home
+meets the best preference step any of the unit's pairs offers them (`solver.icwa`).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 
 from .eligibility import HomeTable, eligible_among, is_eligible, places_needed, room
 from .fit import fit_points_among
+from .icwa import preference_step, rank
 from .instance import URGENCIES, Home, Instance, Location, Referral
 
 TIERS = URGENCIES  # emergency, urgent, planned: the objective's order
@@ -51,6 +55,7 @@ class Pair:
     unit: int
     home: int
     fit: int  # fit points summed over the unit's members
+    icwa: int = 0  # ICWA youths of the unit for whom this home is the best step available
 
 
 @dataclass
@@ -61,6 +66,7 @@ class Prepared:
     pairs: list[Pair]
     homes_by_state: dict[str, list[int]] = field(default_factory=dict)
     state_centres: dict[str, Location] = field(default_factory=dict)  # mean home location
+    apart: dict[int, frozenset[int]] = field(default_factory=dict)  # unit -> units kept apart from it
 
     @property
     def homes(self) -> tuple[Home, ...]:
@@ -112,6 +118,34 @@ def eligible_for_unit(home: Home, unit: Unit) -> bool:
     return all(is_eligible(home, r) for r in unit.referrals)
 
 
+def keep_apart_units(instance: Instance, units: list[Unit]) -> dict[int, frozenset[int]]:
+    """For each unit, the units it must be kept apart from (the links made symmetric)."""
+    unit_of = {r.id: unit.index for unit in units for r in unit.referrals}
+    found: dict[int, set[int]] = defaultdict(set)
+    for referral in instance.referrals:
+        for other in referral.keep_apart:
+            a, b = unit_of[referral.id], unit_of[other]
+            if a != b:
+                found[a].add(b)
+                found[b].add(a)
+    return {u: frozenset(v) for u, v in found.items()}
+
+
+def icwa_coefficients(homes: tuple[Home, ...], unit: Unit, found: list[int]) -> list[int]:
+    """Per home in `found`: the unit's ICWA youths for whom it meets the best step among `found`."""
+    counts = [0] * len(found)
+    for referral in unit.referrals:
+        if not referral.icwa:
+            continue
+        steps = [rank(preference_step(homes[h], referral)) for h in found]
+        best = min(steps, default=rank(None))
+        if best == rank(None):  # no home offers a step of the order: nothing to prefer
+            continue
+        for i, step in enumerate(steps):
+            counts[i] += step == best
+    return counts
+
+
 def prepare(instance: Instance) -> Prepared:
     """Units, rooms and every (unit, home) pair that could be chosen tonight.
 
@@ -136,13 +170,15 @@ def prepare(instance: Instance) -> Prepared:
         if not len(found):
             continue
         points = sum(fit_points_among(table, r, found) for r in unit.referrals)
-        pairs.extend(Pair(unit.index, h, p) for h, p in zip(found.tolist(), points.tolist()))
+        chosen = found.tolist()
+        icwa = icwa_coefficients(homes, unit, chosen)
+        pairs.extend(Pair(unit.index, h, p, c) for h, p, c in zip(chosen, points.tolist(), icwa))
     centres = {
         state: Location(sum(homes[h].location.lat for h in members) / len(members),
                         sum(homes[h].location.lon for h in members) / len(members))
         for state, members in homes_by_state.items()
     }
-    return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres)
+    return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres, keep_apart_units(instance, units))
 
 
 def components(prepared: Prepared, pairs: list[Pair] | None = None) -> list[Component]:

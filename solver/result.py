@@ -14,7 +14,7 @@ from .prepare import TIERS, Pair, Prepared
 
 STATUSES = ("optimal", "feasible")
 UNMATCHED_CODES = ("no_eligible_home", "no_capacity")
-LEVELS = (*TIERS, "fit")  # the lexicographic objective, most important first
+LEVELS = (*TIERS, "icwa", "fit")  # the lexicographic objective, most important first
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from solver.instance import US_STATES
@@ -65,6 +65,8 @@ def _field_schema(field) -> dict:
         return dict(JSON_SHAPES[field.name][0])
     if isinstance(field, BooleanField):
         schema: dict = {"type": "boolean"}
+    elif isinstance(field, DateField):
+        schema = {"type": "string", "format": "date"}
     elif isinstance(field, SelectMultipleField):
         schema = {"type": "array", "items": {"enum": [value for value, _ in field.choices]}, "uniqueItems": True}
     elif isinstance(field, SelectField):

@@ -121,6 +121,7 @@ def candidate_json(candidate) -> dict:
         "room": candidate.room, "open_beds": candidate.status.open_beds, "stale": candidate.stale,
         "updated_at": iso(candidate.status.updated_at),
         "exclusions": [{"rule": e.rule, "message": e.message} for e in candidate.exclusions],
+        "icwa_step": candidate.icwa_step,
     }
 
 
@@ -132,6 +133,23 @@ def search_json(result, status: str) -> dict:
         "full": [candidate_json(c) for c in result.full],
         "excluded": [candidate_json(c) for c in result.excluded],
         "other_state_homes": result.other_state_homes,
+        "icwa": result.icwa, "first_icwa_step": result.first_step,
+    }
+
+
+def protections_json(rules) -> dict:
+    """A referral's protective rules, for its own agency (a cross-agency link a coordinator
+    made is a count, never the other case)."""
+    referral = rules.referral
+    return {
+        "referral_id": referral.id,
+        "keep_away": [{"id": a.id, "kind": a.kind, "label": a.label, "state": a.state, "county": a.county,
+                       "zip_code": a.zip_code or None, "radius_km": a.radius_km} for a in rules.areas],
+        "keep_apart": [{"id": v.link.id, "case_reference": v.other.case_reference} for v in rules.links],
+        "keep_apart_hidden": rules.hidden_links,
+        "icwa": {"applies": referral.icwa_applies, "tribe": rules.tribe, "tribal_status": referral.tribal_status or None,
+                 "tribe_notice_on": referral.tribe_notice_on.isoformat() if referral.tribe_notice_on else None,
+                 "tribe_notice_method": referral.tribe_notice_method or None},
     }
 
 
@@ -151,7 +169,7 @@ _HOME_FIELD_TYPES = {
     "street_address": STR, "contact_phone": STR, "licensed_beds": INT, "min_age": INT, "max_age": INT,
     "genders": STR_LIST, "accepts_pregnant": BOOL, "accepts_parenting": BOOL, "substance_use_support": STR,
     "medical_level": INT, "mental_health_level": INT, "languages": STR_LIST, "cultural_services": STR_LIST,
-    "accepts_out_of_state": BOOL, "is_active": BOOL,
+    "accepts_out_of_state": BOOL, "is_active": BOOL, "tribal_approvals": STR_LIST, "native_serving": BOOL,
 }
 _REFERRAL_FIELD_TYPES = {
     "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL, "children_with": INT,
@@ -172,6 +190,7 @@ _CANDIDATE = _object({
     "distance_km": NUM, "fit": _object({"score": NUM, "reasons": STR_LIST}), "room": INT, "open_beds": INT,
     "stale": BOOL, "updated_at": _nullable(TIME),
     "exclusions": {"type": "array", "items": _object({"rule": STR, "message": STR})},
+    "icwa_step": {**_nullable(INT), "description": "The ICWA preference step the home meets (2-4), or null."},
 })
 _HSDS_LOCATION = _object({
     "id": STR, "organization_id": STR, "name": STR, "location_type": STR, "latitude": NUM, "longitude": NUM,
@@ -226,8 +245,21 @@ COMPONENTS: dict[str, dict] = {
         "full": {"type": "array", "items": _ref("Candidate"), "description": "Eligible but no room tonight."},
         "excluded": {"type": "array", "items": _ref("Candidate"), "description": "Excluded, with the rules that exclude each."},
         "other_state_homes": INT,
+        "icwa": {**BOOL, "description": "ICWA applies: homes are ranked by preference step first."},
+        "first_icwa_step": {**_nullable(INT), "description": "The best ICWA step with room tonight; a request below it needs good_cause."},
     }),
     "Candidate": _CANDIDATE,
+    "Protections": _object({
+        "referral_id": INT,
+        "keep_away": {"type": "array", "items": _object({"id": INT, "kind": {"enum": ["county", "zip", "radius"]}, "label": STR,
+                                                          "state": STR, "county": STR, "zip_code": _nullable(STR),
+                                                          "radius_km": _nullable(NUM)})},
+        "keep_apart": {"type": "array", "items": _object({"id": INT, "case_reference": STR})},
+        "keep_apart_hidden": {**INT, "description": "Links a coordinator made to youths of other agencies (not shown)."},
+        "icwa": _object({"applies": BOOL, "tribe": _nullable(STR), "tribal_status": _nullable(STR),
+                         "tribe_notice_on": _nullable({"type": "string", "format": "date"}),
+                         "tribe_notice_method": _nullable(STR)}),
+    }, description="Confidential: the referral's own agency only (every read audited)."),
     "Youth": _object({"id": INT, "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL,
                       "children_with": INT, "substance_use": STR, "medical_level": INT, "mental_health_level": INT,
                       "language": STR, "cultural_need": _nullable(STR), "has_run_before": BOOL, "county": STR,

@@ -24,9 +24,10 @@ from ..access import (
 from ..database import get_session
 from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
+from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, directory, matcher_runs, referrals
+from ..services import booking, directory, matcher_runs, protections, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
@@ -240,6 +241,69 @@ def search_beds(referral_id: int):
     return reply(schemas.search_json(search(session, item, _stale_after()), booking.effective_status(session, item)))
 
 
+# Protective rules (caseworkers of the referral's agency) ----------------------------------------------
+
+def _protections(item: Referral):
+    return reply(schemas.protections_json(protections.view(get_session(), current_user, item)))
+
+
+@api_route(bp, "/referrals/<int:referral_id>/protections", "GET",
+           summary="The referral's keep-away areas, keep-apart youths and ICWA details (confidential)",
+           tag="protections", roles=CASEWORKER, response="Protections")
+@roles_required(*CASEWORKER)
+def referral_protections(referral_id: int):
+    """Only the referral's own agency; every read is audited. A coordinator's link to another
+    agency's youth is a count (`keep_apart_hidden`), never the other case."""
+    return _protections(get_referral(get_session(), current_user, referral_id))
+
+
+@api_route(bp, "/referrals/<int:referral_id>/keep-away", "POST", summary="Add a keep-away area (county, ZIP code, or place + radius)",
+           tag="protections", roles=CASEWORKER, response="Protections", status=201, body=KeepAwayForm)
+@roles_required(*CASEWORKER)
+def add_keep_away(referral_id: int):
+    """The place is named like on the page (a county, ZIP code, or city), resolved by the offline gazetteer."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    protections.add_area(session, current_user, item, validate(KeepAwayForm, _body()).values())
+    response = _protections(item)
+    response.status_code = 201
+    return response
+
+
+@api_route(bp, "/referrals/<int:referral_id>/keep-away/<int:area_id>/remove", "POST", summary="Remove a keep-away area",
+           tag="protections", roles=CASEWORKER, response="Protections")
+@roles_required(*CASEWORKER)
+def remove_keep_away(referral_id: int, area_id: int):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    protections.remove_area(session, current_user, item, area_id)
+    return _protections(item)
+
+
+@api_route(bp, "/referrals/<int:referral_id>/keep-apart", "POST", summary="Keep this youth apart from another of my agency's youths",
+           tag="protections", roles=CASEWORKER, response="Protections", status=201, body=KeepApartForm)
+@roles_required(*CASEWORKER)
+def add_keep_apart(referral_id: int):
+    """Symmetric: the other referral is kept apart from this one too. Both are audited."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(KeepApartForm, _body())
+    protections.add_link(session, current_user, item, protections.own_case(session, current_user, form.case_reference.data))
+    response = _protections(item)
+    response.status_code = 201
+    return response
+
+
+@api_route(bp, "/referrals/<int:referral_id>/icwa", "PUT", summary="Record whether ICWA applies, the tribe and the tribe's notice",
+           tag="protections", roles=CASEWORKER, response="Protections", body=IcwaForm)
+@roles_required(*CASEWORKER)
+def save_icwa(referral_id: int):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    protections.set_icwa(session, current_user, item, validate(IcwaForm, _body()).values())
+    return _protections(item)
+
+
 # Holds and placement requests (caseworkers) ----------------------------------------------------------
 
 @api_route(bp, "/referrals/<int:referral_id>/holds", "POST", summary="Hold a bed at a home for this referral",
@@ -275,8 +339,8 @@ def request_placement(referral_id: int):
     """From the referral's live hold at that home, or directly. The home's operators are notified."""
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    home_id = validate(HomeChoiceForm, _body()).home_id.data
-    created = booking.request_placement(session, current_user, item, home_id)
+    form = validate(HomeChoiceForm, _body())
+    created = booking.request_placement(session, current_user, item, form.home_id.data, (form.good_cause.data or "").strip())
     return reply(schemas.request_json(created, session.get(Home, created.home_id)), 201)
 
 

@@ -117,6 +117,11 @@ def _chosen_home() -> int:
     return form.home_id.data
 
 
+def _good_cause() -> str:
+    """The ICWA good cause typed beside "Request placement" (validated with the home)."""
+    return (HomeChoiceForm().good_cause.data or "").strip()
+
+
 @bp.post("/referrals/<int:referral_id>/hold")
 @roles_required("caseworker")
 def hold(referral_id: int):
@@ -143,7 +148,8 @@ def request_placement(referral_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
     home_id = _chosen_home()
-    return _run(lambda: booking.request_placement(session, current_user, item, home_id), item,
+    good_cause = _good_cause()
+    return _run(lambda: booking.request_placement(session, current_user, item, home_id, good_cause), item,
                 "Placement requested. You will be notified when the home answers.")
 
 

@@ -15,6 +15,7 @@ from ..models import AvailabilityUpdate, Home, Organisation, Referral, ReferralE
 from ..services import accounts
 from ..timeutil import utcnow
 from .history import add_history
+from .protections import add_protections
 
 # The published demo password (synthetic accounts only).
 DEMO_PASSWORD = "safebed-demo-night-shift"  # nosec B105
@@ -80,6 +81,8 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
         session.commit()
     # Placement history (outcomes, missing episodes) is added once, also to a demo built before it existed.
     add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
+    # Keep-away, keep-apart and ICWA examples (issue 18), likewise added once.
+    add_protections(session)
     return sample_accounts(session)
 
 

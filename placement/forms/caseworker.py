@@ -113,6 +113,8 @@ class HomeChoiceForm(SafeBedForm):
     """Hold or request a bed at one home (the home id comes from the search result)."""
 
     home_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])
+    good_cause = TextAreaField("ICWA good cause (only for a home below the first preference step with room)",
+                               validators=[Optional(), Length(max=500)])
 
 
 

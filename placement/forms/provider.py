@@ -47,11 +47,21 @@ class HomeForm(PlaceFormMixin, SafeBedForm):
     languages = MultiCheckboxField("Languages spoken by staff", choices=choices(LANGUAGE_LABELS))
     cultural_services = MultiCheckboxField("Culturally specific care", choices=choices(CULTURAL_SERVICE_LABELS))
     accepts_out_of_state = BooleanField("Accepts out-of-state youth with ICPC approval")
+    # ICWA: the choices are the coordinators' tribe list, set by the view (`set_tribes`).
+    tribal_approvals = MultiCheckboxField("Licensed or approved by these tribes (ICWA)", choices=[])
+    native_serving = BooleanField("Native-serving home (an Indian foster home, or run by an Indian organisation)")
     is_active = BooleanField("Accepting referrals (uncheck to pause the home)", default=True)
+
+    def set_tribes(self, names: list[str]) -> "HomeForm":
+        """Offer the coordinators' tribe list (and any tribe the home already names)."""
+        kept = [n for n in (self.tribal_approvals.data or []) if n not in names]
+        self.tribal_approvals.choices = [(n, n) for n in [*names, *kept]]
+        return self
 
     def values(self) -> dict:
         """The validated values, normalised for the service layer."""
         data = {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "place")}
+        data["tribal_approvals"] = list(data.get("tribal_approvals") or [])
         for text in ("name", "street_address", "contact_phone"):
             data[text] = (data[text] or "").strip()
         data.update(self.place_values())  # county, city, state, lat, lon: derived, never typed

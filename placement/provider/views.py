@@ -12,7 +12,7 @@ from ..forms.lists import request_list_form
 from ..forms.provider import DeclineForm, HomeForm, TonightForm
 from ..models import Hold, Organisation, Referral, User
 from ..places import own_state
-from ..services import alerts, booking, paged_lists
+from ..services import alerts, booking, paged_lists, protections
 from ..services import homes as home_service
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
@@ -35,7 +35,7 @@ def homes():
 @bp.route("/homes/new", methods=["GET", "POST"])
 @roles_required("operator")
 def new_home():
-    form = HomeForm(data={"state": own_state()})
+    form = HomeForm(data={"state": own_state()}).set_tribes(protections.tribe_names(get_session()))
     outcome = submit(form, lambda: home_service.create_home(get_session(), current_user, form.values()),
                      lambda home: f"{home.name} was created. Now publish tonight's availability.", invalid_message=CORRECT_FIELDS)
     if outcome.done:
@@ -62,6 +62,7 @@ def edit_home(home_id: int):
     session = get_session()
     home = get_own_home(session, current_user, home_id)
     form = HomeForm(obj=home, place=gazetteer.Place(home.state, home.county, home.lat, home.lon, city=home.city).label)
+    form.set_tribes(protections.tribe_names(session))
     form.kept_place = {"county": home.county, "city": home.city, "state": home.state, "lat": home.lat, "lon": home.lon}
     if submit(form, lambda: home_service.update_home(session, current_user, home, form.values()), "Home profile saved.",
               invalid_message=CORRECT_FIELDS).done:

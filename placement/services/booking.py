@@ -21,6 +21,7 @@ from ..timeutil import utcnow
 from . import alert_texts, alerts, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
 from .homes import HomeStatus, lock_home, status
+from . import protections
 from .referrals import set_status
 from .solver_inputs import solver_home, solver_referral
 
@@ -59,7 +60,9 @@ def _require_bookable(session: Session, referral: Referral, home: Home) -> int:
     if referral.status in ("placed", "closed"):
         raise Conflict(f"This referral is {referral.status}.")
     home_status = status(session, home)
-    reasons = exclusions(solver_home(home_status), solver_referral(referral))
+    # The protective rules too: a keep-away area or a keep-apart youth refuses the booking.
+    wanted = solver_referral(referral, protections.solver_fields(session, [referral], [home])[referral.id])
+    reasons = exclusions(solver_home(home_status), wanted)
     if reasons:
         raise ServiceError("This home does not accept this youth: " + "; ".join(r.message for r in reasons) + ".")
     return places_needed(solver_referral(referral))
@@ -111,8 +114,30 @@ def release_hold(session: Session, user: User, referral: Referral, hold_id: int)
     session.commit()
 
 
-def request_placement(session: Session, user: User, referral: Referral, home_id: int) -> PlacementRequest:
-    """Ask the home to accept the youth, from the referral's live hold there or directly."""
+ICWA_GOOD_CAUSE = ("ICWA applies and a home of a better preference step has room: "
+                   "record the good cause for placing here.")
+
+
+def _icwa_step(session: Session, referral: Referral, home: Home, good_cause: str) -> int | None:
+    """The ICWA step the home meets for the referral; refuses (naming `good_cause`) a home
+    below the first step available tonight unless a good cause is given."""
+    if not referral.icwa_applies:
+        return None
+    from .search import search  # search reads homes and holds; booking is below it only here
+
+    # Staleness only orders the lists; the first step counts every home with room.
+    found = search(session, referral, stale_after_hours=24.0)
+    if found.needs_good_cause(home.id) and not good_cause.strip():
+        raise ServiceError(ICWA_GOOD_CAUSE, {"good_cause": "Say why this placement departs from the ICWA preference order."})
+    return next((c.icwa_step for c in found.available + found.full + found.excluded if c.home.id == home.id), None)
+
+
+def request_placement(session: Session, user: User, referral: Referral, home_id: int, good_cause: str = "") -> PlacementRequest:
+    """Ask the home to accept the youth, from the referral's live hold there or directly.
+
+    For a youth ICWA applies to, a home below the first preference step available needs
+    `good_cause`; the step and the cause are recorded on the request (never shown to the home).
+    """
     home = session.get(Home, home_id)
     if home is None or not home.is_active:
         raise NotFound("This home is not taking referrals.")
@@ -127,9 +152,10 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     own_reserved = held.places if held is not None else 0
     if _room_for_others(status(session, home), own_reserved) < places:
         raise Conflict(NO_LONGER_AVAILABLE)
+    step = _icwa_step(session, referral, home, good_cause)
     request = PlacementRequest(
         referral_id=referral.id, home_id=home.id, hold_id=held.id if held else None,
-        requested_by_id=user.id, places=places,
+        requested_by_id=user.id, places=places, icwa_step=step, icwa_good_cause=good_cause.strip()[:500],
     )
     session.add(request)
     session.flush()
@@ -138,7 +164,9 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
         held.released_at, held.release_reason = utcnow(), "requested"
         session.add(held)
     set_status(session, referral, "requested", user, f"placement requested at home {home.id}")
-    audit.record(session, "placement_requested", "placement_request", request.id, f"referral {referral.id} home {home.id}", actor=user)
+    audit.record(session, "placement_requested", "placement_request", request.id,
+                 f"referral {referral.id} home {home.id}" + (", ICWA good cause recorded" if request.icwa_good_cause else ""),
+                 actor=user)
     alerts.alert(
         session, "request_new", notifications.organisation_users(session, home.provider_id, "operator"),
         alert_texts.request_new(home.name, referral.urgency), f"/provider/requests/{request.id}",

@@ -32,7 +32,7 @@ from .. import audit, jobs
 from ..database import new_session
 from ..models import Hold, Home, MatcherProposal, MatcherRun, Organisation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
-from . import alert_texts, alerts, booking, notifications
+from . import alert_texts, alerts, booking, notifications, protections
 from .errors import Conflict, ServiceError
 from .homes import statuses
 from .solver_inputs import home_key, parse_key, referral_key, solver_home, solver_referral
@@ -79,9 +79,11 @@ def snapshot(session: Session, state: str) -> dict:
     referrals = open_referrals(session, state)
     icpc = {s for r in referrals for s in r.icpc_approved_states}
     homes = list(session.exec(_homes_query(state, icpc).order_by(Home.id)).all())
+    # Keep-away areas, keep-apart links (pairwise within the run) and ICWA: instance version 2.
+    rules = protections.solver_fields(session, referrals, homes, in_run={r.id for r in referrals})
     instance = Instance(
         homes=tuple(solver_home(status) for status in statuses(session, homes)),
-        referrals=tuple(solver_referral(r) for r in referrals),
+        referrals=tuple(solver_referral(r, rules[r.id]) for r in referrals),
     )
     return instance_to_json(instance)
 

@@ -223,6 +223,20 @@ def reasons_per_home(session: Session, homes: list[Home]) -> list[HomeReasons]:
             if declines.get(home.id) or disruptions.get(home.id)]
 
 
+ICWA_STEP_LABELS = {2: "Step 2: foster home approved by the youth's tribe", 3: "Step 3: Indian foster home",
+                    4: "Step 4: institution approved by a tribe or Indian-run", None: "Outside the preference order"}
+
+
+def icwa_by_step(session: Session, items: list[PlacementOutcome]) -> list[GroupRow]:
+    """Placements of youths ICWA applies to, by the preference step recorded when the
+    placement was requested (small cells hidden like every other row)."""
+    icwa = [item for item in items if item.referral.icwa_applies]
+    ids = [item.placement.request_id for item in icwa]
+    steps = dict(session.exec(select(PlacementRequest.id, PlacementRequest.icwa_step)
+                              .where(PlacementRequest.id.in_(ids))).all()) if ids else {}
+    return split(icwa, lambda item: ICWA_STEP_LABELS[steps.get(item.placement.request_id)], list(ICWA_STEP_LABELS.values()))
+
+
 def custody_in(state: str):
     """The coordinator's scope: youths in `state`'s custody, wherever they are placed."""
     return Referral.custody_state == state
@@ -241,6 +255,7 @@ def coordinator_view(session: Session, state: str) -> dict:
         "by_program": split(items, lambda item: PROGRAM_LABELS[item.home.program], list(PROGRAM_LABELS.values())),
         "by_home_type": split(items, lambda item: home_type(item.home), HOME_TYPES),
         "equity": [(title, split(items, key, order)) for title, key, order in EQUITY_SPLITS],
+        "icwa": icwa_by_step(session, items),
         "reports": report_figures(session, scope, now),
         "repeat_missing": repeat_missing(session, scope),
         "reasons": reasons_per_home(session, homes),

@@ -10,9 +10,11 @@ from sqlmodel import Session, func, select
 
 from solver.eligibility import Exclusion, distance_km, exclusions, places_needed, room
 from solver.fit import Fit, fit
+from solver.icwa import preference_step, rank, step_text
 
 from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
+from . import protections
 from .homes import HomeStatus, statuses
 from .solver_inputs import solver_home, solver_referral
 
@@ -28,6 +30,7 @@ class Candidate:
     room: int
     stale: bool
     exclusions: tuple[Exclusion, ...]
+    icwa_step: int | None = None  # the ICWA preference step the home meets (ICWA youths only)
 
     @property
     def home(self) -> Home:
@@ -36,6 +39,10 @@ class Candidate:
     @property
     def eligible(self) -> bool:
         return not self.exclusions
+
+    @property
+    def icwa_text(self) -> str:
+        return step_text(self.icwa_step)
 
 
 @dataclass(frozen=True)
@@ -47,10 +54,21 @@ class SearchResult:
     excluded: list[Candidate]  # in a reachable state but excluded by a rule
     other_state_homes: int  # homes in states the youth cannot be placed in at all
     searched_at: datetime
+    icwa: bool = False  # ICWA applies: homes are ranked by preference step first
+    first_step: int | None = None  # the best ICWA step among the homes with room tonight
+
+    def needs_good_cause(self, home_id: int) -> bool:
+        """Placing at `home_id` would fall below the first ICWA step available."""
+        if not self.icwa or self.first_step is None:
+            return False
+        step = next((c.icwa_step for c in self.available + self.full + self.excluded if c.home.id == home_id), None)
+        return rank(step) > rank(self.first_step)
 
 
 def search(session: Session, referral: Referral, stale_after_hours: float) -> SearchResult:
-    """Rank every active home the youth could reach by jurisdiction."""
+    """Rank every active home the youth could reach by jurisdiction (for an ICWA youth,
+    by preference step first). The referral's keep-away areas and keep-apart links
+    exclude homes like every other rule."""
     states = {referral.custody_state, *referral.icpc_approved_states}
     rows = session.exec(
         select(Home, Organisation.name)
@@ -59,9 +77,10 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     ).all()
     names = {home.id: name for home, name in rows}
     now = utcnow()
-    wanted = solver_referral(referral)
+    homes = [home for home, _ in rows]
+    wanted = solver_referral(referral, protections.solver_fields(session, [referral], homes)[referral.id])
     available, full, excluded = [], [], []
-    for status in statuses(session, [home for home, _ in rows]):
+    for status in statuses(session, homes):
         candidate_home = solver_home(status)
         candidate = Candidate(
             status=status,
@@ -71,6 +90,7 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
             room=room(candidate_home),
             stale=status.is_stale(stale_after_hours, now),
             exclusions=tuple(exclusions(candidate_home, wanted)),
+            icwa_step=preference_step(candidate_home, wanted),
         )
         if not candidate.eligible:
             excluded.append(candidate)
@@ -78,10 +98,12 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
             available.append(candidate)
         else:
             full.append(candidate)
-    available.sort(key=lambda c: (c.stale, -c.fit.score, c.distance_km))
-    full.sort(key=lambda c: (-c.fit.score, c.distance_km))
+    step = (lambda c: rank(c.icwa_step)) if wanted.icwa else (lambda c: 0)  # noqa: E731
+    available.sort(key=lambda c: (step(c), c.stale, -c.fit.score, c.distance_km))
+    full.sort(key=lambda c: (step(c), -c.fit.score, c.distance_km))
     excluded.sort(key=lambda c: (len(c.exclusions), c.distance_km))
     others = session.exec(
         select(func.count(Home.id)).where(Home.is_active.is_(True), Home.state.not_in(states))
     ).one()
-    return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now)
+    first = min((c.icwa_step for c in available if c.icwa_step is not None), default=None) if wanted.icwa else None
+    return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now, wanted.icwa, first)

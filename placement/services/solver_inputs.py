@@ -51,11 +51,15 @@ def solver_home(status: HomeStatus) -> SolverHome:
         languages=tuple(home.languages),
         cultural_services=tuple(home.cultural_services),
         accepts_out_of_state=home.accepts_out_of_state,
+        tribal_approvals=tuple(home.tribal_approvals or ()),
+        native_serving=home.native_serving,
     )
 
 
-def solver_referral(referral: Referral) -> SolverReferral:
-    """The referral as the matcher sees it."""
+def solver_referral(referral: Referral, protections: dict | None = None) -> SolverReferral:
+    """The referral as the matcher sees it. `protections` (from
+    `services.protections.solver_fields`) adds its keep-away, keep-apart and ICWA fields;
+    without it the referral carries none (what an operator's view may be built from)."""
     return SolverReferral(
         id=referral_key(referral.id),
         custody_state=referral.custody_state,
@@ -75,4 +79,5 @@ def solver_referral(referral: Referral) -> SolverReferral:
         max_distance_km=referral.max_distance_km,
         sibling_group=referral.sibling_group,
         has_run_before=referral.has_run_before,
+        **(protections or {}),
     )

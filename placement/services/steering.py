@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from solver.icwa import rank
+
 from .search import Candidate, SearchResult
 
 SORT_LABELS = {
@@ -54,6 +56,9 @@ def steer(result: SearchResult, how: Steering) -> SearchResult:
                 and (how.within_km is None or candidate.distance_km <= how.within_km))
 
     key = SORT_KEYS[how.sort]
+    if result.icwa:  # an ICWA youth's homes stay in preference-step order, whatever the sort
+        order = key
+        key = lambda c: (rank(c.icwa_step), *order(c))  # noqa: E731
     available = sorted(filter(keep, result.available), key=key)
     full = [] if how.open_now else sorted(filter(keep, result.full), key=key)
     return replace(result, available=available, full=full)

@@ -16,12 +16,13 @@ NAV_LINKS = {
     "caseworker": [("caseworker.referrals_list", "Referrals"), ("caseworker.new_referral", "New referral"), ("caseworker.missing_list", "Missing")],
     "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"), ("coordinator.runs", "Matcher"),
                     ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),
-                    ("coordinator.response_times", "Response times")],
+                    ("coordinator.response_times", "Response times"), ("coordinator.protected_referrals", "Protected youths"),
+                    ("coordinator.tribes", "Tribes")],
     # Admins open the coordinator pages for any state, so the pages are in their navigation too.
     "admin": [("admin.users", "Accounts"), ("admin.organisations", "Organisations"), ("admin.outbox", "Outbox"),
               ("admin.audit_log", "Audit log"), ("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"),
               ("coordinator.runs", "Matcher"), ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),
-              ("coordinator.response_times", "Response times")],
+              ("coordinator.response_times", "Response times"), ("coordinator.tribes", "Tribes")],
 }
 
 

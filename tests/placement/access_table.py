@@ -220,6 +220,33 @@ TABLE: dict[str, Row] = {
     "coordinator.resolve_escalation": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
     "provider.response_times": Row(only(OPERATOR)),
     "caseworker.ask_coordinator": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    # Rules that protect a youth (issue 18): the referral's own agency; coordinators of its
+    # state read them and link youths across agencies; the tribe list is the coordinators'.
+    "caseworker.protections_page": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.add_keep_away": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                    form={"kind": "county", "state": "MO", "place": "Jackson County"}),
+    "caseworker.remove_keep_away": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.add_keep_apart": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                     form={"case_reference": "{api_case_reference}"}),
+    "caseworker.remove_keep_apart": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    "caseworker.save_icwa": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                form={"icwa_applies": "y", "tribe": "{tribe_name}", "tribal_status": "member"}),
+    "coordinator.tribes": Row(only(COORDINATOR, AUDITOR, ADMIN)),
+    "coordinator.protected_referrals": Row(only(COORDINATOR)),
+    "coordinator.referral_protections": Row(only(COORDINATOR), owner="coordinator", foreign=NOT_FOUND),
+    "coordinator.link_youths": Row(only(COORDINATOR), owner="coordinator", foreign=NOT_FOUND,
+                                   form={"agency_id": "{agency_id}", "case_reference": "{api_case_reference}"}),
+    "coordinator.unlink_youths": Row(only(COORDINATOR), owner="coordinator", foreign=NOT_FOUND),
+    "api.referral_protections": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, args={"referral_id": "api_referral_id"}),
+    "api.add_keep_away": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                             form={"kind": "zip", "state": "MO", "place": "64106"}, args={"referral_id": "api_referral_id"}),
+    "api.remove_keep_away": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                args={"referral_id": "api_referral_id", "area_id": "api_area_id"}),
+    "api.add_keep_apart": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                              form={"case_reference": "{other_case_reference}"}, args={"referral_id": "api_referral_id"}),
+    "api.save_icwa": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                         form={"icwa_applies": True, "tribe": "{tribe_name}", "tribal_status": "member"},
+                         args={"referral_id": "api_referral_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -270,6 +297,7 @@ def build_world(factory) -> World:
             "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
             "escalation_id": escalation.id, "message_id": message.id, "lat": 38.95, "lon": -92.33,
             **_lifecycle_world(factory, home, caseworker),
+            **protection_world(factory, caseworker, referral, other_referral, api_referral),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},
     )
@@ -305,6 +333,37 @@ def _lifecycle_world(factory, home, caseworker) -> dict[str, object]:
     factory.session.commit()
     return {"placement_id": placements[0].id, "missing_placement_id": placements[1].id, "episode_id": episode.id,
             "last_seen_local": to_local_input(now - timedelta(hours=1), caseworker.timezone)}
+
+
+# What the protective-rule sweeps look for: none of it may reach anyone but the
+# referral's agency and the state's coordinators (and never a log or an audit detail).
+SECRET_AREA = "Sentinel County"
+SECRET_TRIBE = "Sentinel Band of Test Indians"
+
+
+def protection_world(factory, caseworker, referral, other_referral, api_referral) -> dict[str, object]:
+    """A keep-away area on the world's referral (and one on the API's), a keep-apart link
+    from it to a youth with no booking (so the world's home stays bookable), the tribe list
+    and ICWA on the world's referral."""
+    from placement.models import KeepApartLink, KeepAwayArea, Tribe
+
+    partner = make_referral(factory, caseworker)
+    tribe = Tribe(name=SECRET_TRIBE, created_by_id=caseworker.id)
+    factory.session.add(tribe)
+    factory.session.flush()
+    area = KeepAwayArea(referral_id=referral.id, kind="county", state="MO", county="Sentinel", label=SECRET_AREA,
+                        lat=39.0, lon=-94.5, created_by_id=caseworker.id)
+    api_area = KeepAwayArea(referral_id=api_referral.id, kind="radius", state="MO", county="Sentinel",
+                            label=f"within 80 km of {SECRET_AREA}", lat=39.0, lon=-94.5, radius_km=80.0,
+                            created_by_id=caseworker.id)
+    a, b = sorted((referral.id, partner.id))
+    link = KeepApartLink(referral_a_id=a, referral_b_id=b, created_by_id=caseworker.id)
+    referral.icwa_applies, referral.tribe_id, referral.tribal_status = True, tribe.id, "member"
+    factory.session.add_all([area, api_area, link, referral])
+    factory.session.commit()
+    return {"area_id": area.id, "api_area_id": api_area.id, "link_id": link.id, "tribe_name": tribe.name,
+            "agency_id": caseworker.organisation_id, "api_case_reference": api_referral.case_reference,
+            "other_case_reference": other_referral.case_reference}
 
 
 def actor_user(factory, world: World, actor: str):

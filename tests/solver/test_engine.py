@@ -34,7 +34,7 @@ def test_empty_instance_is_a_well_defined_empty_answer():
     assert result_to_json(result) | {"solve_seconds": 0} == {
         "status": "optimal", "assignments": [], "unmatched": [],
         "placed": {"emergency": 0, "urgent": 0, "planned": 0}, "fit": 0.0, "solve_seconds": 0,
-        "levels": [{"name": n, "value": 0, "bound": 0} for n in ("emergency", "urgent", "planned")]
+        "levels": [{"name": n, "value": 0, "bound": 0} for n in ("emergency", "urgent", "planned", "icwa")]
         + [{"name": "fit", "value": 0.0, "bound": 0.0}],
         "gap": 0.0, "components": 0,
     }

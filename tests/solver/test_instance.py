@@ -128,7 +128,7 @@ def test_optional_referral_fields_default(data):
 
 
 @pytest.mark.parametrize("document, field", [
-    ([], "instance"), ({"version": 2, "homes": [], "referrals": []}, "version"),
+    ([], "instance"), ({"version": 3, "homes": [], "referrals": []}, "version"),
     ({"version": 1, "homes": {}, "referrals": []}, "homes"), ({"version": 1, "homes": []}, "referrals"),
 ])
 def test_top_level_shape(document, field):

@@ -16,21 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.checker import check
-from solver.eligibility import HomeTable, eligible_among, exclusions, is_eligible
+from solver.eligibility import HomeTable, eligible_among, exclusions, in_keep_away, is_eligible
 from solver.engine import solve
 from solver.fit import fit_points, fit_points_among
 from solver.greedy import greedy
 from solver.instance import URGENCIES
 from solver.result import result_to_json
 
-from .strategies import brute_force, homes, instances, referrals
+from .strategies import brute_force, homes, icwa_count, instances, referrals, without_rules
 
 settings.register_profile("solver", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 SOLVER = settings.get_profile("solver")
 
-def lexicographic(result) -> tuple:
-    return (*(result.placed[t] for t in URGENCIES), round(result.fit * 10))
+def lexicographic(result, instance) -> tuple:
+    icwa = icwa_count(instance, {a.referral: a.home for a in result.assignments})
+    return (*(result.placed[t] for t in URGENCIES), icwa, round(result.fit * 10))
 
 
 @SOLVER
@@ -40,9 +41,9 @@ def test_cpsat_and_greedy_answers_pass_the_checker(instance):
     assert check(instance, result_to_json(cpsat)) == []
     assert check(instance, result_to_json(greedy(instance))) == []
     assert cpsat.status == "optimal"
-    assert lexicographic(cpsat) >= lexicographic(greedy(instance))
+    assert lexicographic(cpsat, instance) >= lexicographic(greedy(instance), instance)
     # The reported levels describe the answer itself, each at its proven bound.
-    assert [lv.value for lv in cpsat.levels] == [*(cpsat.placed[t] for t in URGENCIES), cpsat.fit]
+    assert [lv.value for lv in cpsat.levels] == [*(cpsat.placed[t] for t in URGENCIES), icwa_count(instance, {a.referral: a.home for a in cpsat.assignments}), cpsat.fit]
     assert all(lv.bound == lv.value for lv in cpsat.levels)
 
 
@@ -65,7 +66,7 @@ def test_the_vectorised_rules_and_fit_equal_the_scalar_ones(many, referral):
 @SOLVER
 @given(instances(max_homes=3, max_referrals=5))
 def test_counts_and_fit_equal_brute_force(instance):
-    assert lexicographic(solve(instance, time_limit=10, workers=1)) == brute_force(instance)
+    assert lexicographic(solve(instance, time_limit=10, workers=1), instance) == brute_force(instance)
 
 
 @SOLVER
@@ -76,8 +77,30 @@ def test_the_large_batch_paths_equal_brute_force_too(instance, path):
     sizes = {"scip": dict(MIP_PAIRS=1), "cpsat_after_lp": dict(MIP_PAIRS=10**9, LP_PAIRS=1)}[path]
     with mock.patch.multiple("solver.engine", **sizes):
         result = solve(instance, time_limit=10, workers=1)
-    assert lexicographic(result) == brute_force(instance)
+    assert lexicographic(result, instance) == brute_force(instance)
     assert check(instance, result_to_json(result)) == []
+
+
+@SOLVER
+@given(instances(max_homes=4, max_referrals=6))
+def test_no_proposal_breaks_a_protective_rule_and_adding_rules_never_places_more(instance):
+    """Keep-away areas and keep-apart youths, checked directly on the answer (not only by
+    the checker): no placement inside an area or beside a keep-apart youth, and the
+    instance without the rules places, tier by tier in order, at least as many youths."""
+    result = solve(instance, time_limit=10, workers=1)
+    where = {a.referral: a.home for a in result.assignments}
+    homes_ = {h.id: h for h in instance.homes}
+    for referral in instance.referrals:
+        home = homes_.get(where.get(referral.id))
+        if home is None:
+            continue
+        assert home.id not in referral.keep_away_homes and home.id not in referral.keep_apart_homes
+        assert not in_keep_away(home, referral)
+        for other in referral.keep_apart:
+            assert where.get(other) != home.id
+    free = solve(without_rules(instance), time_limit=10, workers=1)
+    assert tuple(result.placed[t] for t in URGENCIES) <= tuple(free.placed[t] for t in URGENCIES)
+    assert result.placed["emergency"] <= free.placed["emergency"]
 
 
 MUTATIONS = ("drop", "duplicate", "swap_home", "count", "fit", "code")
