@@ -158,21 +158,26 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
     """
     ids = [home.id for home in homes]
     start = now - timedelta(days=days)
-    rows: list[AvailabilityUpdate] = []
+    rows: list = []
     if ids:
+        # Each home's last entry before the span (one index probe per home), then the span's
+        # entries: only the columns the table adds up, not a mapped object per log row.
         before = (
             select(func.max(AvailabilityUpdate.id))
-            .where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at < start)
-            .group_by(AvailabilityUpdate.home_id)
+            .where(AvailabilityUpdate.home_id == Home.id, AvailabilityUpdate.recorded_at < start)
+            .correlate(Home).scalar_subquery()
         )
+        columns = (AvailabilityUpdate.home_id, AvailabilityUpdate.recorded_at, AvailabilityUpdate.licensed_beds,
+                   AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
         rows = list(session.exec(
-            select(AvailabilityUpdate)
+            select(*columns)
             .where(AvailabilityUpdate.home_id.in_(ids),
-                   AvailabilityUpdate.id.in_(before) | (AvailabilityUpdate.recorded_at >= start))
+                   AvailabilityUpdate.id.in_(select(before).select_from(Home).where(Home.id.in_(ids)))
+                   | (AvailabilityUpdate.recorded_at >= start))
             .order_by(AvailabilityUpdate.recorded_at, AvailabilityUpdate.id)
         ).all())
     points = [now - timedelta(days=back) for back in range(days, -1, -1)]
-    latest: dict[int, AvailabilityUpdate] = {}
+    latest: dict[int, tuple] = {}
     table_rows = []
     position = 0
     for point in points:

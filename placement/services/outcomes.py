@@ -25,7 +25,7 @@ from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, Placement
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
 from .homes import operator_homes, statuses
-from .lifecycle import clock_for
+from .lifecycle import clocks_for
 from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
@@ -171,8 +171,9 @@ def report_figures(session: Session, where, now: datetime | None = None) -> Repo
         .join(Home, Home.id == MissingEpisode.home_id).where(where)
     ).all()
     open_count = overdue = late = 0
+    clocks = clocks_for(session, list(episodes), now)
     for episode in episodes:
-        clock = clock_for(session, episode, now)
+        clock = clocks[episode.id]
         late += sum(report.made_at > episode.reports_due_at for report in clock.made.values())
         if episode.closed_at is None:
             open_count += 1
@@ -276,13 +277,18 @@ def for_operator(session: Session, operator: User) -> list[HomeFeedback]:
     homes = operator_homes(session, operator)
     reasons = {row.home.id: row for row in reasons_per_home(session, homes)}
     result = []
+    declined_at: dict[int, list] = defaultdict(list)
+    if homes:
+        for request, referral in session.exec(
+            select(PlacementRequest, Referral).join(Referral, Referral.id == PlacementRequest.referral_id)
+            .where(PlacementRequest.home_id.in_([home.id for home in homes]),
+                   PlacementRequest.decline_reason == "criteria_mismatch")
+            .order_by(PlacementRequest.answered_at.desc())
+        ).all():
+            declined_at[request.home_id].append((request, referral))
     for status in statuses(session, homes):
         home = status.home
-        declined = session.exec(
-            select(PlacementRequest, Referral).join(Referral, Referral.id == PlacementRequest.referral_id)
-            .where(PlacementRequest.home_id == home.id, PlacementRequest.decline_reason == "criteria_mismatch")
-            .order_by(PlacementRequest.answered_at.desc())
-        ).all()
+        declined = declined_at[home.id]
         profiles = [
             DeclinedProfile(referral, request.answered_at,
                             [e.message for e in exclusions(solver_home(status), solver_referral(referral)) if e.rule != "distance"])

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from solver.eligibility import Exclusion, distance_km, exclusions, places_needed, room
+from solver.eligibility import Exclusion, distance_km, exclusions, is_eligible, places_needed, room
 from solver.fit import Fit, fit
 
 from ..models import Home, Organisation, Referral
@@ -85,3 +85,22 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
         select(func.count(Home.id)).where(Home.is_active.is_(True), Home.state.not_in(states))
     ).one()
     return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now)
+
+
+def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
+    """The ids of `referrals` that some active home in their reach accepts: those whose
+    `search` would list a home as available or full. One load of the homes for all of them."""
+    states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
+    if not states:
+        return set()
+    homes = session.exec(select(Home).where(Home.is_active.is_(True), Home.state.in_(states))).all()
+    by_state: dict[str, list] = {}
+    for status in statuses(session, list(homes)):
+        by_state.setdefault(status.home.state, []).append(solver_home(status))
+    found = set()
+    for referral in referrals:
+        wanted = solver_referral(referral)
+        reach = {wanted.custody_state, *wanted.icpc_approved_states}
+        if any(is_eligible(home, wanted) for state in reach for home in by_state.get(state, ())):
+            found.add(referral.id)
+    return found

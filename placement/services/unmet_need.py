@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from solver.eligibility import RULES, exclusions, is_eligible
+import numpy as np
+
+from solver.eligibility import RULES, HomeTable, eligible_among, exclusions, is_eligible
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
 
@@ -146,14 +148,23 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
     ).all()) if referrals else {}
     homes_by_state = _reachable_homes(session, referrals)
     children, by_reason, by_area = [], {}, Counter()
+    home_tables: dict[tuple[str, ...], tuple[list[SolverHome], HomeTable | None]] = {}  # per reachable states
     for referral in referrals:
         placed_at = first_placed.get(referral.id)
         waited = hours_between(referral.created_at, placed_at or now)
         if placed_at is not None and waited <= WAIT_HOURS:
             continue
         wanted = solver_referral(referral)
-        reachable = [h for s in {wanted.custody_state, *wanted.icpc_approved_states} for h in homes_by_state.get(s, [])]
-        reason = exclusion_reason(wanted, reachable)
+        reach = tuple(sorted({wanted.custody_state, *wanted.icpc_approved_states}))
+        if reach not in home_tables:
+            reachable = [h for s in reach for h in homes_by_state.get(s, [])]
+            home_tables[reach] = (reachable, HomeTable(tuple(reachable)) if reachable else None)
+        reachable, table = home_tables[reach]
+        if table is not None and eligible_among(table, wanted, np.arange(len(reachable))).size:
+            # Some home accepts the child (the same rules as is_eligible, on all homes at once).
+            reason = Reason(CAPACITY, "Eligible homes had no room")
+        else:
+            reason = exclusion_reason(wanted, reachable)
         if placed_at is not None:
             outcome = "placed after a wait"
         elif referral.status == "closed":
