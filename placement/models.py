@@ -442,8 +442,7 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (
         sa.Index("ix_audit_event_at", "at"),
-        # Keyset paging newest first, and the object filter and its drop-down (migration 0008).
-        sa.Index("ix_audit_event_at_id", "at", "id"),
+        # The object filter and its drop-down of object types (migration 0008).
         sa.Index("ix_audit_event_object", "object_type", "object_id"),
     )
 

@@ -66,12 +66,17 @@ def open_referrals(session: Session, state: str) -> list[Referral]:
     return [r for r in rows if r.id not in live]
 
 
-def _homes_query(state: str, icpc_states: set[str]):
-    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth."""
+def _reach(state: str, icpc_states: set[str]):
+    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth (SQL)."""
     reach = Home.state == state
     if icpc_states - {state}:
         reach = reach | (Home.state.in_(icpc_states - {state}) & Home.accepts_out_of_state.is_(True))
-    return select(Home).where(Home.is_active.is_(True), reach)
+    return Home.is_active.is_(True) & reach
+
+
+def _homes_query(state: str, icpc_states: set[str]):
+    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth."""
+    return select(Home).where(_reach(state, icpc_states))
 
 
 def snapshot(session: Session, state: str) -> dict:
@@ -80,7 +85,7 @@ def snapshot(session: Session, state: str) -> dict:
     icpc = {s for r in referrals for s in r.icpc_approved_states}
     homes = list(session.exec(_homes_query(state, icpc).order_by(Home.id)).all())
     instance = Instance(
-        homes=tuple(solver_home(status) for status in statuses(session, homes)),
+        homes=tuple(solver_home(status) for status in statuses(session, homes, _reach(state, icpc))),
         referrals=tuple(solver_referral(r) for r in referrals),
     )
     return instance_to_json(instance)

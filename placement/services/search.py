@@ -52,16 +52,17 @@ class SearchResult:
 def search(session: Session, referral: Referral, stale_after_hours: float) -> SearchResult:
     """Rank every active home the youth could reach by jurisdiction."""
     states = {referral.custody_state, *referral.icpc_approved_states}
+    reach = Home.is_active.is_(True) & Home.state.in_(states)
     rows = session.exec(
         select(Home, Organisation.name)
         .join(Organisation, Organisation.id == Home.provider_id)
-        .where(Home.is_active.is_(True), Home.state.in_(states))
+        .where(reach)
     ).all()
     names = {home.id: name for home, name in rows}
     now = utcnow()
     wanted = solver_referral(referral)
     available, full, excluded = [], [], []
-    for status in statuses(session, [home for home, _ in rows]):
+    for status in statuses(session, [home for home, _ in rows], reach):
         candidate_home = solver_home(status)
         candidate = Candidate(
             status=status,
@@ -93,9 +94,10 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
     if not states:
         return set()
-    homes = session.exec(select(Home).where(Home.is_active.is_(True), Home.state.in_(states))).all()
+    reach = Home.is_active.is_(True) & Home.state.in_(states)
+    homes = session.exec(select(Home).where(reach)).all()
     by_state: dict[str, list] = {}
-    for status in statuses(session, list(homes)):
+    for status in statuses(session, list(homes), reach):
         by_state.setdefault(status.home.state, []).append(solver_home(status))
     found = set()
     for referral in referrals:

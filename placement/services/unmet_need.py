@@ -109,9 +109,10 @@ def _reachable_homes(session: Session, referrals: list[Referral]) -> dict[str, l
     states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
     if not states:
         return {}
-    homes = session.exec(select(Home).where(Home.is_active.is_(True), Home.state.in_(states))).all()
+    reach = Home.is_active.is_(True) & Home.state.in_(states)
+    homes = session.exec(select(Home).where(reach)).all()
     by_state: dict[str, list[SolverHome]] = defaultdict(list)
-    for status in statuses(session, list(homes)):
+    for status in statuses(session, list(homes), reach):
         by_state[status.home.state].append(solver_home(status))
     return by_state
 
@@ -137,13 +138,11 @@ def _declines(session: Session, state: str, period: Period) -> Table:
 def report(session: Session, state: str, period: Period) -> UnmetNeed:
     """The unmet-need tables and chart for `state` over `period`."""
     now = utcnow()
-    referrals = list(session.exec(
-        select(Referral).where(Referral.custody_state == state, Referral.created_at >= period.start,
-                               Referral.created_at < period.end).order_by(Referral.created_at)
-    ).all())
+    opened = (Referral.custody_state == state) & (Referral.created_at >= period.start) & (Referral.created_at < period.end)
+    referrals = list(session.exec(select(Referral).where(opened).order_by(Referral.created_at)).all())
     first_placed = dict(session.exec(
         select(Placement.referral_id, func.min(Placement.started_at))
-        .where(Placement.referral_id.in_([r.id for r in referrals]))
+        .where(Placement.referral_id.in_(select(Referral.id).where(opened)))
         .group_by(Placement.referral_id)
     ).all()) if referrals else {}
     homes_by_state = _reachable_homes(session, referrals)
