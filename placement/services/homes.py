@@ -102,8 +102,10 @@ def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int,
     newest = (
         select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
     )
-    latest_ids = select(newest).select_from(Home).where(where if where is not None else Home.id.in_(home_ids))
-    rows = session.exec(select(*_LATEST_COLUMNS).where(AvailabilityUpdate.id.in_(latest_ids))).all()
+    rows = session.exec(
+        select(*_LATEST_COLUMNS).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == newest)
+        .where(where if where is not None else Home.id.in_(home_ids))
+    ).all()
     return {row.home_id: Latest(*row) for row in rows}
 
 

@@ -91,10 +91,14 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
 def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     """The ids of `referrals` that some active home in their reach accepts: those whose
     `search` would list a home as available or full. One load of the homes for all of them."""
-    states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
-    if not states:
+    custody = {r.custody_state for r in referrals}
+    if not custody:
         return set()
-    reach = Home.is_active.is_(True) & Home.state.in_(states)
+    approved = {s for r in referrals for s in r.icpc_approved_states} - custody
+    # A pre-filter in SQL that only leaves out homes the jurisdiction rule refuses anyway
+    # (another state's home that takes no out-of-state youth); is_eligible still decides.
+    reach = Home.is_active.is_(True) & (
+        Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
     homes = session.exec(select(Home).where(reach)).all()
     by_state: dict[str, list] = {}
     for status in statuses(session, list(homes), reach):
