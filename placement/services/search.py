@@ -14,7 +14,7 @@ from solver.fit import Fit, fit
 from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
 from .homes import HomeStatus, statuses
-from .solver_inputs import solver_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_home, solver_referral
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,9 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     # (another state's home that takes no out-of-state youth); is_eligible still decides.
     reach = Home.is_active.is_(True) & (
         Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
-    homes = session.exec(select(Home).where(reach)).all()
     by_state: dict[str, list] = {}
-    for status in statuses(session, list(homes), reach):
-        by_state.setdefault(status.home.state, []).append(solver_home(status))
+    for row in session.exec(select(*ELIGIBILITY_COLUMNS).where(reach)).all():  # eligibility reads no availability
+        by_state.setdefault(row.state, []).append(eligibility_home(row))
     found = set()
     for referral in referrals:
         wanted = solver_referral(referral)

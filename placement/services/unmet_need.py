@@ -24,8 +24,7 @@ from solver.instance import Referral as SolverReferral
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .homes import statuses
-from .solver_inputs import solver_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -105,11 +104,11 @@ def exclusion_reason(referral: SolverReferral, homes: list[SolverHome]) -> Reaso
 
 
 def _homes_by_state(session: Session, where) -> dict[str, list[SolverHome]]:
-    """The homes matching the SQL condition `where` (as the matcher sees them now), by state."""
-    homes = session.exec(select(Home).where(where)).all()
+    """The homes matching the SQL condition `where` by state, as the eligibility rules see
+    them (the reasons below are eligibility rules only: availability is not read)."""
     by_state: dict[str, list[SolverHome]] = defaultdict(list)
-    for status in statuses(session, list(homes), where):
-        by_state[status.home.state].append(solver_home(status))
+    for row in session.exec(select(*ELIGIBILITY_COLUMNS).where(where)).all():
+        by_state[row.state].append(eligibility_home(row))
     return by_state
 
 
