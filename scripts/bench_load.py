@@ -20,6 +20,8 @@
     python scripts/bench_load.py --reuse --users 16 64 --requests 60  # re-use the seeded database
     python scripts/bench_load.py --seed-only                          # only seed
 
+`--compare BEFORE.json AFTER.json` prints two --json runs side by side as a Markdown table.
+
 Also `--measure`: the largest state's dashboard, outcomes, unmet need and matcher
 snapshot (server-side, median of 5), and the peak memory of the full audit CSV export.
 """
@@ -752,7 +754,31 @@ def measure(url: str) -> None:
     subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), check=True)
 
 
+def compare(before_path: str, after_path: str) -> None:
+    """Print a Markdown table of two --json files: p50/p95 and database time per operation, per run size."""
+    before, after = (json.loads(Path(path).read_text()) for path in (before_path, after_path))
+    for old in before:
+        new = next((run for run in after if run["users"] == old["users"]), None)
+        if new is None:
+            continue
+        print(f"\n### {old['users']} concurrent users\n")
+        print(f"Before: {old['rps']:.1f} requests/s, load average {old['load'][0][0]:.2f} -> {old['load'][1][0]:.2f}. "
+              f"After: {new['rps']:.1f} requests/s, load average {new['load'][0][0]:.2f} -> {new['load'][1][0]:.2f}.\n")
+        print("| operation | p50 before | p50 after | p95 before | p95 after | p99 after | errors before / after "
+              "| db ms (p50) before | db ms after | statements before | after |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for op in sorted(set(old["ops"]) | set(new["ops"])):
+            a, b = old["ops"].get(op), new["ops"].get(op)
+            cell = lambda row, key, fmt="{:.0f}": fmt.format(row[key]) if row else "-"  # noqa: E731
+            print(f"| {op} | {cell(a, 'p50')} | {cell(b, 'p50')} | {cell(a, 'p95')} | {cell(b, 'p95')} | {cell(b, 'p99')} "
+                  f"| {cell(a, 'errors')} / {cell(b, 'errors')} | {cell(a, 'db_p50', '{:.1f}')} | {cell(b, 'db_p50', '{:.1f}')} "
+                  f"| {cell(a, 'statements')} | {cell(b, 'statements')} |")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--compare"]:
+        compare(*sys.argv[2:4])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="i16_national", help="database name on 127.0.0.1 (must start with i16_)")
     parser.add_argument("--scale", type=float, default=1.0, help="size of the world (1 = national; 0.1 for a quick run)")
