@@ -385,6 +385,7 @@ class Recorder:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.db: dict[str, list[float]] = defaultdict(list)
         self.statements: dict[str, list[int]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.codes: dict[str, set] = defaultdict(set)
 
@@ -396,9 +397,11 @@ class Recorder:
                 self.codes[op].add(response.status_code if response is not None else "no answer")
             header = response.headers.get("X-SafeBed-DB") if response is not None else None
             if header:
-                ms, count = header.split(";")
+                ms, count, *cpu = header.split(";")
                 self.db[op].append(float(ms))
                 self.statements[op].append(int(count))
+                if cpu:
+                    self.cpu[op].append(float(cpu[0]))
 
 
 def _csrf(text: str) -> str:
@@ -671,7 +674,8 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
     total = sum(len(v) for v in recorder.times.values())
     print(f"\n== {users} concurrent users: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; "
           f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) ==")
-    print(f"{'operation':44} {'n':>5} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4} {'db ms p50':>9} {'db stmts':>8}")
+    print(f"{'operation':44} {'n':>5} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4} {'db ms p50':>9} "
+          f"{'db stmts':>8} {'cpu ms':>7}")
     table = {}
     for op in sorted(recorder.times):
         times = [t * 1000 for t in recorder.times[op]]
@@ -679,10 +683,10 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
         statements = recorder.statements.get(op) or [0]
         row = {"n": len(times), "rps": len(times) / elapsed, "p50": _percentile(times, 0.5), "p95": _percentile(times, 0.95),
                "p99": _percentile(times, 0.99), "errors": recorder.errors.get(op, 0), "db_p50": statistics.median(db),
-               "statements": statistics.median(statements)}
+               "statements": statistics.median(statements), "cpu_p50": statistics.median(recorder.cpu.get(op) or [0.0])}
         table[op] = row
         print(f"{op:44} {row['n']:5d} {row['rps']:6.1f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
-              f"{row['errors']:4d} {row['db_p50']:9.1f} {row['statements']:8.0f}"
+              f"{row['errors']:4d} {row['db_p50']:9.1f} {row['statements']:8.0f} {row['cpu_p50']:7.1f}"
               + (f"  (status {sorted(map(str, recorder.codes[op]))})" if row["errors"] else ""))
     logins = [t * 1000 for t in sign_ins.times.get("POST /login", [])]
     if logins:
@@ -720,13 +724,16 @@ def measure(url: str) -> None:
     }
     with app.app_context():
         for name, job in jobs.items():
-            timings = []
+            timings, cpu = [], []
             for _ in range(5):
                 with Session(engine) as session:
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     job(session)
                     timings.append((time.perf_counter() - started) * 1000)
-            print(f"{name:32} median {statistics.median(timings):8.1f} ms  (min {min(timings):.1f})")
+                    cpu.append((time.process_time() - started_cpu) * 1000)
+            # CPU time of this process: what the app itself spends, whatever the machine's load.
+            print(f"{name:32} median {statistics.median(timings):8.1f} ms  (min {min(timings):.1f}); "
+                  f"app CPU median {statistics.median(cpu):.1f} ms")
     # The whole log as CSV, in a child process so its peak memory (ru_maxrss) is its own.
     code = (
         "import resource, sys, time\n"
@@ -765,14 +772,16 @@ def compare(before_path: str, after_path: str) -> None:
         print(f"Before: {old['rps']:.1f} requests/s, load average {old['load'][0][0]:.2f} -> {old['load'][1][0]:.2f}. "
               f"After: {new['rps']:.1f} requests/s, load average {new['load'][0][0]:.2f} -> {new['load'][1][0]:.2f}.\n")
         print("| operation | p50 before | p50 after | p95 before | p95 after | p99 after | errors before / after "
-              "| db ms (p50) before | db ms after | statements before | after |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| db ms (p50) before | db ms after | statements before | after | app CPU ms (p50) before | after |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for op in sorted(set(old["ops"]) | set(new["ops"])):
             a, b = old["ops"].get(op), new["ops"].get(op)
             cell = lambda row, key, fmt="{:.0f}": fmt.format(row[key]) if row else "-"  # noqa: E731
             print(f"| {op} | {cell(a, 'p50')} | {cell(b, 'p50')} | {cell(a, 'p95')} | {cell(b, 'p95')} | {cell(b, 'p99')} "
                   f"| {cell(a, 'errors')} / {cell(b, 'errors')} | {cell(a, 'db_p50', '{:.1f}')} | {cell(b, 'db_p50', '{:.1f}')} "
-                  f"| {cell(a, 'statements')} | {cell(b, 'statements')} |")
+                  f"| {cell(a, 'statements')} | {cell(b, 'statements')} "
+                  f"| {cell(a, 'cpu_p50', '{:.1f}') if a and 'cpu_p50' in a else '-'} "
+                  f"| {cell(b, 'cpu_p50', '{:.1f}') if b and 'cpu_p50' in b else '-'} |")
 
 
 def main() -> None:
