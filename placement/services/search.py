@@ -105,7 +105,7 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     found = set()
     for referral in referrals:
         wanted = solver_referral(referral)
-        reach = {wanted.custody_state, *wanted.icpc_approved_states}
-        if any(is_eligible(home, wanted) for state in reach for home in by_state.get(state, ())):
+        states = {wanted.custody_state, *wanted.icpc_approved_states}
+        if any(is_eligible(home, wanted) for state in states for home in by_state.get(state, ())):
             found.add(referral.id)
     return found
