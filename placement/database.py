@@ -6,11 +6,13 @@ anything was left open.
 """
 from __future__ import annotations
 
+import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -45,6 +47,46 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 def init_app(app: Flask) -> None:
     app.extensions["safebed_engine"] = make_engine(app.config["SQLALCHEMY_URL"])
     app.teardown_appcontext(_close_session)
+    if os.environ.get("SAFEBED_DB_TIMING") == "1":
+        enable_db_timing(app)
+
+
+# Database time per request (scripts/bench_load.py): off unless SAFEBED_DB_TIMING=1 ------
+
+DB_TIME_HEADER = "X-SafeBed-DB"  # "<database milliseconds>;<statements>;<app CPU milliseconds>"
+
+
+def enable_db_timing(app: Flask) -> None:
+    """Time every statement the request's code runs and report the sum in a response header.
+
+    For benchmarks only: the header tells a load generator how much of a response's
+    time the database took and how many statements it ran.
+    """
+    engine = app.extensions["safebed_engine"]
+    event.listen(engine, "before_cursor_execute", _statement_started)
+    event.listen(engine, "after_cursor_execute", _statement_finished)
+
+    @app.before_request
+    def _cpu_started():
+        g.cpu_started = time.thread_time()
+
+    @app.after_request
+    def _db_time_header(response):
+        spent = g.get("db_time", 0.0)
+        # The request thread's own CPU time: what the app spent, whatever the machine's load.
+        cpu = time.thread_time() - g.get("cpu_started", time.thread_time())
+        response.headers[DB_TIME_HEADER] = f"{spent * 1000:.2f};{g.get('db_statements', 0)};{cpu * 1000:.2f}"
+        return response
+
+
+def _statement_started(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    context._safebed_started = time.perf_counter()
+
+
+def _statement_finished(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    if has_app_context():
+        g.db_time = g.get("db_time", 0.0) + time.perf_counter() - context._safebed_started
+        g.db_statements = g.get("db_statements", 0) + 1
 
 
 def get_engine() -> Engine:

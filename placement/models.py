@@ -173,6 +173,7 @@ class AvailabilityUpdate(SQLModel, table=True):
         sa.CheckConstraint("youth_per_staff >= 1", name="ck_availability_ratio"),
         sa.CheckConstraint("current_youth >= 0", name="ck_availability_current_youth"),
         sa.Index("ix_availability_home_time", "home_id", "recorded_at"),
+        sa.Index("ix_availability_home_id", "home_id", "id"),  # the latest entry per home (migration 0008)
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -520,7 +521,11 @@ class AuditEvent(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE on this table."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_at", "at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_at", "at"),
+        # The object filter and its drop-down of object types (migration 0008).
+        sa.Index("ix_audit_event_object", "object_type", "object_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -95,7 +95,8 @@ def audit_log():
     form = _audit_filter_form(db)
     if not form.validate():
         return render_template("admin/audit.html", form=form, result=None, query={}), 422
-    result = audit_service.page(db, _audit_filter(form), request.args.get("page", 1, type=int))
+    result = audit_service.page(db, _audit_filter(form), before=request.args.get("before", type=int),
+                                after=request.args.get("after", type=int))
     return render_template("admin/audit.html", form=form, result=result, query=form.query_args())
 
 

@@ -163,7 +163,8 @@ def referral_list():
     session = get_session()
     finished = _flag("include_finished")
     rows = referrals.listing(session, current_user, include_finished=finished)
-    return reply({"referrals": [schemas.referral_json(r, booking.effective_status(session, r)) for r in rows]})
+    effective = booking.effective_statuses(session, rows)
+    return reply({"referrals": [schemas.referral_json(r, effective[r.id]) for r in rows]})
 
 
 @api_route(bp, "/referrals", "POST", summary="Open a referral", tag="referrals", roles=CASEWORKER,

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from .. import audit
@@ -19,6 +19,7 @@ from ..models import AuditEvent, Organisation, User
 from ..timeutil import local, zone
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000  # the page counts matching events up to here, not a million on every view
 CSV_COLUMNS = ("at_utc", "actor_email", "organisation", "action", "object_type", "object_id", "detail", "ip")
 # A spreadsheet runs a cell that starts with one of these as a formula
 # (OWASP "CSV injection"); tab and carriage return are included by OWASP too.
@@ -62,10 +63,20 @@ class AuditRow:
 
 @dataclass(frozen=True)
 class AuditPage:
+    """One page of the log, paged by keyset: `older` and `newer` are the event ids the
+    next pages start from (None at either end), so a page deep in a million events costs
+    what the first one does."""
+
     rows: list[AuditRow]
-    total: int
-    number: int
-    pages: int
+    total: int  # matching events, counted up to COUNT_LIMIT + 1
+    newer: int | None = None
+    older: int | None = None
+
+    @property
+    def total_text(self) -> str:
+        if self.total > COUNT_LIMIT:
+            return f"More than {COUNT_LIMIT:,} events"
+        return f"{self.total:,} event{'' if self.total == 1 else 's'}"
 
 
 def _local_midnight_utc(day: date, tz_name: str) -> datetime | None:
@@ -143,22 +154,59 @@ def count(session: Session, filters: AuditFilter, upto_id: int | None = None) ->
     return session.exec(statement).one()
 
 
-def page(session: Session, filters: AuditFilter, number: int) -> AuditPage:
-    """One page of matching events, newest first; out-of-range page numbers are clamped."""
-    total = count(session, filters)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, number), pages)
-    result = session.exec(_rows_statement(filters).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return AuditPage([AuditRow(*row) for row in result], total, number, pages)
+def _bounded_count(session: Session, filters: AuditFilter) -> int:
+    """Matching events, counting no further than COUNT_LIMIT + 1."""
+    matching = (
+        select(AuditEvent.id).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(*_conditions(filters)).limit(COUNT_LIMIT + 1)
+    )
+    return session.exec(select(func.count()).select_from(matching.subquery())).one()
+
+
+def page(session: Session, filters: AuditFilter, before: int | None = None, after: int | None = None) -> AuditPage:
+    """One page of matching events, newest first: the newest, or those older than event
+    `before`, or those newer than event `after` (an unknown event id shows the newest)."""
+    cursor_id = before if before is not None else after
+    cursor = session.exec(select(AuditEvent.at, AuditEvent.id).where(AuditEvent.id == cursor_id)).first() \
+        if cursor_id is not None else None
+    statement = _rows_statement(filters)
+    key = sa.tuple_(AuditEvent.at, AuditEvent.id)
+    if cursor is None:
+        found = list(session.exec(statement.limit(PAGE_SIZE + 1)).all())
+        rows, newer, older_left = found[:PAGE_SIZE], False, len(found) > PAGE_SIZE
+    elif before is not None:
+        found = list(session.exec(statement.where(AuditEvent.at <= cursor.at, key < sa.tuple_(cursor.at, cursor.id))
+                                  .limit(PAGE_SIZE + 1)).all())
+        rows, newer, older_left = found[:PAGE_SIZE], True, len(found) > PAGE_SIZE
+    else:
+        ascending = statement.order_by(None).order_by(AuditEvent.at, AuditEvent.id)
+        found = list(session.exec(ascending.where(AuditEvent.at >= cursor.at, key > sa.tuple_(cursor.at, cursor.id))
+                                  .limit(PAGE_SIZE + 1)).all())
+        rows, newer, older_left = list(reversed(found[:PAGE_SIZE])), len(found) > PAGE_SIZE, True
+    return AuditPage(
+        [AuditRow(*row) for row in rows], _bounded_count(session, filters),
+        newer=rows[0][0].id if rows and newer else None, older=rows[-1][0].id if rows and older_left else None,
+    )
+
+
+def _distinct(session: Session, column: str) -> list[str]:
+    """The distinct values of an indexed column, one index probe per value (a "loose index
+    scan"), instead of reading a million rows to find a few dozen values."""
+    rows = session.execute(sa.text(
+        f"WITH RECURSIVE found(value) AS ("  # the column name comes from this module, never from input
+        f" SELECT min({column}) FROM audit_event"
+        f" UNION ALL SELECT (SELECT min({column}) FROM audit_event WHERE {column} > found.value)"
+        f" FROM found WHERE found.value IS NOT NULL)"
+        f" SELECT value FROM found WHERE value IS NOT NULL"
+    )).scalars().all()
+    return list(rows)
 
 
 def choices(session: Session) -> tuple[list[str], list[str]]:
     """The actions and object types present in the log, for the filter's drop-downs."""
-    actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    types = session.exec(
-        select(AuditEvent.object_type).where(AuditEvent.object_type != "").distinct().order_by(AuditEvent.object_type)
-    ).all()
-    return list(actions), list(types)
+    actions = _distinct(session, "action")
+    types = [value for value in _distinct(session, "object_type") if value != ""]
+    return actions, types
 
 
 def csv_safe(value) -> str:
@@ -201,9 +249,16 @@ def _csv_lines(session: Session, filters: AuditFilter, upto_id: int) -> Iterator
 
 def _csv_rows(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[str]:
     yield _csv_line(CSV_COLUMNS)
-    result = session.execute(_rows_statement(filters, upto_id).execution_options(yield_per=500))
-    for event, email, organisation in result:
-        yield _csv_line((
-            event.at.astimezone(timezone.utc).isoformat(timespec="seconds"),
-            email, organisation, event.action, event.object_type, event.object_id, event.detail, event.ip,
-        ))
+    # Plain columns, not a mapped event per row, fetched in batches through a server-side
+    # cursor (yield_per): the memory used does not grow with the log.
+    statement = _rows_statement(filters, upto_id).with_only_columns(
+        AuditEvent.at, User.email, Organisation.name, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
+        AuditEvent.detail, AuditEvent.ip,
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for at, *cells in session.execute(statement.execution_options(yield_per=1000)):
+        writer.writerow([csv_safe(cell) for cell in (at.astimezone(timezone.utc).isoformat(timespec="seconds"), *cells)])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

@@ -278,6 +278,15 @@ def effective_status(session: Session, referral: Referral) -> str:
     return referral.status
 
 
+def effective_statuses(session: Session, referrals: list[Referral]) -> dict[int, str]:
+    """`effective_status` of many referrals in one query (at most): id -> status."""
+    held = [r.id for r in referrals if r.status == "held"]
+    live = set(session.exec(
+        select(Hold.referral_id).where(Hold.referral_id.in_(held), Hold.released_at.is_(None), Hold.expires_at > utcnow())
+    ).all()) if held else set()
+    return {r.id: "open" if r.status == "held" and r.id not in live else r.status for r in referrals}
+
+
 def incoming_requests(
     session: Session, operator: User, answered: bool = False, limit: int | None = None,
 ) -> list[tuple[PlacementRequest, Home, Referral]]:

@@ -10,10 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from ..models import AvailabilityUpdate, Home, Organisation, Placement, PlacementRequest, Referral, User
-from ..timeutil import utcnow
+from ..timeutil import UTCDateTime, utcnow
 from ..vocabulary import PROGRAM_LABELS, URGENCY_LABELS
 from .homes import HomeStatus, statuses
 from .tables import Table, hours_between, median
@@ -50,11 +51,16 @@ def _percent(part: int, whole: int) -> float | str:
     return round(100 * part / whole, 1) if whole else ""
 
 
+def _in_state(state: str):
+    """The dashboard's homes: the state's active homes."""
+    return (Home.state == state) & Home.is_active.is_(True)
+
+
 def _state_homes(session: Session, state: str) -> list[tuple[Home, str]]:
     rows = session.exec(
         select(Home, Organisation.name)
         .join(Organisation, Organisation.id == Home.provider_id)
-        .where(Home.state == state, Home.is_active.is_(True))
+        .where(_in_state(state))
         .order_by(Home.county, Home.name)
     ).all()
     return list(rows)
@@ -150,39 +156,51 @@ def _placement_time_table(session: Session, state: str, now: datetime) -> Table:
                  ("Window", "Placements", "Median hours"), table_rows)
 
 
-def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: int = OCCUPANCY_DAYS) -> Table:
+def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: int = OCCUPANCY_DAYS, where=None) -> Table:
     """Occupancy at the end of each of the last `days` days, from the availability log.
 
     Each home counts with its latest log entry at that moment, as the dashboard
-    would have shown it then.
+    would have shown it then. The database adds it up: each entry is current from its
+    own time until the home's next entry (LEAD over the home's log), and counts at the
+    points in that interval, so only one row per point leaves the database.
     """
     ids = [home.id for home in homes]
     start = now - timedelta(days=days)
-    rows: list[AvailabilityUpdate] = []
+    points = [now - timedelta(days=back) for back in range(days, -1, -1)]
+    sums: dict[datetime, tuple] = {}
     if ids:
+        chosen = where if where is not None else Home.id.in_(ids)
+        # Each home's last entry before the span (one index probe per home), and the span's
+        # entries: two selects, as one with OR made PostgreSQL read the whole log.
         before = (
             select(func.max(AvailabilityUpdate.id))
-            .where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at < start)
-            .group_by(AvailabilityUpdate.home_id)
+            .where(AvailabilityUpdate.home_id == Home.id, AvailabilityUpdate.recorded_at < start)
+            .correlate(Home).scalar_subquery()
         )
-        rows = list(session.exec(
-            select(AvailabilityUpdate)
-            .where(AvailabilityUpdate.home_id.in_(ids),
-                   AvailabilityUpdate.id.in_(before) | (AvailabilityUpdate.recorded_at >= start))
-            .order_by(AvailabilityUpdate.recorded_at, AvailabilityUpdate.id)
-        ).all())
-    points = [now - timedelta(days=back) for back in range(days, -1, -1)]
-    latest: dict[int, AvailabilityUpdate] = {}
+        columns = (AvailabilityUpdate.id, AvailabilityUpdate.home_id, AvailabilityUpdate.recorded_at,
+                   AvailabilityUpdate.licensed_beds, AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
+        entries = sa.union_all(
+            select(*columns).where(AvailabilityUpdate.id.in_(select(before).select_from(Home).where(chosen))),
+            select(*columns).where(AvailabilityUpdate.home_id.in_(select(Home.id).where(chosen)),
+                                   AvailabilityUpdate.recorded_at >= start),
+        ).subquery("entries")
+        until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
+                                                      order_by=(entries.c.recorded_at, entries.c.id))
+        log = select(entries, until.label("until")).subquery("log")
+        # The points as a derived table (a UNION of one-row selects: SQLite has no VALUES with column names).
+        at = sa.union_all(*(select(sa.literal(point, UTCDateTime()).label("point")) for point in points)).subquery("points")
+        rows = session.exec(
+            select(at.c.point, func.count(log.c.home_id), func.sum(log.c.licensed_beds), func.sum(log.c.current_youth),
+                   func.sum(log.c.open_beds))
+            .select_from(at)
+            .join(log, (log.c.recorded_at <= at.c.point) & (log.c.until.is_(None) | (log.c.until > at.c.point)))
+            .group_by(at.c.point)
+        ).all()
+        sums = {point: figures for point, *figures in rows}
     table_rows = []
-    position = 0
     for point in points:
-        while position < len(rows) and rows[position].recorded_at <= point:
-            latest[rows[position].home_id] = rows[position]
-            position += 1
-        licensed = sum(row.licensed_beds for row in latest.values())
-        youths = sum(row.current_youth for row in latest.values())
-        open_beds = sum(row.open_beds for row in latest.values())
-        table_rows.append((point.date(), len(latest), licensed, youths, open_beds, _percent(youths, licensed)))
+        reporting, licensed, youths, open_beds = (int(value or 0) for value in sums.get(point, (0, 0, 0, 0)))
+        table_rows.append((point.date(), reporting, licensed, youths, open_beds, _percent(youths, licensed)))
     return Table("occupancy", f"Occupancy over the last {days} days (from the availability log)",
                  ("Day (UTC)", "Homes reporting", "Licensed beds", "Youths in homes", "Open beds", "Occupancy %"),
                  table_rows)
@@ -193,9 +211,9 @@ def dashboard(session: Session, state: str, stale_after_hours: float) -> Dashboa
     now = utcnow()
     rows = _state_homes(session, state)
     providers = {home.id: name for home, name in rows}
-    home_statuses = statuses(session, [home for home, _ in rows])
+    home_statuses = statuses(session, [home for home, _ in rows], _in_state(state))
     capacity, by_program, totals = _capacity_tables(home_statuses)
-    occupancy = _occupancy_table(session, [home for home, _ in rows], now)
+    occupancy = _occupancy_table(session, [home for home, _ in rows], now, where=_in_state(state))
     tables = {
         table.key: table for table in (
             capacity, by_program,

@@ -9,7 +9,7 @@ county and reasons, never case notes or addresses.
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from ..models import ESCALATION_KINDS, Escalation, PlacementRequest, Referral, U
 from ..timeutil import utcnow
 from . import alert_texts, alerts
 from .errors import Conflict
-from .search import SearchResult, search
+from .search import SearchResult, search, with_eligible_home
 
 UNPLACED_HOURS = 4
 WAITING = ("open", "held", "requested", "declined")
@@ -103,13 +103,20 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float) -> list[
         .order_by(Referral.created_at)
     ).all()
     listed = []
+    ids = [referral.id for referral in referrals]
+    open_by_referral: dict[int, list[Escalation]] = defaultdict(list)
+    if ids:
+        for escalation in session.exec(
+            select(Escalation).where(Escalation.referral_id.in_(ids), Escalation.resolved_at.is_(None)).order_by(Escalation.id)
+        ).all():
+            open_by_referral[escalation.referral_id].append(escalation)
+    accepted = with_eligible_home(session, list(referrals))
     for referral in referrals:
         reasons = []
-        escalations = open_escalations(session, referral)
+        escalations = open_by_referral[referral.id]
         for escalation in escalations:
             reasons.append(ESCALATION_KINDS[escalation.kind])
-        result = search(session, referral, stale_after_hours)
-        if not result.available and not result.full:
+        if referral.id not in accepted:
             reasons.append("No eligible home")
         hours = (now - referral.created_at).total_seconds() / 3600
         if hours >= UNPLACED_HOURS:

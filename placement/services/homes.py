@@ -24,11 +24,31 @@ HOME_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Latest:
+    """A home's latest availability log entry, as read for a status (a plain value, not a
+    mapped row: a search reads thousands of them, and nothing changes them)."""
+
+    id: int
+    home_id: int
+    open_beds: int
+    licensed_beds: int
+    staff_on_duty: int
+    youth_per_staff: int
+    current_youth: int
+    recorded_by_id: int | None
+    note: str
+    recorded_at: datetime
+
+
+_LATEST_COLUMNS = tuple(getattr(AvailabilityUpdate, name) for name in Latest.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class HomeStatus:
     """A home's current availability: its latest log entry minus live holds and requests."""
 
     home: Home
-    latest: AvailabilityUpdate | None
+    latest: Latest | None
     reserved_places: int  # places under an active hold or a pending request
 
     @property
@@ -67,32 +87,42 @@ class HomeStatus:
         return age is None or age > stale_after_hours
 
 
-def _latest_rows(session: Session, home_ids: list[int]) -> dict[int, AvailabilityUpdate]:
+def _selected(home_ids: list[int], where):
+    """The homes asked about, as a condition on a home id column's values: the caller's own
+    SQL condition on Home when given (thousands of ids as bound values cost more to send and
+    plan than the query itself), else the ids."""
+    return select(Home.id).where(where) if where is not None else home_ids
+
+
+def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int, Latest]:
     if not home_ids:
         return {}
-    latest_ids = (
-        select(func.max(AvailabilityUpdate.id))
-        .where(AvailabilityUpdate.home_id.in_(home_ids))
-        .group_by(AvailabilityUpdate.home_id)
+    # One index probe per home (ix_availability_home_id, migration 0008): the log holds
+    # hundreds of rows per home, and grouping them all to find each maximum read every one.
+    newest = (
+        select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
     )
-    rows = session.exec(select(AvailabilityUpdate).where(AvailabilityUpdate.id.in_(latest_ids))).all()
-    return {row.home_id: row for row in rows}
+    rows = session.exec(
+        select(*_LATEST_COLUMNS).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == newest)
+        .where(where if where is not None else Home.id.in_(home_ids))
+    ).all()
+    return {row.home_id: Latest(*row) for row in rows}
 
 
-def _reserved_places(session: Session, home_ids: list[int], now: datetime) -> dict[int, int]:
+def _reserved_places(session: Session, home_ids: list[int], now: datetime, where=None) -> dict[int, int]:
     """Places under live holds plus pending requests (a request ends its hold)."""
     if not home_ids:
         return {}
     reserved: dict[int, int] = {}
     held = session.exec(
         select(Hold.home_id, func.sum(Hold.places))
-        .where(Hold.home_id.in_(home_ids), Hold.released_at.is_(None), Hold.expires_at > now)
+        .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now)
         .group_by(Hold.home_id)
     ).all()
     requested = session.exec(
         select(PlacementRequest.home_id, func.sum(PlacementRequest.places))
         .where(
-            PlacementRequest.home_id.in_(home_ids),
+            PlacementRequest.home_id.in_(_selected(home_ids, where)),
             PlacementRequest.status == "pending",
         )
         .group_by(PlacementRequest.home_id)
@@ -102,11 +132,15 @@ def _reserved_places(session: Session, home_ids: list[int], now: datetime) -> di
     return reserved
 
 
-def statuses(session: Session, homes: list[Home]) -> list[HomeStatus]:
-    """Current availability for many homes in three queries."""
+def statuses(session: Session, homes: list[Home], where=None) -> list[HomeStatus]:
+    """Current availability for many homes in three queries.
+
+    `where`: the SQL condition on Home that selected `homes` (all of them, and perhaps
+    more), for callers that load homes by state: the queries then select by it.
+    """
     ids = [home.id for home in homes]
-    latest = _latest_rows(session, ids)
-    reserved = _reserved_places(session, ids, utcnow())
+    latest = _latest_rows(session, ids, where)
+    reserved = _reserved_places(session, ids, utcnow(), where)
     return [HomeStatus(home, latest.get(home.id), reserved.get(home.id, 0)) for home in homes]
 
 
@@ -183,7 +217,7 @@ def lock_home(session: Session, home_id: int) -> None:
 
 
 def capacity_problems(
-    licensed_beds: int, open_beds: int, current_youth: int, previous: AvailabilityUpdate | None = None,
+    licensed_beds: int, open_beds: int, current_youth: int, previous: Latest | AvailabilityUpdate | None = None,
 ) -> dict[str, str]:
     """Per-field messages for figures the licence cannot hold. Too many youths plus open
     beds is said on the figure the operator changed (open beds unless only the youths

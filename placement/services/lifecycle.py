@@ -93,6 +93,16 @@ def clock_for(session: Session, episode: MissingEpisode, now: datetime | None = 
     return Clock(episode.reports_due_at, now or utcnow(), {report.kind: report for report in reports})
 
 
+def clocks_for(session: Session, episodes: list[MissingEpisode], now: datetime | None = None) -> dict[int, Clock]:
+    """`clock_for` of many episodes in one query: episode id -> clock."""
+    now = now or utcnow()
+    made: dict[int, dict] = {episode.id: {} for episode in episodes}
+    if made:
+        for report in session.exec(select(MissingReport).where(MissingReport.episode_id.in_(list(made)))).all():
+            made[report.episode_id][report.kind] = report
+    return {episode.id: Clock(episode.reports_due_at, now, made[episode.id]) for episode in episodes}
+
+
 def kept_bed(session: Session, episode: MissingEpisode, now: datetime | None = None) -> Hold | None:
     """The hold keeping the youth's bed, while it is still live."""
     if episode.bed_hold_id is None:
@@ -122,14 +132,23 @@ def view(session: Session, episode: MissingEpisode) -> EpisodeView:
 def episodes(session: Session, where, open_only: bool = False) -> list[EpisodeView]:
     """Episodes matching the SQL condition `where` (an access scope), newest first."""
     query = (
-        select(MissingEpisode)
+        select(MissingEpisode, Referral, Home)
         .join(Referral, Referral.id == MissingEpisode.referral_id)
         .join(Home, Home.id == MissingEpisode.home_id)
         .where(where)
     )
     if open_only:
         query = query.where(MissingEpisode.closed_at.is_(None))
-    return [view(session, episode) for episode in session.exec(query.order_by(MissingEpisode.reported_at.desc())).all()]
+    rows = session.exec(query.order_by(MissingEpisode.reported_at.desc())).all()
+    found = [episode for episode, _, _ in rows]
+    now = utcnow()
+    clocks = clocks_for(session, found, now)
+    hold_ids = [episode.bed_hold_id for episode in found if episode.bed_hold_id is not None]
+    live = {hold.id: hold for hold in session.exec(
+        select(Hold).where(Hold.id.in_(hold_ids), Hold.released_at.is_(None), Hold.expires_at > now)
+    ).all()} if hold_ids else {}
+    return [EpisodeView(episode, referral, home, clocks[episode.id], live.get(episode.bed_hold_id))
+            for episode, referral, home in rows]
 
 
 def placements_at_homes(session: Session, operator: User) -> list[tuple[Placement, Home, Referral]]:
@@ -397,8 +416,9 @@ def flag_overdue(session: Session) -> int:
         )
     ).all()
     flagged = 0
+    clocks = clocks_for(session, list(due), now)
     for episode in due:
-        clock = clock_for(session, episode, now)
+        clock = clocks[episode.id]
         if not clock.outstanding:
             continue
         referral = session.get(Referral, episode.referral_id)

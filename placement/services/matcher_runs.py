@@ -66,12 +66,17 @@ def open_referrals(session: Session, state: str) -> list[Referral]:
     return [r for r in rows if r.id not in live]
 
 
-def _homes_query(state: str, icpc_states: set[str]):
-    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth."""
+def _reach(state: str, icpc_states: set[str]):
+    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth (SQL)."""
     reach = Home.state == state
     if icpc_states - {state}:
         reach = reach | (Home.state.in_(icpc_states - {state}) & Home.accepts_out_of_state.is_(True))
-    return select(Home).where(Home.is_active.is_(True), reach)
+    return Home.is_active.is_(True) & reach
+
+
+def _homes_query(state: str, icpc_states: set[str]):
+    """Active homes in `state`, and in `icpc_states` those that take out-of-state youth."""
+    return select(Home).where(_reach(state, icpc_states))
 
 
 def snapshot(session: Session, state: str) -> dict:
@@ -82,7 +87,7 @@ def snapshot(session: Session, state: str) -> dict:
     # Keep-away areas, keep-apart links (pairwise within the run) and ICWA: instance version 2.
     rules = protections.solver_fields(session, referrals, homes, in_run={r.id for r in referrals})
     instance = Instance(
-        homes=tuple(solver_home(status) for status in statuses(session, homes)),
+        homes=tuple(solver_home(status) for status in statuses(session, homes, _reach(state, icpc))),
         referrals=tuple(solver_referral(r, rules[r.id]) for r in referrals),
     )
     return instance_to_json(instance)

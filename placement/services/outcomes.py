@@ -12,11 +12,12 @@ from 1 to 4 is shown as "fewer than 5", and a rate is shown only when at least
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
@@ -25,7 +26,7 @@ from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, Placement
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
 from .homes import operator_homes, statuses
-from .lifecycle import clock_for
+from .lifecycle import clocks_for
 from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
@@ -35,9 +36,9 @@ HIDDEN = "fewer than 5"
 
 @dataclass(frozen=True)
 class PlacementOutcome:
-    placement: Placement
-    home: Home
-    referral: Referral
+    placement: "PlacementFacts"
+    home: "HomeFacts"
+    referral: "ReferralFacts"
     in_place: dict[int, bool | None]  # day -> still there (None: that day has not come yet)
     missing_episodes: int  # episodes that ended this placement (0 or 1)
 
@@ -50,27 +51,46 @@ def in_place_at(placement: Placement, day: int, now: datetime) -> bool | None:
     return None if now < mark else True
 
 
+# What the outcome figures read of a placement, its home and its referral (see EQUITY_SPLITS,
+# home_type): a state's placements run to thousands, so these columns are read as plain
+# values rather than every column (and JSON list) of each row as a mapped object.
+PlacementFacts = namedtuple("PlacementFacts", "id started_at ended_at end_reason disruption_reason")
+HomeFacts = namedtuple("HomeFacts", "id name program licensed_beds state")
+ReferralFacts = namedtuple("ReferralFacts", "id case_reference gender age cultural_need custody_state")
+_FACT_COLUMNS = (
+    (PlacementFacts, [getattr(Placement, name) for name in PlacementFacts._fields]),
+    (HomeFacts, [getattr(Home, name) for name in HomeFacts._fields]),
+    (ReferralFacts, [getattr(Referral, name) for name in ReferralFacts._fields]),
+)
+
+
 def placement_outcomes(session: Session, where, now: datetime | None = None) -> list[PlacementOutcome]:
     """Outcomes of the placements matching the SQL condition `where` (an access scope)."""
     now = now or utcnow()
-    rows = session.exec(
-        select(Placement, Home, Referral)
+    scoped = (
+        select(Placement.id)
         .join(Home, Home.id == Placement.home_id)
         .join(Referral, Referral.id == Placement.referral_id)
         .where(where)
-        .order_by(Placement.started_at)
-    ).all()
-    ids = [placement.id for placement, _, _ in rows]
+    )
+    columns = [column for _, group in _FACT_COLUMNS for column in group]
+    rows = session.execute(scoped.with_only_columns(*columns).order_by(Placement.started_at)).all()
     episodes = Counter()
-    if ids:
+    if rows:
         episodes.update(dict(session.exec(
             select(MissingEpisode.placement_id, func.count(MissingEpisode.id))
-            .where(MissingEpisode.placement_id.in_(ids)).group_by(MissingEpisode.placement_id)
+            .where(MissingEpisode.placement_id.in_(scoped)).group_by(MissingEpisode.placement_id)
         ).all()))
-    return [
-        PlacementOutcome(placement, home, referral, {day: in_place_at(placement, day, now) for day in DAYS}, episodes[placement.id])
-        for placement, home, referral in rows
-    ]
+    result = []
+    for row in rows:
+        facts, start = [], 0
+        for kind, group in _FACT_COLUMNS:
+            facts.append(kind(*row[start:start + len(group)]))
+            start += len(group)
+        placement, home, referral = facts
+        result.append(PlacementOutcome(placement, home, referral, {day: in_place_at(placement, day, now) for day in DAYS},
+                                       episodes[placement.id]))
+    return result
 
 
 @dataclass(frozen=True)
@@ -167,12 +187,14 @@ class ReportFigures:
 def report_figures(session: Session, where, now: datetime | None = None) -> ReportFigures:
     now = now or utcnow()
     episodes = session.exec(
-        select(MissingEpisode).join(Referral, Referral.id == MissingEpisode.referral_id)
+        select(MissingEpisode.id, MissingEpisode.reports_due_at, MissingEpisode.closed_at)
+        .join(Referral, Referral.id == MissingEpisode.referral_id)
         .join(Home, Home.id == MissingEpisode.home_id).where(where)
     ).all()
     open_count = overdue = late = 0
+    clocks = clocks_for(session, list(episodes), now)
     for episode in episodes:
-        clock = clock_for(session, episode, now)
+        clock = clocks[episode.id]
         late += sum(report.made_at > episode.reports_due_at for report in clock.made.values())
         if episode.closed_at is None:
             open_count += 1
@@ -247,7 +269,8 @@ def coordinator_view(session: Session, state: str) -> dict:
     scope = custody_in(state)
     now = utcnow()
     items = placement_outcomes(session, scope, now)
-    homes = list(session.exec(select(Home).where(Home.state == state).order_by(Home.name)).all())
+    homes = list(session.exec(select(Home).where(Home.state == state).options(load_only(Home.id, Home.name))
+                              .order_by(Home.name)).all())
     return {
         "state": state,
         "now": now,
@@ -291,13 +314,18 @@ def for_operator(session: Session, operator: User) -> list[HomeFeedback]:
     homes = operator_homes(session, operator)
     reasons = {row.home.id: row for row in reasons_per_home(session, homes)}
     result = []
+    declined_at: dict[int, list] = defaultdict(list)
+    if homes:
+        for request, referral in session.exec(
+            select(PlacementRequest, Referral).join(Referral, Referral.id == PlacementRequest.referral_id)
+            .where(PlacementRequest.home_id.in_([home.id for home in homes]),
+                   PlacementRequest.decline_reason == "criteria_mismatch")
+            .order_by(PlacementRequest.answered_at.desc())
+        ).all():
+            declined_at[request.home_id].append((request, referral))
     for status in statuses(session, homes):
         home = status.home
-        declined = session.exec(
-            select(PlacementRequest, Referral).join(Referral, Referral.id == PlacementRequest.referral_id)
-            .where(PlacementRequest.home_id == home.id, PlacementRequest.decline_reason == "criteria_mismatch")
-            .order_by(PlacementRequest.answered_at.desc())
-        ).all()
+        declined = declined_at[home.id]
         profiles = [
             DeclinedProfile(referral, request.answered_at,
                             [e.message for e in exclusions(solver_home(status), solver_referral(referral)) if e.rule != "distance"])

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 from .. import audit
 from ..access import scope_referrals
 from ..models import Home, MissingEpisode, PlacementRequest, Referral, User
-from .booking import effective_status
+from .booking import effective_statuses
 
 PAGE_SIZE = 20
 
@@ -75,7 +75,8 @@ def referrals(session: Session, user: User, filters: ListFilter, number: int = 1
         query = query.where(Referral.status == filters.status, Referral.id.not_in(missing))
     rows, total, number, pages = _page(session, query.order_by(Referral.created_at.desc(), Referral.id.desc()), number)
     missing_ids = missing_now(session, [r.id for r in rows])
-    shown = [(r, "missing" if r.id in missing_ids else effective_status(session, r)) for r in rows]
+    effective = effective_statuses(session, rows)
+    shown = [(r, "missing" if r.id in missing_ids else effective[r.id]) for r in rows]
     audit.record(session, "referral_listed", "referral", None, f"{len(shown)} of {total} referrals", actor=user)
     session.commit()
     return Page(shown, total, number, pages)

@@ -319,7 +319,8 @@ def solver_fields(session: Session, referrals: list[Referral], homes: list[Home]
     for referral in referrals:
         mine = area_rows[referral.id]
         found: dict = {}
-        listed = [home_key(h.id) for h in homes if any(home_in_area(h, a) for a in mine if a.kind != "radius")]
+        named = [a for a in mine if a.kind != "radius"]  # skip the home scan for the many youths with none
+        listed = [home_key(h.id) for h in homes if any(home_in_area(h, a) for a in named)] if named else []
         circles = tuple(Circle(Location(a.lat, a.lon), a.radius_km) for a in mine if a.kind == "radius")
         if listed or circles:
             found["keep_away_homes"], found["keep_away_circles"] = tuple(listed), circles

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from solver.eligibility import Exclusion, distance_km, exclusions, places_needed, room
+from solver.eligibility import Exclusion, distance_km, exclusions, is_eligible, places_needed, room
 from solver.fit import Fit, fit
 from solver.icwa import preference_step, rank, step_text
 
@@ -16,7 +16,7 @@ from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
 from .homes import HomeStatus, statuses
-from .solver_inputs import solver_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_home, solver_referral
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,18 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     by preference step first). The referral's keep-away areas and keep-apart links
     exclude homes like every other rule."""
     states = {referral.custody_state, *referral.icpc_approved_states}
+    reach = Home.is_active.is_(True) & Home.state.in_(states)
     rows = session.exec(
         select(Home, Organisation.name)
         .join(Organisation, Organisation.id == Home.provider_id)
-        .where(Home.is_active.is_(True), Home.state.in_(states))
+        .where(reach)
     ).all()
     names = {home.id: name for home, name in rows}
     now = utcnow()
     homes = [home for home, _ in rows]
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], homes)[referral.id])
     available, full, excluded = [], [], []
-    for status in statuses(session, homes):
+    for status in statuses(session, homes, reach):
         candidate_home = solver_home(status)
         candidate = Candidate(
             status=status,
@@ -107,3 +108,28 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     ).one()
     first = min((c.icwa_step for c in available if c.icwa_step is not None), default=None) if wanted.icwa else None
     return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now, wanted.icwa, first)
+
+
+def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
+    """The ids of `referrals` that some active home in their reach accepts: those whose
+    `search` would list a home as available or full. One load of the homes for all of them."""
+    custody = {r.custody_state for r in referrals}
+    if not custody:
+        return set()
+    approved = {s for r in referrals for s in r.icpc_approved_states} - custody
+    # A pre-filter in SQL that only leaves out homes the jurisdiction rule refuses anyway
+    # (another state's home that takes no out-of-state youth); is_eligible still decides.
+    reach = Home.is_active.is_(True) & (
+        Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
+    rows = session.exec(select(*ELIGIBILITY_COLUMNS).where(reach)).all()  # eligibility reads no availability
+    by_state: dict[str, list] = {}
+    for row in rows:
+        by_state.setdefault(row.state, []).append(eligibility_home(row))
+    rules = protections.solver_fields(session, referrals, rows)
+    found = set()
+    for referral in referrals:
+        wanted = solver_referral(referral, rules[referral.id])
+        states = {wanted.custody_state, *wanted.icpc_approved_states}
+        if any(is_eligible(home, wanted) for state in states for home in by_state.get(state, ())):
+            found.add(referral.id)
+    return found

@@ -56,6 +56,23 @@ def solver_home(status: HomeStatus) -> SolverHome:
     )
 
 
+# The home columns `solver_home` reads: selecting only these (as plain rows) is enough for
+# the eligibility rules, which never look at availability (capacity is not a rule).
+ELIGIBILITY_COLUMNS = (
+    Home.id, Home.state, Home.lat, Home.lon, Home.program, Home.is_active, Home.min_age, Home.max_age, Home.genders,
+    Home.accepts_pregnant, Home.accepts_parenting, Home.substance_use_support, Home.medical_level,
+    Home.mental_health_level, Home.languages, Home.cultural_services, Home.accepts_out_of_state,
+    Home.tribal_approvals, Home.native_serving,
+    Home.county,  # keep-away areas by county (services.protections.home_in_area)
+)
+
+
+def eligibility_home(row) -> SolverHome:
+    """A home row of ELIGIBILITY_COLUMNS as the eligibility rules see it: no availability
+    (open beds and staffing are zero), for asking who may go where, never who fits tonight."""
+    return solver_home(HomeStatus(row, None, 0))
+
+
 def solver_referral(referral: Referral, protections: dict | None = None) -> SolverReferral:
     """The referral as the matcher sees it. `protections` (from
     `services.protections.solver_fields`) adds its keep-away, keep-apart and ICWA fields;

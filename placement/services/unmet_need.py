@@ -15,15 +15,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from solver.eligibility import RULES, exclusions, is_eligible
+import numpy as np
+
+from solver.eligibility import RULES, HomeTable, eligible_among, exclusions, is_eligible
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .homes import statuses
-from .solver_inputs import solver_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -102,15 +103,12 @@ def exclusion_reason(referral: SolverReferral, homes: list[SolverHome]) -> Reaso
     return Reason(f"combined:{most}", f"No home fits every need (most often missing: {RULE_TEXT[most]})")
 
 
-def _reachable_homes(session: Session, referrals: list[Referral]) -> dict[str, list[SolverHome]]:
-    """Active homes (as the matcher sees them now) by state, for every state the referrals may reach."""
-    states = {r.custody_state for r in referrals} | {s for r in referrals for s in r.icpc_approved_states}
-    if not states:
-        return {}
-    homes = session.exec(select(Home).where(Home.is_active.is_(True), Home.state.in_(states))).all()
+def _homes_by_state(session: Session, where) -> dict[str, list[SolverHome]]:
+    """The homes matching the SQL condition `where` by state, as the eligibility rules see
+    them (the reasons below are eligibility rules only: availability is not read)."""
     by_state: dict[str, list[SolverHome]] = defaultdict(list)
-    for status in statuses(session, list(homes)):
-        by_state[status.home.state].append(solver_home(status))
+    for row in session.exec(select(*ELIGIBILITY_COLUMNS).where(where)).all():
+        by_state[row.state].append(eligibility_home(row))
     return by_state
 
 
@@ -135,25 +133,50 @@ def _declines(session: Session, state: str, period: Period) -> Table:
 def report(session: Session, state: str, period: Period) -> UnmetNeed:
     """The unmet-need tables and chart for `state` over `period`."""
     now = utcnow()
-    referrals = list(session.exec(
-        select(Referral).where(Referral.custody_state == state, Referral.created_at >= period.start,
-                               Referral.created_at < period.end).order_by(Referral.created_at)
-    ).all())
+    opened = (Referral.custody_state == state) & (Referral.created_at >= period.start) & (Referral.created_at < period.end)
+    referrals = list(session.exec(select(Referral).where(opened).order_by(Referral.created_at)).all())
     first_placed = dict(session.exec(
         select(Placement.referral_id, func.min(Placement.started_at))
-        .where(Placement.referral_id.in_([r.id for r in referrals]))
+        .where(Placement.referral_id.in_(select(Referral.id).where(opened)))
         .group_by(Placement.referral_id)
     ).all()) if referrals else {}
-    homes_by_state = _reachable_homes(session, referrals)
-    children, by_reason, by_area = [], {}, Counter()
+    waiting = []  # (referral, placed_at, hours waited, as the solver sees it)
     for referral in referrals:
         placed_at = first_placed.get(referral.id)
         waited = hours_between(referral.created_at, placed_at or now)
-        if placed_at is not None and waited <= WAIT_HOURS:
-            continue
-        wanted = solver_referral(referral)
-        reachable = [h for s in {wanted.custody_state, *wanted.icpc_approved_states} for h in homes_by_state.get(s, [])]
-        reason = exclusion_reason(wanted, reachable)
+        if placed_at is None or waited > WAIT_HOURS:
+            waiting.append((referral, placed_at, waited, solver_referral(referral)))
+    # First the homes that may take any of these children at all: the state's own active homes,
+    # and in ICPC-approved states those that take out-of-state youth (the jurisdiction rule
+    # refuses every other home). Only a child none of them accepts needs the rest of its reach,
+    # for the reason every home refuses it.
+    approved = {s for *_, wanted in waiting for s in wanted.icpc_approved_states} - {state}
+    may_take = Home.is_active.is_(True) & (
+        (Home.state == state) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
+    possible = _homes_by_state(session, may_take) if waiting else {}
+    home_tables: dict[tuple[str, ...], tuple[list[SolverHome], HomeTable | None]] = {}  # per reach
+    accepted = set()
+    for referral, _, _, wanted in waiting:
+        reach = tuple(sorted({wanted.custody_state, *wanted.icpc_approved_states}))
+        if reach not in home_tables:
+            homes = [h for s in reach for h in possible.get(s, [])]
+            home_tables[reach] = (homes, HomeTable(tuple(homes)) if homes else None)
+        homes, table = home_tables[reach]
+        # Some home accepts the child (the rules of is_eligible, on all the homes at once).
+        if table is not None and eligible_among(table, wanted, np.arange(len(homes))).size:
+            accepted.add(referral.id)
+    refused_reach = {s for referral, *_, wanted in waiting if referral.id not in accepted
+                     for s in wanted.icpc_approved_states} - {state}
+    others = _homes_by_state(session, Home.is_active.is_(True) & Home.state.in_(refused_reach)
+                             & Home.accepts_out_of_state.is_(False)) if refused_reach else {}
+    children, by_reason, by_area = [], {}, Counter()
+    for referral, placed_at, waited, wanted in waiting:
+        if referral.id in accepted:
+            reason = Reason(CAPACITY, "Eligible homes had no room")
+        else:
+            reachable = [h for s in {wanted.custody_state, *wanted.icpc_approved_states}
+                         for h in [*possible.get(s, []), *others.get(s, [])]]
+            reason = exclusion_reason(wanted, reachable)
         if placed_at is not None:
             outcome = "placed after a wait"
         elif referral.status == "closed":
