@@ -22,7 +22,7 @@ ix_audit_event_object (object_type, object_id)
     ix_audit_event_action for actions). It also serves the "object = referral #N" filter.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29 03:20:00
 """
 from alembic import op

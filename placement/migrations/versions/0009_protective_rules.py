@@ -3,7 +3,7 @@ list, ICWA fields on referrals, tribal approvals on homes, and the ICWA step and
 cause on placement requests.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-29 03:10:00
 """
 from alembic import op
