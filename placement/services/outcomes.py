@@ -54,9 +54,9 @@ def in_place_at(placement: Placement, day: int, now: datetime) -> bool | None:
 # What the outcome figures read of a placement, its home and its referral (see EQUITY_SPLITS,
 # home_type): a state's placements run to thousands, so these columns are read as plain
 # values rather than every column (and JSON list) of each row as a mapped object.
-PlacementFacts = namedtuple("PlacementFacts", "id started_at ended_at end_reason disruption_reason")
+PlacementFacts = namedtuple("PlacementFacts", "id started_at ended_at end_reason disruption_reason request_id")
 HomeFacts = namedtuple("HomeFacts", "id name program licensed_beds state")
-ReferralFacts = namedtuple("ReferralFacts", "id case_reference gender age cultural_need custody_state")
+ReferralFacts = namedtuple("ReferralFacts", "id case_reference gender age cultural_need custody_state icwa_applies")
 _FACT_COLUMNS = (
     (PlacementFacts, [getattr(Placement, name) for name in PlacementFacts._fields]),
     (HomeFacts, [getattr(Home, name) for name in HomeFacts._fields]),

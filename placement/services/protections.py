@@ -259,11 +259,6 @@ def view(session: Session, user: User, referral: Referral) -> Protections:
     return found
 
 
-def counts(session: Session, referral: Referral) -> tuple[int, int]:
-    """How many keep-away areas and keep-apart links a referral has (what may be shown as counts)."""
-    return len(areas(session, referral)), len(links(session, referral))
-
-
 # --- for the solver -----------------------------------------------------------------------------
 
 def linked(session: Session, referral_ids: list[int]) -> dict[int, set[int]]:
@@ -351,9 +346,13 @@ def state_referrals_with_rules(session: Session, user: User, state: str) -> list
     active = ("open", "held", "requested", "declined", "placed")
     rows = list(session.exec(select(Referral).where(Referral.custody_state == state, Referral.status.in_(active))
                              .order_by(Referral.case_reference)).all())
+    ids = [r.id for r in rows]
+    area_counts = dict(session.exec(select(KeepAwayArea.referral_id, sa.func.count()).where(
+        KeepAwayArea.referral_id.in_(ids)).group_by(KeepAwayArea.referral_id)).all()) if ids else {}
+    partners = linked(session, ids)
     found = []
     for referral in rows:
-        n_areas, n_links = counts(session, referral)
+        n_areas, n_links = area_counts.get(referral.id, 0), len(partners[referral.id])
         if n_areas or n_links or referral.icwa_applies:
             found.append((referral, n_areas, n_links))
     audit.record(session, "protected_referrals_listed", "state", None, f"state {state}, {len(found)} referrals", actor=user)
