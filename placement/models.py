@@ -565,6 +565,8 @@ ALERT_EVENTS = {
     "report_overdue": "A missing-youth report is overdue",
     "figures_stale": "A home's figures are older than 20 hours",
     "matcher_done": "A matcher run finished",
+    "placed_elsewhere": "A youth you were asked to take was placed elsewhere",
+    "arrival_overdue": "A youth in transit has not arrived",
 }
 ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
 OUTBOX_CHANNELS = ("email", "webhook")

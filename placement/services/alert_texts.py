@@ -78,3 +78,9 @@ def figures_stale(home_name: str, hours: int) -> AlertText:
 def matcher_done(state: str, proposals: int) -> AlertText:
     return _text(f"matcher run for {state} finished",
                  f"The matcher run for {state} finished with {proposals} proposed placements.")
+
+
+def placed_elsewhere(home_name: str) -> AlertText:
+    return _text("request withdrawn: placed elsewhere",
+                 f"The youth you were asked to take at {home_name} was placed elsewhere; thank you. "
+                 "The places are free again.")
