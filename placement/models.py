@@ -742,3 +742,44 @@ class SchedulerRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     finished_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     outcome: str = Field(default="", max_length=200)
+
+
+# From request to arrival: consent, the handoff, the intake packet ------------------------
+
+CONSENT_KINDS = {
+    "release": "The youth's assent and a signed release of information",
+    "override": "Override: no consent, with the reason and who approved it",
+}
+
+
+class ReferralConsent(SQLModel, table=True):
+    """The youth's assent and release of information for one referral, or an approved override.
+
+    A request cannot be sent without one in force (a release not yet expired, or an override).
+    Rows are never changed: a new release or override is a new row; the latest in force counts.
+    """
+
+    __tablename__ = "referral_consent"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", CONSENT_KINDS), name="ck_referral_consent_kind"),
+        sa.CheckConstraint(
+            "kind <> 'release' OR (youth_assented AND recipients <> '' AND information <> '' "
+            "AND signed_at IS NOT NULL AND expires_at IS NOT NULL AND expires_at > signed_at)",
+            name="ck_referral_consent_release",
+        ),
+        sa.CheckConstraint("kind <> 'override' OR (override_reason <> '' AND approved_by <> '')",
+                           name="ck_referral_consent_override"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=16)
+    youth_assented: bool = Field(default=False)
+    recipients: str = Field(default="", max_length=300)  # who may receive the information
+    information: str = Field(default="", max_length=300)  # what may be released
+    signed_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    expires_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    override_reason: str = Field(default="", max_length=500)
+    approved_by: str = Field(default="", max_length=120)  # the supervisor who approved the override
+    recorded_by_id: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -247,3 +247,27 @@ COMPONENTS: dict[str, dict] = {
     }, description="Open Referral HSDS 3.0 objects, flattened into one document. No street addresses."),
     "OpenApiDocument": {"type": "object", "description": "This document."},
 }
+
+
+# From request to arrival: consent, handoff, intake packet ---------------------------------------
+
+def consent_json(row) -> dict | None:
+    """The consent in force, for the referring agency (the home only ever learns `consent_on_file`)."""
+    if row is None:
+        return None
+    return {"id": row.id, "kind": row.kind, "youth_assented": row.youth_assented, "recipients": row.recipients,
+            "information": row.information, "signed_at": iso(row.signed_at), "expires_at": iso(row.expires_at),
+            "override_reason": row.override_reason, "approved_by": row.approved_by, "recorded_at": iso(row.recorded_at)}
+
+
+COMPONENTS["Consent"] = _object({
+    "id": INT, "kind": {"enum": ["release", "override"]}, "youth_assented": BOOL, "recipients": STR, "information": STR,
+    "signed_at": _nullable(TIME), "expires_at": _nullable(TIME), "override_reason": STR, "approved_by": STR,
+    "recorded_at": TIME,
+}, description="A release of information (kind release) or an approved override.")
+COMPONENTS["ReferralDetail"]["properties"]["consent"] = {**_nullable(_ref("Consent")),
+                                                         "description": "The consent in force; null when none is."}
+COMPONENTS["ReferralDetail"]["required"].append("consent")
+COMPONENTS["IncomingRequest"]["properties"]["consent_on_file"] = {
+    **BOOL, "description": "Whether the agency has the youth's consent (or an approved override) on file; never its content."}
+COMPONENTS["IncomingRequest"]["required"].append("consent_on_file")

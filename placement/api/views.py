@@ -13,7 +13,6 @@ from flask_login import current_user
 from .. import audit
 from ..access import (
     coordinator_state,
-    disclosed_address,
     get_matcher_run,
     get_own_home,
     get_referral,
@@ -22,14 +21,16 @@ from ..access import (
     roles_required,
 )
 from ..database import get_session
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm
 from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, directory, matcher_runs, referrals
+from ..services import booking, consent, directory, matcher_runs, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
+from ..timeutil import from_local
 from . import auth, schemas
 from .blueprint import bp
 from .bodies import ValidationFailed, validate
@@ -177,19 +178,19 @@ def create_referral():
 def _referral_detail(item: Referral):
     """The referral with history and bookings; the home's address once it accepted (audited)."""
     session = get_session()
-    referrals.read(session, current_user, item)
-    bookings = booking.referral_bookings(session, item)
+    found = referral_view.detail(session, current_user, item, via="via api")
+    bookings = found.bookings
     placement = None
     if bookings["placement"] is not None:
         placed, placed_home, provider = bookings["placement"]
-        address = disclosed_address(session, current_user, placed_home, f"referral {item.id} via api")
-        placement = schemas.placement_json(placed, placed_home, provider.name, address)
+        placement = schemas.placement_json(placed, placed_home, provider.name, found.address)
     return reply({
-        "referral": schemas.referral_json(item, booking.effective_status(session, item)),
-        "history": [{"status": e.status, "note": e.note, "at": schemas.iso(e.created_at)} for e in referrals.history(session, item)],
+        "referral": schemas.referral_json(item, found.status),
+        "history": [{"status": e.status, "note": e.note, "at": schemas.iso(e.created_at)} for e in found.history],
         "holds": [schemas.hold_json(h, hm) for h, hm in bookings["holds"]],
         "requests": [schemas.request_json(r, hm) for r, hm in bookings["requests"]],
         "placement": placement,
+        "consent": schemas.consent_json(found.consent),
     })
 
 
@@ -292,10 +293,45 @@ def withdraw_request(referral_id: int, request_id: int):
     return reply(schemas.request_json(pending, session.get(Home, pending.home_id)))
 
 
+# Consent (caseworkers) ---------------------------------------------------------------------------------
+
+@api_route(bp, "/referrals/<int:referral_id>/consent", "POST",
+           summary="Record the youth's assent and release of information (who may receive what, signed when, expires when)",
+           tag="consent", roles=CASEWORKER, response="Consent", status=201, body=ConsentReleaseForm)
+@roles_required(*CASEWORKER)
+def record_consent(referral_id: int):
+    """Times are local to the token's user. Audited. A request cannot be sent without consent in force."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(ConsentReleaseForm, _body())
+    row = consent.record_release(session, current_user, item, bool(form.youth_assented.data), form.recipients.data or "",
+                                 form.information.data or "", _local(form.signed_at), _local(form.expires_at))
+    return reply(schemas.consent_json(row), 201)
+
+
+@api_route(bp, "/referrals/<int:referral_id>/consent/override", "POST",
+           summary="Record an override of consent with its reason and approver", tag="consent", roles=CASEWORKER,
+           response="Consent", status=201, body=ConsentOverrideForm)
+@roles_required(*CASEWORKER)
+def override_consent(referral_id: int):
+    """Audited."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(ConsentOverrideForm, _body())
+    row = consent.record_override(session, current_user, item, form.reason.data or "", form.approved_by.data or "")
+    return reply(schemas.consent_json(row), 201)
+
+
+def _local(field):
+    """A body's local time (the token user's zone) as UTC."""
+    return from_local(field.data, current_user.timezone)
+
+
 # Incoming requests (operators) ------------------------------------------------------------------------
 
 def _incoming(request_row: PlacementRequest, home, youth: Referral) -> dict:
-    return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth)}
+    return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth),
+            "consent_on_file": consent.on_file(get_session(), youth)}
 
 
 @api_route(bp, "/requests", "GET", summary="Placement requests to my homes", tag="requests", roles=OPERATOR,

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from ..models import AvailabilityUpdate, Home, Organisation, Referral, ReferralEvent, User
 from ..services import accounts
 from ..timeutil import utcnow
+from . import arrival
 from .history import add_history
 
 # The published demo password (synthetic accounts only).
@@ -143,6 +144,7 @@ def _referrals(session: Session, rng: random.Random) -> None:
             session.add(referral)
             session.flush()
             session.add(ReferralEvent(referral_id=referral.id, status="open", actor_id=caseworker.id, note="referral opened"))
+            arrival.add_consent(session, referral, caseworker)
 
 
 def _home(session: Session, rng: random.Random, history: random.Random, provider: Organisation, operator: User,

@@ -19,7 +19,7 @@ from solver.eligibility import exclusions, places_needed, staffed_room
 from .. import audit
 from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
 from ..timeutil import utcnow
-from . import alert_texts, alerts, escalations, notifications
+from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
 from .homes import HomeStatus, lock_home, status
 from .referrals import set_status
@@ -147,6 +147,7 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     lock_home(session, home.id)
     _lock_referral(session, referral)
     places = _require_bookable(session, referral, home)
+    consent.require_on_file(session, referral)
     waiting = _pending_requests(session, referral.id)
     if any(pending.home_id == home.id for pending in waiting):
         raise Conflict("A placement request for this referral is already waiting for an answer at this home.")

@@ -220,6 +220,17 @@ TABLE: dict[str, Row] = {
     "coordinator.resolve_escalation": Row(only(COORDINATOR, AUDITOR, ADMIN), owner="coordinator", foreign=NOT_FOUND),
     "provider.response_times": Row(only(OPERATOR)),
     "caseworker.ask_coordinator": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND),
+    # From request to arrival (issue 19): consent on one's own referral.
+    "caseworker.record_consent": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "youth_assented": "y", "recipients": "Sweep intake staff", "information": "Sweep needs",
+        "signed_at": "{last_seen_local}", "expires_at": "{future_local}"}),
+    "caseworker.override_consent": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "reason": "Sweep: no consent possible", "approved_by": "Sweep supervisor"}),
+    "api.record_consent": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "youth_assented": True, "recipients": "Sweep intake staff", "information": "Sweep needs",
+        "signed_at": "{last_seen_local}", "expires_at": "{future_local}"}, args={"referral_id": "api_referral_id"}),
+    "api.override_consent": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "reason": "Sweep: no consent possible", "approved_by": "Sweep supervisor"}, args={"referral_id": "api_referral_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -270,6 +281,7 @@ def build_world(factory) -> World:
             "api_second_request_id": api_second_request.id, "run_id": run.id, "api_token_id": world_token.id, "table": "capacity",
             "escalation_id": escalation.id, "message_id": message.id, "lat": 38.95, "lon": -92.33,
             **_lifecycle_world(factory, home, caseworker),
+            **_arrival_world(factory, home, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},
     )
@@ -305,6 +317,11 @@ def _lifecycle_world(factory, home, caseworker) -> dict[str, object]:
     factory.session.commit()
     return {"placement_id": placements[0].id, "missing_placement_id": placements[1].id, "episode_id": episode.id,
             "last_seen_local": to_local_input(now - timedelta(hours=1), caseworker.timezone)}
+
+
+def _arrival_world(factory, home, caseworker) -> dict[str, object]:
+    """Request to arrival (issue 19): local times for consent forms."""
+    return {"future_local": to_local_input(utcnow() + timedelta(days=7), caseworker.timezone)}
 
 
 def actor_user(factory, world: World, actor: str):

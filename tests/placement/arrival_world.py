@@ -15,7 +15,7 @@ class ArrivalWorld:
     operators: list
 
 
-def three_homes(factory, open_beds: int = 2, **referral_fields) -> ArrivalWorld:
+def three_homes(factory, open_beds: int = 2, consent: bool = True, **referral_fields) -> ArrivalWorld:
     homes, operators = [], []
     for _ in range(3):
         provider = factory.org("provider", "MO")
@@ -23,4 +23,4 @@ def three_homes(factory, open_beds: int = 2, **referral_fields) -> ArrivalWorld:
         homes.append(factory.home(provider, availability={"open_beds": open_beds, "staff_on_duty": 2,
                                                           "youth_per_staff": 3, "current_youth": 2}))
     caseworker = factory.user("caseworker", factory.org("agency", "MO"))
-    return ArrivalWorld(caseworker, make_referral(factory, caseworker, **referral_fields), homes, operators)
+    return ArrivalWorld(caseworker, make_referral(factory, caseworker, consent=consent, **referral_fields), homes, operators)

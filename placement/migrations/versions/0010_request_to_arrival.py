@@ -23,13 +23,48 @@ def _events(events) -> str:
     return "event IN (" + ", ".join(f"'{e}'" for e in events) + ")"
 
 
+def _time(name: str, nullable: bool = False) -> sa.Column:
+    from placement.timeutil import UTCDateTime
+
+    return sa.Column(name, UTCDateTime(timezone=True), nullable=nullable)
+
+
 def upgrade() -> None:
     with op.batch_alter_table('outbox_message') as batch:
         batch.drop_constraint('ck_outbox_event', type_='check')
         batch.create_check_constraint('ck_outbox_event', _events(OLD_EVENTS + NEW_EVENTS))
 
+    op.create_table(
+        'referral_consent',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('referral_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('youth_assented', sa.Boolean(), nullable=False),
+        sa.Column('recipients', sa.String(length=300), nullable=False),
+        sa.Column('information', sa.String(length=300), nullable=False),
+        _time('signed_at', nullable=True),
+        _time('expires_at', nullable=True),
+        sa.Column('override_reason', sa.String(length=500), nullable=False),
+        sa.Column('approved_by', sa.String(length=120), nullable=False),
+        sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+        _time('recorded_at'),
+        sa.CheckConstraint("kind IN ('release', 'override')", name='ck_referral_consent_kind'),
+        sa.CheckConstraint(
+            "kind <> 'release' OR (youth_assented AND recipients <> '' AND information <> '' "
+            "AND signed_at IS NOT NULL AND expires_at IS NOT NULL AND expires_at > signed_at)",
+            name='ck_referral_consent_release'),
+        sa.CheckConstraint("kind <> 'override' OR (override_reason <> '' AND approved_by <> '')",
+                           name='ck_referral_consent_override'),
+        sa.ForeignKeyConstraint(['recorded_by_id'], ['app_user.id']),
+        sa.ForeignKeyConstraint(['referral_id'], ['referral.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_referral_consent_referral_id', 'referral_consent', ['referral_id'])
+
 
 def downgrade() -> None:
+    op.drop_index('ix_referral_consent_referral_id', table_name='referral_consent')
+    op.drop_table('referral_consent')
     with op.batch_alter_table('outbox_message') as batch:
         batch.drop_constraint('ck_outbox_event', type_='check')
         batch.create_check_constraint('ck_outbox_event', _events(OLD_EVENTS))

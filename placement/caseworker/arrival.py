@@ -1,0 +1,43 @@
+"""Caseworker pages from request to arrival: consent on the referral page."""
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask_login import current_user
+
+from ..access import get_referral, roles_required
+from ..database import get_session
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm
+from ..services import consent
+from ..web.actions import CORRECT_FIELDS, submit
+from ..web.lifecycle_actions import local_time
+from .blueprint import bp
+from .pages import referral_page
+
+
+def _on_referral(referral_id: int, form, action, success: str, form_name: str):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    outcome = submit(form, lambda: action(session, item), success, invalid_message=CORRECT_FIELDS)
+    if not outcome.done:
+        session.refresh(item)
+        return referral_page(item, outcome.status if outcome.error else 422, **{form_name: form})
+    return redirect(url_for("caseworker.referral", referral_id=item.id))
+
+
+@bp.post("/referrals/<int:referral_id>/consent")
+@roles_required("caseworker")
+def record_consent(referral_id: int):
+    form = ConsentReleaseForm()
+    return _on_referral(referral_id, form, lambda session, item: consent.record_release(
+        session, current_user, item, bool(form.youth_assented.data), form.recipients.data or "", form.information.data or "",
+        local_time(form.signed_at), local_time(form.expires_at)),
+        "Consent recorded. You can now send placement requests.", "consent_form")
+
+
+@bp.post("/referrals/<int:referral_id>/consent/override")
+@roles_required("caseworker")
+def override_consent(referral_id: int):
+    form = ConsentOverrideForm()
+    return _on_referral(referral_id, form, lambda session, item: consent.record_override(
+        session, current_user, item, form.reason.data or "", form.approved_by.data or ""),
+        "Override recorded. You can now send placement requests.", "override_form")

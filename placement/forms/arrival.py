@@ -1,0 +1,44 @@
+"""Forms from request to arrival: consent, the handoff and the intake packet (caseworkers,
+operators, and the API through `placement.api.bodies`). Times are typed in the user's own
+zone (`datetime-local`) and converted to UTC with `timeutil.from_local`."""
+from __future__ import annotations
+
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .fields import SafeBedForm
+from .lifecycle import _when
+
+
+class ConsentReleaseForm(SafeBedForm):
+    youth_assented = BooleanField("The youth assents to the placement search and to sharing this information")
+    recipients = StringField("Who may receive it (e.g. the accepting home's intake staff)",
+                             validators=[DataRequired("Say who may receive the information."), Length(max=300)])
+    information = StringField("What may be released (e.g. needs, custody order, medical consent)",
+                              validators=[DataRequired("Say what may be released."), Length(max=300)])
+    signed_at = _when("Signed at (your local time)")
+    expires_at = _when("Expires at (your local time)")
+
+
+class ConsentOverrideForm(SafeBedForm):
+    reason = TextAreaField("Why the request must go without consent",
+                           validators=[DataRequired("Say why the request must go without consent."), Length(max=500)])
+    approved_by = StringField("Approved by (supervisor's name and role)",
+                              validators=[DataRequired("Name the supervisor who approved the override."), Length(max=120)])
+
+
+class DepartureForm(SafeBedForm):
+    escort_name = StringField("Escort (the agency staff member's name, never the youth's)",
+                              validators=[DataRequired("Name the staff member escorting the youth."), Length(max=120)])
+    departed_at = _when("Departed at (your local time)")
+    expected_arrival_at = _when("Expected arrival (your local time)")
+
+
+class ArrivedForm(SafeBedForm):
+    arrived_at = _when("Arrived at (leave empty for now)", required=False)
+
+
+class MissedArrivalForm(SafeBedForm):
+    """One tap: the missing episode starts at the departure time."""
+
+    note = StringField("Note (optional, no names)", validators=[Optional(), Length(max=200)])
