@@ -783,3 +783,28 @@ class ReferralConsent(SQLModel, table=True):
     approved_by: str = Field(default="", max_length=120)  # the supervisor who approved the override
     recorded_by_id: int = Field(foreign_key="app_user.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Handoff(SQLModel, table=True):
+    """The trip from acceptance to arrival: who escorts the youth (an agency staff member,
+    never the youth's name), when they left, when they should arrive, and the home's
+    confirmation. An arrival not confirmed in time is flagged once (`overdue_at`)."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        sa.UniqueConstraint("placement_id", name="uq_handoff_placement"),
+        sa.CheckConstraint("escort_name <> ''", name="ck_handoff_escort"),
+        sa.CheckConstraint("expected_arrival_at > departed_at", name="ck_handoff_expected_after_departure"),
+        sa.CheckConstraint("arrived_at IS NULL OR arrived_at >= departed_at", name="ck_handoff_arrived_after_departure"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    placement_id: int = Field(foreign_key="placement.id")
+    escort_name: str = Field(max_length=120)
+    departed_at: datetime = Field(sa_column=_time())
+    expected_arrival_at: datetime = Field(sa_column=_time())
+    recorded_by_id: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    arrived_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    arrival_confirmed_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    overdue_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))

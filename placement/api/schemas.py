@@ -271,3 +271,22 @@ COMPONENTS["ReferralDetail"]["required"].append("consent")
 COMPONENTS["IncomingRequest"]["properties"]["consent_on_file"] = {
     **BOOL, "description": "Whether the agency has the youth's consent (or an approved override) on file; never its content."}
 COMPONENTS["IncomingRequest"]["required"].append("consent_on_file")
+
+
+def handoff_json(found) -> dict:
+    """A HandoffView: the escort (agency staff), departure, expected and confirmed arrival, and its state."""
+    row = found.handoff
+    return {
+        "placement_id": found.placement.id, "state": found.state,
+        "escort_name": row.escort_name if row else None, "departed_at": iso(row.departed_at) if row else None,
+        "expected_arrival_at": iso(row.expected_arrival_at) if row else None,
+        "arrived_at": iso(row.arrived_at) if row else None, "overdue_alerted_at": iso(row.overdue_at) if row else None,
+        "missing_episode_id": found.episode.id if found.episode else None,
+    }
+
+
+COMPONENTS["Handoff"] = _object({
+    "placement_id": INT, "state": {"enum": ["waiting", "in_transit", "overdue", "arrived", "missing", "ended"]},
+    "escort_name": _nullable(STR), "departed_at": _nullable(TIME), "expected_arrival_at": _nullable(TIME),
+    "arrived_at": _nullable(TIME), "overdue_alerted_at": _nullable(TIME), "missing_episode_id": _nullable(INT),
+}, description="The trip from acceptance to arrival. The escort is an agency staff member, never the youth.")

@@ -15,18 +15,19 @@ from ..access import (
     coordinator_state,
     get_matcher_run,
     get_own_home,
+    get_placement,
     get_referral,
     get_referral_part,
     get_request_for_operator,
     roles_required,
 )
 from ..database import get_session
-from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm
+from ..forms.arrival import ArrivedForm, ConsentOverrideForm, ConsentReleaseForm, DepartureForm
 from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, consent, directory, matcher_runs, referral_view, referrals
+from ..services import booking, consent, directory, handoff, matcher_runs, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
@@ -325,6 +326,68 @@ def override_consent(referral_id: int):
 def _local(field):
     """A body's local time (the token user's zone) as UTC."""
     return from_local(field.data, current_user.timezone)
+
+
+# The handoff (both sides of a placement) ------------------------------------------------------------------
+
+BOTH_SIDES = ("caseworker", "operator")
+
+
+def _handoff_reply(placement_item, status: int = 200):
+    session = get_session()
+    session.refresh(placement_item)
+    return reply(schemas.handoff_json(handoff.view(session, placement_item, current_app.config["ARRIVAL_GRACE_MINUTES"])), status)
+
+
+@api_route(bp, "/placements/<int:placement_id>/handoff", "GET", summary="A placement's handoff: escort, departure, arrival",
+           tag="handoff", roles=BOTH_SIDES, response="Handoff")
+@roles_required(*BOTH_SIDES)
+def placement_handoff(placement_id: int):
+    """The home's operators and the referring agency's caseworkers."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    audit.record(session, "referral_viewed", "referral", item.referral_id, f"via handoff of placement {item.id} (api)",
+                 actor=current_user)
+    session.commit()
+    return _handoff_reply(item)
+
+
+@api_route(bp, "/placements/<int:placement_id>/departure", "POST",
+           summary="Record the departure: escort (agency staff, never the youth), departure time, expected arrival",
+           tag="handoff", roles=CASEWORKER, response="Handoff", status=201, body=DepartureForm)
+@roles_required(*CASEWORKER)
+def record_departure(placement_id: int):
+    """Times are local to the token's user. The home's operators are told to expect the youth."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    form = validate(DepartureForm, _body())
+    handoff.record_departure(session, current_user, item, form.escort_name.data or "", _local(form.departed_at),
+                             _local(form.expected_arrival_at))
+    return _handoff_reply(item, 201)
+
+
+@api_route(bp, "/placements/<int:placement_id>/arrival", "POST", summary="Confirm the youth arrived (the home's operator)",
+           tag="handoff", roles=OPERATOR, response="Handoff", body=ArrivedForm, partial=True)
+@roles_required(*OPERATOR)
+def confirm_arrival(placement_id: int):
+    """`arrived_at` (local time) may be left out: now."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    form = validate(ArrivedForm, _body() if _body() is not None else {})
+    handoff.confirm_arrival(session, current_user, item, _local(form.arrived_at))
+    return _handoff_reply(item)
+
+
+@api_route(bp, "/placements/<int:placement_id>/missed-arrival", "POST",
+           summary="The youth never arrived: record a missing-from-care episode starting at the departure time",
+           tag="handoff", roles=BOTH_SIDES, response="Handoff", status=201)
+@roles_required(*BOTH_SIDES)
+def missed_arrival(placement_id: int):
+    """The same episode, 24-hour report clock and kept bed as reporting a youth missing."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    handoff.report_missed_arrival(session, current_user, item, current_app.config["BED_KEEP_HOURS"])
+    return _handoff_reply(item, 201)
 
 
 # Incoming requests (operators) ------------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Caseworker pages from request to arrival: consent on the referral page."""
+"""Caseworker pages from request to arrival: consent and the handoff, on the referral page."""
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import current_app, redirect, url_for
 from flask_login import current_user
 
-from ..access import get_referral, roles_required
+from ..access import get_placement, get_referral, roles_required
 from ..database import get_session
-from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm
-from ..services import consent
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, MissedArrivalForm
+from ..models import Referral
+from ..services import consent, handoff
 from ..web.actions import CORRECT_FIELDS, submit
 from ..web.lifecycle_actions import local_time
 from .blueprint import bp
@@ -41,3 +42,41 @@ def override_consent(referral_id: int):
     return _on_referral(referral_id, form, lambda session, item: consent.record_override(
         session, current_user, item, form.reason.data or "", form.approved_by.data or ""),
         "Override recorded. You can now send placement requests.", "override_form")
+
+
+# The handoff -------------------------------------------------------------------------
+
+def _on_placement(placement_id: int, form, action, success: str, form_name: str):
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    outcome = submit(form, lambda: action(session, item), success, invalid_message=CORRECT_FIELDS)
+    referral = session.get(Referral, item.referral_id)
+    if not outcome.done:
+        session.refresh(item)
+        return referral_page(referral, outcome.status if outcome.error else 422, **{form_name: form})
+    return redirect(url_for("caseworker.referral", referral_id=referral.id))
+
+
+@bp.post("/placements/<int:placement_id>/departure")
+@roles_required("caseworker")
+def record_departure(placement_id: int):
+    form = DepartureForm()
+    return _on_placement(placement_id, form, lambda session, item: handoff.record_departure(
+        session, current_user, item, form.escort_name.data or "", local_time(form.departed_at),
+        local_time(form.expected_arrival_at)), "Departure recorded. The home has been told to expect the youth.",
+        "departure_form")
+
+
+@bp.post("/placements/<int:placement_id>/missed-arrival")
+@roles_required("caseworker")
+def missed_arrival(placement_id: int):
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    outcome = submit(MissedArrivalForm(), lambda: handoff.report_missed_arrival(
+        session, current_user, item, current_app.config["BED_KEEP_HOURS"]),
+        "Missing episode recorded from the departure time. The 24-hour report clock has started.",
+        invalid_message="The form expired; try again.")
+    if outcome.done:
+        return redirect(url_for("caseworker.episode", episode_id=outcome.value.id))
+    session.refresh(item)
+    return referral_page(session.get(Referral, item.referral_id), outcome.status if outcome.error else 422)

@@ -5,11 +5,11 @@ from flask import current_app, render_template
 from flask_login import current_user
 
 from ..database import get_session
-from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm
 from ..forms.caseworker import CloseForm, HomeChoiceForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
 from ..models import CONSENT_KINDS, ESCALATION_KINDS, MissingEpisode, Referral
-from ..services import escalations, lifecycle, referral_view
+from ..services import escalations, handoff, lifecycle, referral_view
 
 
 def referral_page(item: Referral, status_code: int = 200, **forms):
@@ -22,12 +22,16 @@ def referral_page(item: Referral, status_code: int = 200, **forms):
     episodes = lifecycle.episodes(session, MissingEpisode.referral_id == item.id)
     missing_now = any(view.episode.closed_at is None for view in episodes)
     blank = {"close_form": CloseForm(), "end_form": EndPlacementForm(formdata=None), "missing_form": MissingForm(formdata=None),
-             "consent_form": ConsentReleaseForm(formdata=None), "override_form": ConsentOverrideForm(formdata=None)}
+             "consent_form": ConsentReleaseForm(formdata=None), "override_form": ConsentOverrideForm(formdata=None),
+             "departure_form": DepartureForm(formdata=None)}
+    grace = current_app.config["ARRIVAL_GRACE_MINUTES"]
+    placed = found.bookings["placement"]
+    handoff_view = handoff.view(session, placed[0], grace) if placed is not None else None
     return render_template(
         "caseworker/referral.html", referral=item, status="missing" if missing_now else found.status,
         history=found.history, bookings=found.bookings, address=found.address, action_form=HomeChoiceForm(),
         episodes=episodes, consent=found.consent, consent_history=found.consent_history, consent_kinds=CONSENT_KINDS,
-        detail=found,
+        detail=found, handoff_view=handoff_view, grace=grace,
         escalated=escalations.for_referral(session, item, current_app.config["STALE_AFTER_HOURS"]), kinds=ESCALATION_KINDS,
         **{**blank, **forms},
     ), status_code

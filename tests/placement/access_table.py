@@ -231,6 +231,26 @@ TABLE: dict[str, Row] = {
         "signed_at": "{last_seen_local}", "expires_at": "{future_local}"}, args={"referral_id": "api_referral_id"}),
     "api.override_consent": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
         "reason": "Sweep: no consent possible", "approved_by": "Sweep supervisor"}, args={"referral_id": "api_referral_id"}),
+    # The handoff: the caseworker records the departure, the home confirms the arrival, either
+    # side records a missed arrival (each row has a placement of its own).
+    "caseworker.record_departure": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "escort_name": "Sweep escort", "departed_at": "{last_seen_local}", "expected_arrival_at": "{expected_local}"},
+        args={"placement_id": "handoff_placement_id"}),
+    "caseworker.missed_arrival": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                     args={"placement_id": "missed_placement_id"}),
+    "provider.confirm_arrival": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                    args={"placement_id": "arrival_placement_id"}),
+    "provider.missed_arrival": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                   args={"placement_id": "operator_missed_placement_id"}),
+    "api.placement_handoff": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                                 args={"placement_id": "handoff_placement_id"}),
+    "api.record_departure": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "escort_name": "Sweep escort", "departed_at": "{last_seen_local}", "expected_arrival_at": "{expected_local}"},
+        args={"placement_id": "api_handoff_placement_id"}),
+    "api.confirm_arrival": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                               args={"placement_id": "api_arrival_placement_id"}),
+    "api.missed_arrival": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                              args={"placement_id": "api_missed_placement_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -320,8 +340,32 @@ def _lifecycle_world(factory, home, caseworker) -> dict[str, object]:
 
 
 def _arrival_world(factory, home, caseworker) -> dict[str, object]:
-    """Request to arrival (issue 19): local times for consent forms."""
-    return {"future_local": to_local_input(utcnow() + timedelta(days=7), caseworker.timezone)}
+    """Request to arrival (issue 19): local times for consent and departure forms, and
+    placements accepted 5 hours ago: without a departure, in transit, and overdue."""
+    from placement.models import Handoff
+
+    now = utcnow()
+    ids = {"future_local": to_local_input(now + timedelta(days=7), caseworker.timezone),
+           "expected_local": to_local_input(now + timedelta(hours=1), caseworker.timezone)}
+    trips = {"handoff_placement_id": None, "api_handoff_placement_id": None,
+             "arrival_placement_id": (1, -1), "api_arrival_placement_id": (1, -1),
+             "missed_placement_id": (4, 2), "operator_missed_placement_id": (4, 2), "api_missed_placement_id": (4, 2)}
+    for key, trip in trips.items():
+        referral = make_referral(factory, caseworker)
+        request = PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1, status="accepted")
+        factory.session.add(request)
+        factory.session.flush()
+        placement = Placement(referral_id=referral.id, home_id=home.id, request_id=request.id, places=1,
+                              started_at=now - timedelta(hours=5))
+        factory.session.add(placement)
+        factory.session.flush()
+        if trip is not None:
+            factory.session.add(Handoff(placement_id=placement.id, escort_name="Sweep escort", recorded_by_id=caseworker.id,
+                                        departed_at=now - timedelta(hours=trip[0]),
+                                        expected_arrival_at=now - timedelta(hours=trip[1])))
+        ids[key] = placement.id
+    factory.session.commit()
+    return ids
 
 
 def actor_user(factory, world: World, actor: str):

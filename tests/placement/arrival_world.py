@@ -24,3 +24,36 @@ def three_homes(factory, open_beds: int = 2, consent: bool = True, **referral_fi
                                                           "youth_per_staff": 3, "current_youth": 2}))
     caseworker = factory.user("caseworker", factory.org("agency", "MO"))
     return ArrivalWorld(caseworker, make_referral(factory, caseworker, consent=consent, **referral_fields), homes, operators)
+
+
+def placed(app, factory, started_hours_ago: float = 0) -> tuple[ArrivalWorld, object]:
+    """The world's youth requested at its first home and accepted there: (world, placement).
+    `started_hours_ago` moves the acceptance back, so a departure can be hours old."""
+    from datetime import timedelta
+
+    from placement.services import booking
+
+    world = three_homes(factory)
+    with app.app_context():
+        request = booking.request_placement(factory.session, world.caseworker, world.referral, world.homes[0].id)
+        placement = booking.accept(factory.session, world.operators[0], request)
+    if started_hours_ago:
+        placement.started_at = placement.started_at - timedelta(hours=started_hours_ago)
+        factory.session.add(placement)
+        factory.session.commit()
+    return world, placement
+
+
+def departed(factory, world, placement, departed_hours_ago: float, expected_hours_ago: float):
+    """A handoff row: the youth left `departed_hours_ago` and was expected `expected_hours_ago`."""
+    from datetime import timedelta
+
+    from placement.models import Handoff
+    from placement.timeutil import utcnow
+
+    now = utcnow()
+    row = Handoff(placement_id=placement.id, escort_name="Sam Escort (agency)", departed_at=now - timedelta(hours=departed_hours_ago),
+                  expected_arrival_at=now - timedelta(hours=expected_hours_ago), recorded_by_id=world.caseworker.id)
+    factory.session.add(row)
+    factory.session.commit()
+    return row

@@ -61,8 +61,31 @@ def upgrade() -> None:
     )
     op.create_index('ix_referral_consent_referral_id', 'referral_consent', ['referral_id'])
 
+    op.create_table(
+        'handoff',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('placement_id', sa.Integer(), nullable=False),
+        sa.Column('escort_name', sa.String(length=120), nullable=False),
+        _time('departed_at'),
+        _time('expected_arrival_at'),
+        sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+        _time('recorded_at'),
+        _time('arrived_at', nullable=True),
+        sa.Column('arrival_confirmed_by_id', sa.Integer(), nullable=True),
+        _time('overdue_at', nullable=True),
+        sa.CheckConstraint("escort_name <> ''", name='ck_handoff_escort'),
+        sa.CheckConstraint('expected_arrival_at > departed_at', name='ck_handoff_expected_after_departure'),
+        sa.CheckConstraint('arrived_at IS NULL OR arrived_at >= departed_at', name='ck_handoff_arrived_after_departure'),
+        sa.ForeignKeyConstraint(['placement_id'], ['placement.id']),
+        sa.ForeignKeyConstraint(['recorded_by_id'], ['app_user.id']),
+        sa.ForeignKeyConstraint(['arrival_confirmed_by_id'], ['app_user.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('placement_id', name='uq_handoff_placement'),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('handoff')
     op.drop_index('ix_referral_consent_referral_id', table_name='referral_consent')
     op.drop_table('referral_consent')
     with op.batch_alter_table('outbox_message') as batch:
