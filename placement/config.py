@@ -96,6 +96,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOX_LEASE_SECONDS": float(env.get("SAFEBED_OUTBOX_LEASE_SECONDS", "300")),
         "OUTBOX_RETRY_SECONDS": float(env.get("SAFEBED_OUTBOX_RETRY_SECONDS", "60")),
         "OUTBOX_MAX_ATTEMPTS": int(env.get("SAFEBED_OUTBOX_MAX_ATTEMPTS", "8")),
+        # Intake-packet document keys: "id:base64-32-bytes,id2:..."; the first seals new documents,
+        # every one opens documents sealed under it (rotation). Empty: a generated demo/test key.
+        "DOCUMENT_KEYS": env.get("SAFEBED_DOCUMENT_KEYS", ""),
     }
     if overrides:
         config.update(overrides)

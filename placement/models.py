@@ -7,7 +7,7 @@ on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -143,6 +143,8 @@ class Home(SQLModel, table=True):
     mental_health_level: int = Field(default=0)
     languages: list = Field(sa_column=_json())
     cultural_services: list = Field(sa_column=_json())
+    # The intake packet this home asks for (INTAKE_DOCUMENT_KINDS), shown to caseworkers who request it.
+    intake_documents: list = Field(default_factory=list, sa_column=_json())
     accepts_out_of_state: bool = Field(default=False)
     is_active: bool = Field(default=True)
     # Incremented by every booking transaction: the UPDATE is the row lock that
@@ -808,3 +810,43 @@ class Handoff(SQLModel, table=True):
     arrived_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     arrival_confirmed_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     overdue_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+INTAKE_DOCUMENT_KINDS = {
+    "custody_order": "Custody order",
+    "medical_consent": "Medical consent",
+    "icpc_100a": "ICPC 100A approval",
+    "school_records": "School records",
+    "immunization": "Immunization record",
+    "insurance": "Medicaid or insurance card",
+}
+DOCUMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class IntakeDocument(SQLModel, table=True):
+    """One document of a referral's intake packet, sealed with AES-GCM (placement.sealing).
+
+    Only its kind, type, size, expiry and key id are in clear; the file itself (and its
+    original name) is the ciphertext's business. Released to the home's operators only
+    once the home accepted the youth, like the street address.
+    """
+
+    __tablename__ = "intake_document"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", INTAKE_DOCUMENT_KINDS), name="ck_intake_document_kind"),
+        sa.CheckConstraint(_in("content_type", DOCUMENT_TYPES), name="ck_intake_document_type"),
+        sa.CheckConstraint(f"size_bytes BETWEEN 1 AND {DOCUMENT_MAX_BYTES}", name="ck_intake_document_size"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=32)
+    content_type: str = Field(max_length=32)
+    size_bytes: int
+    expires_on: Optional[date] = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
+    key_id: str = Field(max_length=40)
+    nonce: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    ciphertext: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    uploaded_by_id: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=_time())

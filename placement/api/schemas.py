@@ -150,7 +150,7 @@ _HOME_FIELD_TYPES = {
     "street_address": STR, "contact_phone": STR, "licensed_beds": INT, "min_age": INT, "max_age": INT,
     "genders": STR_LIST, "accepts_pregnant": BOOL, "accepts_parenting": BOOL, "substance_use_support": STR,
     "medical_level": INT, "mental_health_level": INT, "languages": STR_LIST, "cultural_services": STR_LIST,
-    "accepts_out_of_state": BOOL, "is_active": BOOL,
+    "accepts_out_of_state": BOOL, "is_active": BOOL, "intake_documents": STR_LIST,
 }
 _REFERRAL_FIELD_TYPES = {
     "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL, "children_with": INT,
@@ -290,3 +290,17 @@ COMPONENTS["Handoff"] = _object({
     "escort_name": _nullable(STR), "departed_at": _nullable(TIME), "expected_arrival_at": _nullable(TIME),
     "arrived_at": _nullable(TIME), "overdue_alerted_at": _nullable(TIME), "missing_episode_id": _nullable(INT),
 }, description="The trip from acceptance to arrival. The escort is an agency staff member, never the youth.")
+
+
+def document_json(document, expired: bool) -> dict:
+    return {"id": document.id, "referral_id": document.referral_id, "kind": document.kind,
+            "content_type": document.content_type, "size_bytes": document.size_bytes,
+            "expires_on": document.expires_on.isoformat() if document.expires_on else None, "expired": expired,
+            "uploaded_at": iso(document.uploaded_at)}
+
+
+COMPONENTS["IntakeDocument"] = _object({
+    "id": INT, "referral_id": INT, "kind": STR, "content_type": {"enum": ["application/pdf", "image/jpeg", "image/png"]},
+    "size_bytes": INT, "expires_on": _nullable({"type": "string", "format": "date"}), "expired": BOOL, "uploaded_at": TIME,
+}, description="One intake-packet document (its content: GET /documents/{document_id}).")
+COMPONENTS["IntakeDocumentList"] = _object({"documents": {"type": "array", "items": _ref("IntakeDocument")}})

@@ -14,6 +14,7 @@ from .. import audit
 from ..access import (
     coordinator_state,
     get_matcher_run,
+    get_intake_document,
     get_own_home,
     get_placement,
     get_referral,
@@ -27,11 +28,12 @@ from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, consent, directory, handoff, matcher_runs, referral_view, referrals
+from ..services import booking, consent, directory, documents, handoff, matcher_runs, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
 from ..timeutil import from_local
+from ..web.documents import document_response
 from . import auth, schemas
 from .blueprint import bp
 from .bodies import ValidationFailed, validate
@@ -388,6 +390,29 @@ def missed_arrival(placement_id: int):
     item = get_placement(session, current_user, placement_id)
     handoff.report_missed_arrival(session, current_user, item, current_app.config["BED_KEEP_HOURS"])
     return _handoff_reply(item, 201)
+
+
+# The intake packet ----------------------------------------------------------------------------------------
+
+@api_route(bp, "/referrals/<int:referral_id>/documents", "GET", summary="The referral's intake-packet documents",
+           tag="documents", roles=CASEWORKER, response="IntakeDocumentList")
+@roles_required(*CASEWORKER)
+def referral_documents(referral_id: int):
+    """Kind, type, size and expiry of each document; expired ones are flagged."""
+    session = get_session()
+    item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
+    return reply({"documents": [schemas.document_json(d, documents.expired(d)) for d in documents.for_referral(session, item)]})
+
+
+@api_route(bp, "/documents/<int:document_id>", "GET",
+           summary="Download one intake-packet document (the agency's caseworkers; the accepting home's operators)",
+           tag="documents", roles=BOTH_SIDES, response=None)
+@roles_required(*BOTH_SIDES)
+def download_document(document_id: int):
+    """The file itself (PDF, JPEG or PNG) as an attachment under a sandboxing CSP; audited.
+    A home's operators get it only once their home accepted the youth; anyone else 404."""
+    session = get_session()
+    return document_response(session, get_intake_document(session, current_user, document_id))
 
 
 # Incoming requests (operators) ------------------------------------------------------------------------

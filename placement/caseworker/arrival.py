@@ -1,14 +1,15 @@
-"""Caseworker pages from request to arrival: consent and the handoff, on the referral page."""
+"""Caseworker pages from request to arrival: consent, the handoff and the intake packet, on the referral page."""
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
-from ..access import get_placement, get_referral, roles_required
+from ..access import get_intake_document, get_placement, get_referral, roles_required
 from ..database import get_session
-from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, MissedArrivalForm
-from ..models import Referral
-from ..services import consent, handoff
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, DocumentForm, MissedArrivalForm
+from ..models import DOCUMENT_MAX_BYTES, Referral
+from ..services import consent, documents, handoff
+from ..web.documents import document_response
 from ..web.actions import CORRECT_FIELDS, submit
 from ..web.lifecycle_actions import local_time
 from .blueprint import bp
@@ -80,3 +81,34 @@ def missed_arrival(placement_id: int):
         return redirect(url_for("caseworker.episode", episode_id=outcome.value.id))
     session.refresh(item)
     return referral_page(session.get(Referral, item.referral_id), outcome.status if outcome.error else 422)
+
+
+# The intake packet -------------------------------------------------------------------
+
+@bp.url_value_preprocessor
+def _document_upload_limit(endpoint, _values):
+    """An upload may carry a 10 MB file: lift the 1 MB body limit for that one route, before
+    CSRF protection reads the body (URL preprocessors run before every before_request)."""
+    if endpoint == "caseworker.upload_document":
+        request.max_content_length = DOCUMENT_MAX_BYTES + 256 * 1024
+
+
+@bp.post("/referrals/<int:referral_id>/documents")
+@roles_required("caseworker")
+def upload_document(referral_id: int):
+    form = DocumentForm()
+
+    def action(session, item):
+        data = form.file.data.read(DOCUMENT_MAX_BYTES + 1)
+        return documents.upload(session, current_user, item, form.kind.data, data, form.expires_on.data)
+
+    return _on_referral(referral_id, form, action, "Document attached and stored encrypted.", "document_form")
+
+
+@bp.get("/referrals/<int:referral_id>/documents/<int:document_id>")
+@roles_required("caseworker")
+def download_document(referral_id: int, document_id: int):
+    session = get_session()
+    item = get_referral(session, current_user, referral_id)
+    document = get_intake_document(session, current_user, document_id, referral_id=item.id)
+    return document_response(session, document)

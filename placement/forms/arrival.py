@@ -3,10 +3,12 @@ operators, and the API through `placement.api.bodies`). Times are typed in the u
 zone (`datetime-local`) and converted to UTC with `timeutil.from_local`."""
 from __future__ import annotations
 
-from wtforms import BooleanField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .fields import SafeBedForm
+from ..models import INTAKE_DOCUMENT_KINDS
+from .fields import SafeBedForm, within_years
 from .lifecycle import _when
 
 
@@ -42,3 +44,11 @@ class MissedArrivalForm(SafeBedForm):
     """One tap: the missing episode starts at the departure time."""
 
     note = StringField("Note (optional, no names)", validators=[Optional(), Length(max=200)])
+
+
+class DocumentForm(SafeBedForm):
+    """One intake-packet document; the type is checked by content in the service."""
+
+    kind = SelectField("What is it?", choices=list(INTAKE_DOCUMENT_KINDS.items()))
+    expires_on = DateField("Expires on (optional)", validators=[Optional(), within_years])
+    file = FileField("File (PDF, JPEG or PNG, up to 10 MB)", validators=[FileRequired("Choose a file to attach.")])

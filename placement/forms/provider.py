@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.instance import US_STATES
 
-from ..models import DECLINE_REASONS
+from ..models import DECLINE_REASONS, INTAKE_DOCUMENT_KINDS
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
     GENDER_LABELS,
@@ -47,6 +47,8 @@ class HomeForm(PlaceFormMixin, SafeBedForm):
     languages = MultiCheckboxField("Languages spoken by staff", choices=choices(LANGUAGE_LABELS))
     cultural_services = MultiCheckboxField("Culturally specific care", choices=choices(CULTURAL_SERVICE_LABELS))
     accepts_out_of_state = BooleanField("Accepts out-of-state youth with ICPC approval")
+    intake_documents = MultiCheckboxField("Documents we need at intake (the caseworker's checklist)",
+                                          choices=list(INTAKE_DOCUMENT_KINDS.items()))
     is_active = BooleanField("Accepting referrals (uncheck to pause the home)", default=True)
 
     def values(self) -> dict:

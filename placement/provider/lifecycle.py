@@ -7,14 +7,15 @@ from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import audit
-from ..access import get_episode, get_placement, roles_required
+from ..access import get_episode, get_intake_document, get_placement, roles_required
 from ..database import get_session
 from ..forms.arrival import ArrivedForm, MissedArrivalForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
-from ..models import DECLINE_REASONS, Home, Placement, Referral
-from ..services import handoff, lifecycle, outcomes
+from ..models import DECLINE_REASONS, INTAKE_DOCUMENT_KINDS, Home, Placement, Referral
+from ..services import documents, handoff, lifecycle, outcomes
 from ..web import lifecycle_actions
 from ..web.actions import CORRECT_FIELDS, perform, submit
+from ..web.documents import document_response
 from .blueprint import bp
 
 
@@ -49,6 +50,8 @@ def _placement_page(item, status_code: int = 200, end_form=None, missing_form=No
         arrived_form=arrived_form or ArrivedForm(formdata=None),
         handoff_view=handoff.view(session, item, current_app.config["ARRIVAL_GRACE_MINUTES"]),
         grace=current_app.config["ARRIVAL_GRACE_MINUTES"],
+        packet=documents.released_to_operator(session, current_user, session.get(Referral, item.referral_id)),
+        document_kinds=INTAKE_DOCUMENT_KINDS, expired=documents.expired,
     ), status_code
 
 
@@ -120,3 +123,11 @@ def missed_arrival(placement_id: int):
         session.refresh(item)
         return _placement_page(item, outcome.status if outcome.error else 422)
     return redirect(url_for("provider.placement", placement_id=item.id))
+
+
+@bp.get("/documents/<int:document_id>")
+@roles_required("operator")
+def download_document(document_id: int):
+    """The intake packet of a youth the operator's home accepted (else 404, audited)."""
+    session = get_session()
+    return document_response(session, get_intake_document(session, current_user, document_id))

@@ -19,7 +19,7 @@ HOME_FIELDS = (
     "name", "program", "state", "county", "city", "lat", "lon", "street_address", "contact_phone",
     "licensed_beds", "min_age", "max_age", "genders", "accepts_pregnant", "accepts_parenting",
     "substance_use_support", "medical_level", "mental_health_level", "languages",
-    "cultural_services", "accepts_out_of_state", "is_active",
+    "cultural_services", "accepts_out_of_state", "is_active", "intake_documents",
 )
 
 

@@ -251,6 +251,19 @@ TABLE: dict[str, Row] = {
                                args={"placement_id": "api_arrival_placement_id"}),
     "api.missed_arrival": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
                               args={"placement_id": "api_missed_placement_id"}),
+    # The intake packet: downloads by the agency's caseworkers and, once their home accepted,
+    # the home's operators. The sweep posts no file, so the caseworker's upload is refused
+    # by the form (422): still the caseworker's to try; everyone else is kept out before it.
+    "caseworker.upload_document": Row({**only(CASEWORKER), CASEWORKER: "HTTP 422"}, owner="caseworker", foreign=NOT_FOUND,
+                                      form={"kind": "custody_order"}),
+    "caseworker.download_document": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                        args={"referral_id": "placed_referral_id", "document_id": "placed_document_id"}),
+    "provider.download_document": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                      args={"document_id": "placed_document_id"}),
+    "api.referral_documents": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                  args={"referral_id": "placed_referral_id"}),
+    "api.download_document": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                                 args={"document_id": "placed_document_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -344,6 +357,8 @@ def _arrival_world(factory, home, caseworker) -> dict[str, object]:
     placements accepted 5 hours ago: without a departure, in transit, and overdue."""
     from placement.models import Handoff
 
+    from .arrival_world import sealed_document
+
     now = utcnow()
     ids = {"future_local": to_local_input(now + timedelta(days=7), caseworker.timezone),
            "expected_local": to_local_input(now + timedelta(hours=1), caseworker.timezone)}
@@ -364,6 +379,9 @@ def _arrival_world(factory, home, caseworker) -> dict[str, object]:
                                         departed_at=now - timedelta(hours=trip[0]),
                                         expected_arrival_at=now - timedelta(hours=trip[1])))
         ids[key] = placement.id
+        if key == "handoff_placement_id":
+            ids["placed_referral_id"] = referral.id
+            ids["placed_document_id"] = sealed_document(factory, referral, caseworker).id
     factory.session.commit()
     return ids
 

@@ -7,6 +7,26 @@ from dataclasses import dataclass
 from ..helpers import make_referral
 
 
+SWEEP_DOCUMENT = b"%PDF-1.7\nSWEEP-SENTINEL-DOCUMENT\n%%EOF\n"
+
+
+def sealed_document(factory, referral, caseworker, data: bytes = SWEEP_DOCUMENT):
+    """An intake document row sealed the way uploads are (synthetic)."""
+    from placement.models import IntakeDocument
+    from placement.services import documents
+
+    document = IntakeDocument(referral_id=referral.id, kind="custody_order", content_type="application/pdf", size_bytes=len(data),
+                              key_id="", nonce=b"", ciphertext=b"", uploaded_by_id=caseworker.id)
+    with factory.app.app_context():
+        from placement import sealing
+
+        sealed = sealing.seal(data, documents._context(document))
+    document.key_id, document.nonce, document.ciphertext = sealed.key_id, sealed.nonce, sealed.ciphertext
+    factory.session.add(document)
+    factory.session.commit()
+    return document
+
+
 @dataclass
 class ArrivalWorld:
     caseworker: object

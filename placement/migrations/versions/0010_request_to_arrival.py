@@ -83,8 +83,38 @@ def upgrade() -> None:
         sa.UniqueConstraint('placement_id', name='uq_handoff_placement'),
     )
 
+    with op.batch_alter_table('home') as batch:
+        # Homes before this migration ask for no particular documents.
+        batch.add_column(sa.Column('intake_documents', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    op.create_table(
+        'intake_document',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('referral_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=32), nullable=False),
+        sa.Column('content_type', sa.String(length=32), nullable=False),
+        sa.Column('size_bytes', sa.Integer(), nullable=False),
+        sa.Column('expires_on', sa.Date(), nullable=True),
+        sa.Column('key_id', sa.String(length=40), nullable=False),
+        sa.Column('nonce', sa.LargeBinary(), nullable=False),
+        sa.Column('ciphertext', sa.LargeBinary(), nullable=False),
+        sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+        _time('uploaded_at'),
+        sa.CheckConstraint("kind IN ('custody_order', 'medical_consent', 'icpc_100a', 'school_records', 'immunization', "
+                           "'insurance')", name='ck_intake_document_kind'),
+        sa.CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name='ck_intake_document_type'),
+        sa.CheckConstraint('size_bytes BETWEEN 1 AND 10485760', name='ck_intake_document_size'),
+        sa.ForeignKeyConstraint(['referral_id'], ['referral.id']),
+        sa.ForeignKeyConstraint(['uploaded_by_id'], ['app_user.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_intake_document_referral_id', 'intake_document', ['referral_id'])
+
 
 def downgrade() -> None:
+    op.drop_index('ix_intake_document_referral_id', table_name='intake_document')
+    op.drop_table('intake_document')
+    with op.batch_alter_table('home') as batch:
+        batch.drop_column('intake_documents')
     op.drop_table('handoff')
     op.drop_index('ix_referral_consent_referral_id', table_name='referral_consent')
     op.drop_table('referral_consent')
