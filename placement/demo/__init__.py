@@ -79,6 +79,7 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
         # Synthetic data, not security: a seeded, repeatable generator is the point.
         _build(session, random.Random(seed), random.Random(seed + 2))  # nosec B311
         session.commit()
+        arrival.add_handoffs(session)  # a youth in transit and a missed arrival (no random numbers)
     # Placement history (outcomes, missing episodes) is added once, also to a demo built before it existed.
     add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
     return sample_accounts(session)

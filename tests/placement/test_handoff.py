@@ -148,3 +148,14 @@ def test_the_handoff_through_the_api(app, client, factory):
     assert missed.status_code == 409
     stranger = bearer(api_token(factory, factory.user("operator", factory.org("provider", "MO"))))
     assert client.get(f"{API}/placements/{placement.id}/handoff", headers=stranger).status_code == 404
+
+
+def test_the_demo_has_a_youth_in_transit_and_a_missed_arrival_for_the_scheduler(app, factory, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    factory.session.expire_all()
+    rows = factory.session.exec(select(Handoff).order_by(Handoff.id)).all()
+    assert len(rows) == 2 and all(r.arrived_at is None for r in rows)
+    with app.app_context():
+        assert alert_jobs.flag_missed_arrivals(factory.session) == "1 arrivals overdue"
+    factory.session.expire_all()
+    assert [r.overdue_at is not None for r in factory.session.exec(select(Handoff).order_by(Handoff.id)).all()] == [False, True]
