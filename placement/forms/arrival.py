@@ -3,9 +3,12 @@ operators, and the API through `placement.api.bodies`). Times are typed in the u
 zone (`datetime-local`) and converted to UTC with `timeutil.from_local`."""
 from __future__ import annotations
 
+import re
+
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, Field, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from ..models import INTAKE_DOCUMENT_KINDS
 from .fields import SafeBedForm, within_years
@@ -52,3 +55,32 @@ class DocumentForm(SafeBedForm):
     kind = SelectField("What is it?", choices=list(INTAKE_DOCUMENT_KINDS.items()))
     expires_on = DateField("Expires on (optional)", validators=[Optional(), within_years])
     file = FileField("File (PDF, JPEG or PNG, up to 10 MB)", validators=[FileRequired("Choose a file to attach.")])
+
+
+BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+class Base64Field(Field):
+    """A file's bytes as base64 text. Not prose, so the shared 1,000-character text rule does
+    not apply; only the base64 alphabet passes (which refuses every control character)."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        return ""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else None
+
+    def pre_validate(self, form):
+        if self.data and not BASE64.fullmatch(self.data):
+            raise ValidationError("Send the file's content as base64 (A-Z, a-z, 0-9, + and /).")
+
+
+class DocumentBody(SafeBedForm):
+    """The API's document upload: the file as base64 in JSON (the page posts a multipart file)."""
+
+    kind = SelectField("What is it?", choices=list(INTAKE_DOCUMENT_KINDS.items()))
+    expires_on = DateField("Expires on (optional)", validators=[Optional(), within_years])
+    content_base64 = Base64Field("The file (PDF, JPEG or PNG, up to 10 MB), base64-encoded",
+                                 validators=[DataRequired("Send the file's content."), Length(max=14_000_000)])

@@ -260,6 +260,8 @@ TABLE: dict[str, Row] = {
                                         args={"referral_id": "placed_referral_id", "document_id": "placed_document_id"}),
     "provider.download_document": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
                                       args={"document_id": "placed_document_id"}),
+    "api.upload_document": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "kind": "custody_order", "content_base64": "JVBERi0xLjcKU1dFRVAKJSVFT0YK"}, args={"referral_id": "api_referral_id"}),
     "api.referral_documents": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
                                   args={"referral_id": "placed_referral_id"}),
     "api.download_document": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,

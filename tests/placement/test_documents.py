@@ -205,3 +205,27 @@ def test_production_without_keys_refuses_to_store(app, client, factory):
     finally:
         app.config["TESTING"], app.config["SAFEBED_MODE"] = True, "test"
     assert world.referral.id
+
+
+def test_the_api_takes_a_document_as_base64_and_refuses_bad_ones(client, factory):
+    world = three_homes(factory)
+    cw = {"Authorization": f"Bearer {api_token(factory, world.caseworker)}"}
+    url = f"/api/v1/referrals/{world.referral.id}/documents"
+    done = client.post(url, headers=cw, json={"kind": "icpc_100a", "expires_on": "2026-12-31",
+                                              "content_base64": base64.b64encode(PNG).decode()})
+    assert done.status_code == 201 and done.get_json()["content_type"] == "image/png"
+    listed = client.get(url, headers=cw).get_json()["documents"]
+    assert [d["kind"] for d in listed] == ["icpc_100a"]
+    fetched = client.get(f"/api/v1/documents/{listed[0]['id']}", headers=cw)
+    assert fetched.data == PNG and fetched.headers["Content-Disposition"].startswith("attachment;")
+    for body, status in (({"kind": "icpc_100a", "content_base64": base64.b64encode(b"MZ\x90\x00evil").decode()}, 400),
+                         ({"kind": "icpc_100a", "content_base64": "%%% not base64 %%%"}, 422),
+                         ({"kind": "passport", "content_base64": base64.b64encode(PDF).decode()}, 422),
+                         ({"kind": "icpc_100a", "expires_on": "2026-02-30", "content_base64": base64.b64encode(PDF).decode()}, 422)):
+        refused = client.post(url, headers=cw, json=body)
+        assert refused.status_code == status, body
+    assert len(_documents(factory)) == 1
+    big = base64.b64encode(b"%PDF-" + b"0" * (10 * 1024 * 1024)).decode()
+    too_big = client.post(url, headers=cw, json={"kind": "icpc_100a", "content_base64": big})
+    assert too_big.status_code == 400 and "larger than 10 MB" in too_big.get_json()["error"]["message"]
+    assert len(_documents(factory)) == 1
