@@ -258,7 +258,6 @@ def get_intake_document(session: Session, user: User, document_id: int, referral
     """A document of the caseworker's agency's referral, or (operators) of a youth their home
     accepted; else 404 (audited). Coordinators and admins never get one."""
     from .models import IntakeDocument, Referral
-    from .services.documents import accepted_by_operators_home
 
     document = session.get(IntakeDocument, document_id)
     allowed = False
@@ -270,3 +269,11 @@ def get_intake_document(session: Session, user: User, document_id: int, referral
     if not allowed:
         _deny(session, user, "intake_document", document_id)
     return document
+
+
+def accepted_by_operators_home(session: Session, user: User, document) -> bool:
+    """Whether the operator's organisation runs a home that accepted this document's youth."""
+    return session.exec(
+        select(Placement.id).join(Home, Home.id == Placement.home_id)
+        .where(Placement.referral_id == document.referral_id, Home.provider_id == user.organisation_id)
+    ).first() is not None

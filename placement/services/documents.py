@@ -91,14 +91,6 @@ def checklists(session: Session, referral: Referral) -> list[Checklist]:
     return result
 
 
-def accepted_by_operators_home(session: Session, user: User, document: IntakeDocument) -> bool:
-    """Whether the operator's organisation runs a home that accepted this document's youth."""
-    return session.exec(
-        select(Placement.id).join(Home, Home.id == Placement.home_id)
-        .where(Placement.referral_id == document.referral_id, Home.provider_id == user.organisation_id)
-    ).first() is not None
-
-
 def released_to_operator(session: Session, user: User, referral: Referral) -> list[IntakeDocument]:
     """The packet as the operator may see it: all of it once their home accepted, else nothing."""
     placed = session.exec(
