@@ -273,3 +273,30 @@ def get_episode(session: Session, user: User, episode_id: int):
     if episode is None or not _side_of(session, user, episode.home_id, episode.referral_id):
         _deny(session, user, "missing_episode", episode_id)
     return episode
+
+
+# Intake-packet documents ----------------------------------------------------------------
+
+def get_intake_document(session: Session, user: User, document_id: int, referral_id: int | None = None):
+    """A document of the caseworker's agency's referral, or (operators) of a youth their home
+    accepted; else 404 (audited). Coordinators and admins never get one."""
+    from .models import IntakeDocument, Referral
+
+    document = session.get(IntakeDocument, document_id)
+    allowed = False
+    if document is not None and (referral_id is None or document.referral_id == referral_id):
+        if user.role == "caseworker":
+            allowed = session.get(Referral, document.referral_id).agency_id == user.organisation_id
+        elif user.role == "operator":
+            allowed = accepted_by_operators_home(session, user, document)
+    if not allowed:
+        _deny(session, user, "intake_document", document_id)
+    return document
+
+
+def accepted_by_operators_home(session: Session, user: User, document) -> bool:
+    """Whether the operator's organisation runs a home that accepted this document's youth."""
+    return session.exec(
+        select(Placement.id).join(Home, Home.id == Placement.home_id)
+        .where(Placement.referral_id == document.referral_id, Home.provider_id == user.organisation_id)
+    ).first() is not None

@@ -66,6 +66,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "MATCHER_TIME_LIMIT": float(env.get("SAFEBED_MATCHER_SECONDS", "20")),  # per run, seconds
         "MATCHER_WORKERS": int(env.get("SAFEBED_MATCHER_WORKERS", "4")),  # CP-SAT threads per run
         "HOLD_HOURS": float(env.get("SAFEBED_HOLD_HOURS", "4")),
+        # Requests that may wait at once for one referral; the first home to accept wins.
+        "PARALLEL_REQUESTS": int(env.get("SAFEBED_PARALLEL_REQUESTS", "3")),
+        # Minutes after the expected arrival before a youth in transit is flagged as not arrived.
+        "ARRIVAL_GRACE_MINUTES": float(env.get("SAFEBED_ARRIVAL_GRACE_MINUTES", "60")),
         # How long a missing youth's bed is kept before it returns to availability.
         "BED_KEEP_HOURS": float(env.get("SAFEBED_BED_KEEP_HOURS", "72")),
         "STALE_AFTER_HOURS": float(env.get("SAFEBED_STALE_AFTER_HOURS", "24")),
@@ -96,6 +100,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOX_LEASE_SECONDS": float(env.get("SAFEBED_OUTBOX_LEASE_SECONDS", "300")),
         "OUTBOX_RETRY_SECONDS": float(env.get("SAFEBED_OUTBOX_RETRY_SECONDS", "60")),
         "OUTBOX_MAX_ATTEMPTS": int(env.get("SAFEBED_OUTBOX_MAX_ATTEMPTS", "8")),
+        # Intake-packet document keys: "id:base64-32-bytes,id2:..."; the first seals new documents,
+        # every one opens documents sealed under it (rotation). Empty: a generated demo/test key.
+        "DOCUMENT_KEYS": env.get("SAFEBED_DOCUMENT_KEYS", ""),
     }
     if overrides:
         config.update(overrides)

@@ -148,6 +148,8 @@ class Home(SQLModel, table=True):
     mental_health_level: int = Field(default=0)
     languages: list = Field(sa_column=_json())
     cultural_services: list = Field(sa_column=_json())
+    # The intake packet this home asks for (INTAKE_DOCUMENT_KINDS), shown to caseworkers who request it.
+    intake_documents: list = Field(default_factory=list, sa_column=_json())
     accepts_out_of_state: bool = Field(default=False)
     # ICWA (issue 18): tribes (names from the coordinators' list) that license or approve
     # the home, and whether it is Native-serving (an Indian foster home, or run by an
@@ -651,6 +653,8 @@ ALERT_EVENTS = {
     "report_overdue": "A missing-youth report is overdue",
     "figures_stale": "A home's figures are older than 20 hours",
     "matcher_done": "A matcher run finished",
+    "placed_elsewhere": "A youth you were asked to take was placed elsewhere",
+    "arrival_overdue": "A youth in transit has not arrived",
 }
 ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
 OUTBOX_CHANNELS = ("email", "webhook")
@@ -826,3 +830,109 @@ class SchedulerRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     finished_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     outcome: str = Field(default="", max_length=200)
+
+
+# From request to arrival: consent, the handoff, the intake packet ------------------------
+
+CONSENT_KINDS = {
+    "release": "The youth's assent and a signed release of information",
+    "override": "Override: no consent, with the reason and who approved it",
+}
+
+
+class ReferralConsent(SQLModel, table=True):
+    """The youth's assent and release of information for one referral, or an approved override.
+
+    A request cannot be sent without one in force (a release not yet expired, or an override).
+    Rows are never changed: a new release or override is a new row; the latest in force counts.
+    """
+
+    __tablename__ = "referral_consent"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", CONSENT_KINDS), name="ck_referral_consent_kind"),
+        sa.CheckConstraint(
+            "kind <> 'release' OR (youth_assented AND recipients <> '' AND information <> '' "
+            "AND signed_at IS NOT NULL AND expires_at IS NOT NULL AND expires_at > signed_at)",
+            name="ck_referral_consent_release",
+        ),
+        sa.CheckConstraint("kind <> 'override' OR (override_reason <> '' AND approved_by <> '')",
+                           name="ck_referral_consent_override"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=16)
+    youth_assented: bool = Field(default=False)
+    recipients: str = Field(default="", max_length=300)  # who may receive the information
+    information: str = Field(default="", max_length=300)  # what may be released
+    signed_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    expires_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    override_reason: str = Field(default="", max_length=500)
+    approved_by: str = Field(default="", max_length=120)  # the supervisor who approved the override
+    recorded_by_id: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+
+
+class Handoff(SQLModel, table=True):
+    """The trip from acceptance to arrival: who escorts the youth (an agency staff member,
+    never the youth's name), when they left, when they should arrive, and the home's
+    confirmation. An arrival not confirmed in time is flagged once (`overdue_at`)."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        sa.UniqueConstraint("placement_id", name="uq_handoff_placement"),
+        sa.CheckConstraint("escort_name <> ''", name="ck_handoff_escort"),
+        sa.CheckConstraint("expected_arrival_at > departed_at", name="ck_handoff_expected_after_departure"),
+        sa.CheckConstraint("arrived_at IS NULL OR arrived_at >= departed_at", name="ck_handoff_arrived_after_departure"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    placement_id: int = Field(foreign_key="placement.id")
+    escort_name: str = Field(max_length=120)
+    departed_at: datetime = Field(sa_column=_time())
+    expected_arrival_at: datetime = Field(sa_column=_time())
+    recorded_by_id: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    arrived_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    arrival_confirmed_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    overdue_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+
+
+INTAKE_DOCUMENT_KINDS = {
+    "custody_order": "Custody order",
+    "medical_consent": "Medical consent",
+    "icpc_100a": "ICPC 100A approval",
+    "school_records": "School records",
+    "immunization": "Immunization record",
+    "insurance": "Medicaid or insurance card",
+}
+DOCUMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class IntakeDocument(SQLModel, table=True):
+    """One document of a referral's intake packet, sealed with AES-GCM (placement.sealing).
+
+    Only its kind, type, size, expiry and key id are in clear; the file itself (and its
+    original name) is the ciphertext's business. Released to the home's operators only
+    once the home accepted the youth, like the street address.
+    """
+
+    __tablename__ = "intake_document"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", INTAKE_DOCUMENT_KINDS), name="ck_intake_document_kind"),
+        sa.CheckConstraint(_in("content_type", DOCUMENT_TYPES), name="ck_intake_document_type"),
+        sa.CheckConstraint(f"size_bytes BETWEEN 1 AND {DOCUMENT_MAX_BYTES}", name="ck_intake_document_size"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=32)
+    content_type: str = Field(max_length=32)
+    size_bytes: int
+    expires_on: Optional[date] = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
+    key_id: str = Field(max_length=40)
+    nonce: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    ciphertext: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    uploaded_by_id: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=_time())

@@ -40,6 +40,7 @@ JOBS: dict[str, Callable[[Session], str]] = {
     "flag_reports": alert_jobs.flag_reports,
     "escalate_unanswered": alert_jobs.escalate_unanswered,
     "remind_stale_figures": alert_jobs.remind_stale_figures,
+    "flag_missed_arrivals": alert_jobs.flag_missed_arrivals,
     "deliver_outbox": outbox.deliver_due,
 }
 RUN_LOG_DAYS = 7

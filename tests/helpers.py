@@ -106,8 +106,9 @@ HOME_FORM = {
 }
 
 
-def make_referral(factory: Factory, caseworker: User, **fields):
-    """A referral row for `caseworker`'s agency (synthetic)."""
+def make_referral(factory: Factory, caseworker: User, consent: bool = True, **fields):
+    """A referral row for `caseworker`'s agency (synthetic), with a release of information on
+    file unless `consent=False` (a request cannot be sent without one)."""
     from placement.models import Referral, ReferralEvent
 
     values = dict(
@@ -120,8 +121,26 @@ def make_referral(factory: Factory, caseworker: User, **fields):
     factory.session.add(referral)
     factory.session.flush()
     factory.session.add(ReferralEvent(referral_id=referral.id, status="open", actor_id=caseworker.id))
+    if consent:
+        add_consent(factory, referral, caseworker)
     factory.session.commit()
     return referral
+
+
+def add_consent(factory: Factory, referral, caseworker: User):
+    """A signed release of information for `referral`, in force for 30 days (synthetic)."""
+    from datetime import timedelta
+
+    from placement.models import ReferralConsent
+    from placement.timeutil import utcnow
+
+    now = utcnow()
+    row = ReferralConsent(referral_id=referral.id, kind="release", youth_assented=True,
+                          recipients="The accepting home's intake staff", information="Needs, custody order, medical consent",
+                          signed_at=now - timedelta(hours=1), expires_at=now + timedelta(days=30), recorded_by_id=caseworker.id)
+    factory.session.add(row)
+    factory.session.commit()
+    return row
 
 
 def api_token(factory: Factory, user: User, days: int = 90) -> str:

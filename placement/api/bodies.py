@@ -12,11 +12,12 @@ from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, DateTimeField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from solver.instance import US_STATES
 
+from ..forms.arrival import Base64Field
 from ..forms.text import is_multiline
 from ..services.errors import ServiceError
 
@@ -71,6 +72,14 @@ def _field_schema(field) -> dict:
         schema = {"type": "array", "items": {"enum": [value for value, _ in field.choices]}, "uniqueItems": True}
     elif isinstance(field, SelectField):
         schema = {"enum": [value for value, _ in field.choices]}
+    elif isinstance(field, Base64Field):
+        schema = {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]*={0,2}$", "maxLength": 14_000_000}
+    elif isinstance(field, DateField):
+        schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "A date, e.g. 2026-12-31"}
+    elif isinstance(field, DateTimeField):
+        # The pages' datetime-local value: a wall-clock time in the token's user's own time zone.
+        schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
+                  "description": "Local time in your account's time zone, e.g. 2026-11-29T02:30"}
     elif isinstance(field, (IntegerField, FloatField)):
         schema = {"type": "integer" if isinstance(field, IntegerField) else "number"}
         for validator in field.validators:

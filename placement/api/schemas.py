@@ -170,6 +170,7 @@ _HOME_FIELD_TYPES = {
     "genders": STR_LIST, "accepts_pregnant": BOOL, "accepts_parenting": BOOL, "substance_use_support": STR,
     "medical_level": INT, "mental_health_level": INT, "languages": STR_LIST, "cultural_services": STR_LIST,
     "accepts_out_of_state": BOOL, "is_active": BOOL, "tribal_approvals": STR_LIST, "native_serving": BOOL,
+    "intake_documents": STR_LIST,
 }
 _REFERRAL_FIELD_TYPES = {
     "case_reference": STR, "age": INT, "gender": STR, "urgency": STR, "pregnant": BOOL, "children_with": INT,
@@ -280,3 +281,60 @@ COMPONENTS: dict[str, dict] = {
     }, description="Open Referral HSDS 3.0 objects, flattened into one document. No street addresses."),
     "OpenApiDocument": {"type": "object", "description": "This document."},
 }
+
+
+# From request to arrival: consent, handoff, intake packet ---------------------------------------
+
+def consent_json(row) -> dict | None:
+    """The consent in force, for the referring agency (the home only ever learns `consent_on_file`)."""
+    if row is None:
+        return None
+    return {"id": row.id, "kind": row.kind, "youth_assented": row.youth_assented, "recipients": row.recipients,
+            "information": row.information, "signed_at": iso(row.signed_at), "expires_at": iso(row.expires_at),
+            "override_reason": row.override_reason, "approved_by": row.approved_by, "recorded_at": iso(row.recorded_at)}
+
+
+COMPONENTS["Consent"] = _object({
+    "id": INT, "kind": {"enum": ["release", "override"]}, "youth_assented": BOOL, "recipients": STR, "information": STR,
+    "signed_at": _nullable(TIME), "expires_at": _nullable(TIME), "override_reason": STR, "approved_by": STR,
+    "recorded_at": TIME,
+}, description="A release of information (kind release) or an approved override.")
+COMPONENTS["ReferralDetail"]["properties"]["consent"] = {**_nullable(_ref("Consent")),
+                                                         "description": "The consent in force; null when none is."}
+COMPONENTS["ReferralDetail"]["required"].append("consent")
+COMPONENTS["IncomingRequest"]["properties"]["consent_on_file"] = {
+    **BOOL, "description": "Whether the agency has the youth's consent (or an approved override) on file; never its content."}
+COMPONENTS["IncomingRequest"]["required"].append("consent_on_file")
+
+
+def handoff_json(found) -> dict:
+    """A HandoffView: the escort (agency staff), departure, expected and confirmed arrival, and its state."""
+    row = found.handoff
+    return {
+        "placement_id": found.placement.id, "state": found.state,
+        "escort_name": row.escort_name if row else None, "departed_at": iso(row.departed_at) if row else None,
+        "expected_arrival_at": iso(row.expected_arrival_at) if row else None,
+        "arrived_at": iso(row.arrived_at) if row else None, "overdue_alerted_at": iso(row.overdue_at) if row else None,
+        "missing_episode_id": found.episode.id if found.episode else None,
+    }
+
+
+COMPONENTS["Handoff"] = _object({
+    "placement_id": INT, "state": {"enum": ["waiting", "in_transit", "overdue", "arrived", "missing", "ended"]},
+    "escort_name": _nullable(STR), "departed_at": _nullable(TIME), "expected_arrival_at": _nullable(TIME),
+    "arrived_at": _nullable(TIME), "overdue_alerted_at": _nullable(TIME), "missing_episode_id": _nullable(INT),
+}, description="The trip from acceptance to arrival. The escort is an agency staff member, never the youth.")
+
+
+def document_json(document, expired: bool) -> dict:
+    return {"id": document.id, "referral_id": document.referral_id, "kind": document.kind,
+            "content_type": document.content_type, "size_bytes": document.size_bytes,
+            "expires_on": document.expires_on.isoformat() if document.expires_on else None, "expired": expired,
+            "uploaded_at": iso(document.uploaded_at)}
+
+
+COMPONENTS["IntakeDocument"] = _object({
+    "id": INT, "referral_id": INT, "kind": STR, "content_type": {"enum": ["application/pdf", "image/jpeg", "image/png"]},
+    "size_bytes": INT, "expires_on": _nullable({"type": "string", "format": "date"}), "expired": BOOL, "uploaded_at": TIME,
+}, description="One intake-packet document (its content: GET /documents/{document_id}).")
+COMPONENTS["IntakeDocumentList"] = _object({"documents": {"type": "array", "items": _ref("IntakeDocument")}})

@@ -7,30 +7,37 @@ calls the service, and answers JSON. Service refusals become
 """
 from __future__ import annotations
 
+import base64
+import binascii
+
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
 from .. import audit
 from ..access import (
     coordinator_state,
-    disclosed_placement_address,
     get_matcher_run,
+    get_intake_document,
     get_own_home,
+    get_placement,
     get_referral,
     get_referral_part,
     get_request_for_operator,
     roles_required,
 )
 from ..database import get_session
+from ..forms.arrival import ArrivedForm, ConsentOverrideForm, ConsentReleaseForm, DepartureForm, DocumentBody
 from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, directory, matcher_runs, protections, referrals
+from ..services import booking, consent, directory, documents, handoff, matcher_runs, protections, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
+from ..timeutil import from_local
+from ..web.documents import document_response
 from . import auth, schemas
 from .blueprint import bp
 from .bodies import ValidationFailed, validate
@@ -179,19 +186,19 @@ def create_referral():
 def _referral_detail(item: Referral):
     """The referral with history and bookings; the home's address once it accepted (audited)."""
     session = get_session()
-    referrals.read(session, current_user, item)
-    bookings = booking.referral_bookings(session, item)
+    found = referral_view.detail(session, current_user, item, via="via api")
+    bookings = found.bookings
     placement = None
     if bookings["placement"] is not None:
         placed, placed_home, provider = bookings["placement"]
-        address = disclosed_placement_address(session, current_user, placed, placed_home, f"referral {item.id} via api")
-        placement = schemas.placement_json(placed, placed_home, provider.name, address)
+        placement = schemas.placement_json(placed, placed_home, provider.name, found.address)
     return reply({
-        "referral": schemas.referral_json(item, booking.effective_status(session, item)),
-        "history": [{"status": e.status, "note": e.note, "at": schemas.iso(e.created_at)} for e in referrals.history(session, item)],
+        "referral": schemas.referral_json(item, found.status),
+        "history": [{"status": e.status, "note": e.note, "at": schemas.iso(e.created_at)} for e in found.history],
         "holds": [schemas.hold_json(h, hm) for h, hm in bookings["holds"]],
         "requests": [schemas.request_json(r, hm) for r, hm in bookings["requests"]],
         "placement": placement,
+        "consent": schemas.consent_json(found.consent),
     })
 
 
@@ -357,10 +364,154 @@ def withdraw_request(referral_id: int, request_id: int):
     return reply(schemas.request_json(pending, session.get(Home, pending.home_id)))
 
 
+# Consent (caseworkers) ---------------------------------------------------------------------------------
+
+@api_route(bp, "/referrals/<int:referral_id>/consent", "POST",
+           summary="Record the youth's assent and release of information (who may receive what, signed when, expires when)",
+           tag="consent", roles=CASEWORKER, response="Consent", status=201, body=ConsentReleaseForm)
+@roles_required(*CASEWORKER)
+def record_consent(referral_id: int):
+    """Times are local to the token's user. Audited. A request cannot be sent without consent in force."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(ConsentReleaseForm, _body())
+    row = consent.record_release(session, current_user, item, bool(form.youth_assented.data), form.recipients.data or "",
+                                 form.information.data or "", _local(form.signed_at), _local(form.expires_at))
+    return reply(schemas.consent_json(row), 201)
+
+
+@api_route(bp, "/referrals/<int:referral_id>/consent/override", "POST",
+           summary="Record an override of consent with its reason and approver", tag="consent", roles=CASEWORKER,
+           response="Consent", status=201, body=ConsentOverrideForm)
+@roles_required(*CASEWORKER)
+def override_consent(referral_id: int):
+    """Audited."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(ConsentOverrideForm, _body())
+    row = consent.record_override(session, current_user, item, form.reason.data or "", form.approved_by.data or "")
+    return reply(schemas.consent_json(row), 201)
+
+
+def _local(field):
+    """A body's local time (the token user's zone) as UTC."""
+    return from_local(field.data, current_user.timezone)
+
+
+# The handoff (both sides of a placement) ------------------------------------------------------------------
+
+BOTH_SIDES = ("caseworker", "operator")
+
+
+def _handoff_reply(placement_item, status: int = 200):
+    session = get_session()
+    session.refresh(placement_item)
+    return reply(schemas.handoff_json(handoff.view(session, placement_item, current_app.config["ARRIVAL_GRACE_MINUTES"])), status)
+
+
+@api_route(bp, "/placements/<int:placement_id>/handoff", "GET", summary="A placement's handoff: escort, departure, arrival",
+           tag="handoff", roles=BOTH_SIDES, response="Handoff")
+@roles_required(*BOTH_SIDES)
+def placement_handoff(placement_id: int):
+    """The home's operators and the referring agency's caseworkers."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    audit.record(session, "referral_viewed", "referral", item.referral_id, f"via handoff of placement {item.id} (api)",
+                 actor=current_user)
+    session.commit()
+    return _handoff_reply(item)
+
+
+@api_route(bp, "/placements/<int:placement_id>/departure", "POST",
+           summary="Record the departure: escort (agency staff, never the youth), departure time, expected arrival",
+           tag="handoff", roles=CASEWORKER, response="Handoff", status=201, body=DepartureForm)
+@roles_required(*CASEWORKER)
+def record_departure(placement_id: int):
+    """Times are local to the token's user. The home's operators are told to expect the youth."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    form = validate(DepartureForm, _body())
+    handoff.record_departure(session, current_user, item, form.escort_name.data or "", _local(form.departed_at),
+                             _local(form.expected_arrival_at))
+    return _handoff_reply(item, 201)
+
+
+@api_route(bp, "/placements/<int:placement_id>/arrival", "POST", summary="Confirm the youth arrived (the home's operator)",
+           tag="handoff", roles=OPERATOR, response="Handoff", body=ArrivedForm, partial=True)
+@roles_required(*OPERATOR)
+def confirm_arrival(placement_id: int):
+    """`arrived_at` (local time) may be left out: now."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    form = validate(ArrivedForm, _body() if _body() is not None else {})
+    handoff.confirm_arrival(session, current_user, item, _local(form.arrived_at))
+    return _handoff_reply(item)
+
+
+@api_route(bp, "/placements/<int:placement_id>/missed-arrival", "POST",
+           summary="The youth never arrived: record a missing-from-care episode starting at the departure time",
+           tag="handoff", roles=BOTH_SIDES, response="Handoff", status=201)
+@roles_required(*BOTH_SIDES)
+def missed_arrival(placement_id: int):
+    """The same episode, 24-hour report clock and kept bed as reporting a youth missing."""
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    handoff.report_missed_arrival(session, current_user, item, current_app.config["BED_KEEP_HOURS"])
+    return _handoff_reply(item, 201)
+
+
+# The intake packet ----------------------------------------------------------------------------------------
+
+@api_route(bp, "/referrals/<int:referral_id>/documents", "GET", summary="The referral's intake-packet documents",
+           tag="documents", roles=CASEWORKER, response="IntakeDocumentList")
+@roles_required(*CASEWORKER)
+def referral_documents(referral_id: int):
+    """Kind, type, size and expiry of each document; expired ones are flagged."""
+    session = get_session()
+    item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
+    return reply({"documents": [schemas.document_json(d, documents.expired(d)) for d in documents.for_referral(session, item)]})
+
+
+@bp.url_value_preprocessor
+def _document_upload_limit(endpoint, _values):
+    """A base64 document of up to 10 MB: lift the 1 MB body limit for that one operation."""
+    if endpoint == "api.upload_document":
+        request.max_content_length = 15 * 1024 * 1024
+
+
+@api_route(bp, "/referrals/<int:referral_id>/documents", "POST",
+           summary="Attach an intake-packet document (PDF, JPEG or PNG by content, up to 10 MB, base64 in JSON)",
+           tag="documents", roles=CASEWORKER, response="IntakeDocument", status=201, body=DocumentBody)
+@roles_required(*CASEWORKER)
+def upload_document(referral_id: int):
+    """Sealed with AES-GCM; audited. A wrong type, an empty or too large file is refused and nothing is stored."""
+    session = get_session()
+    item = get_referral(session, current_user, referral_id, change=True)
+    form = validate(DocumentBody, _body())
+    try:
+        data = base64.b64decode(form.content_base64.data, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValidationFailed("content_base64 is not valid base64.", {"content_base64": "not base64"}) from error
+    document = documents.upload(session, current_user, item, form.kind.data, data, form.expires_on.data)
+    return reply(schemas.document_json(document, documents.expired(document)), 201)
+
+
+@api_route(bp, "/documents/<int:document_id>", "GET",
+           summary="Download one intake-packet document (the agency's caseworkers; the accepting home's operators)",
+           tag="documents", roles=BOTH_SIDES, response=None)
+@roles_required(*BOTH_SIDES)
+def download_document(document_id: int):
+    """The file itself (PDF, JPEG or PNG) as an attachment under a sandboxing CSP; audited.
+    A home's operators get it only once their home accepted the youth; anyone else 404."""
+    session = get_session()
+    return document_response(session, get_intake_document(session, current_user, document_id))
+
+
 # Incoming requests (operators) ------------------------------------------------------------------------
 
 def _incoming(request_row: PlacementRequest, home, youth: Referral) -> dict:
-    return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth)}
+    return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth),
+            "consent_on_file": consent.on_file(get_session(), youth)}
 
 
 @api_route(bp, "/requests", "GET", summary="Placement requests to my homes", tag="requests", roles=OPERATOR,

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_login import current_user
 
-from ..access import disclosed_placement_address
 from ..database import get_session
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, DocumentForm
 from ..forms.caseworker import CloseForm, HomeChoiceForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
-from ..models import ESCALATION_KINDS, MissingEpisode, Referral
-from ..services import booking, escalations, lifecycle, referrals
+from ..models import CONSENT_KINDS, ESCALATION_KINDS, INTAKE_DOCUMENT_KINDS, MissingEpisode, Referral
+from ..services import documents, escalations, handoff, lifecycle, referral_view
 
 
 def referral_page(item: Referral, status_code: int = 200, **forms):
@@ -18,19 +18,22 @@ def referral_page(item: Referral, status_code: int = 200, **forms):
     `forms` replaces the page's blank forms: a refused form comes back as typed, with its errors.
     """
     session = get_session()
-    referrals.read(session, current_user, item)
-    bookings = booking.referral_bookings(session, item)
-    address = None
-    if bookings["placement"] is not None:
-        placed, home, _ = bookings["placement"]
-        address = disclosed_placement_address(session, current_user, placed, home, f"referral {item.id}")
+    found = referral_view.detail(session, current_user, item)
     episodes = lifecycle.episodes(session, MissingEpisode.referral_id == item.id)
     missing_now = any(view.episode.closed_at is None for view in episodes)
-    blank = {"close_form": CloseForm(), "end_form": EndPlacementForm(formdata=None), "missing_form": MissingForm(formdata=None)}
+    blank = {"close_form": CloseForm(), "end_form": EndPlacementForm(formdata=None), "missing_form": MissingForm(formdata=None),
+             "consent_form": ConsentReleaseForm(formdata=None), "override_form": ConsentOverrideForm(formdata=None),
+             "departure_form": DepartureForm(formdata=None), "document_form": DocumentForm(formdata=None)}
+    grace = current_app.config["ARRIVAL_GRACE_MINUTES"]
+    placed = found.bookings["placement"]
+    handoff_view = handoff.view(session, placed[0], grace) if placed is not None else None
     return render_template(
-        "caseworker/referral.html", referral=item, status="missing" if missing_now else booking.effective_status(session, item),
-        history=referrals.history(session, item), bookings=bookings, address=address, action_form=HomeChoiceForm(),
-        episodes=episodes,
+        "caseworker/referral.html", referral=item, status="missing" if missing_now else found.status,
+        history=found.history, bookings=found.bookings, address=found.address, action_form=HomeChoiceForm(),
+        episodes=episodes, consent=found.consent, consent_history=found.consent_history, consent_kinds=CONSENT_KINDS,
+        detail=found, handoff_view=handoff_view, grace=grace,
+        packet=documents.for_referral(session, item), checklists=documents.checklists(session, item),
+        document_kinds=INTAKE_DOCUMENT_KINDS, expired=documents.expired,
         escalated=escalations.for_referral(session, item, current_app.config["STALE_AFTER_HOURS"]), kinds=ESCALATION_KINDS,
         **{**blank, **forms},
     ), status_code

@@ -97,7 +97,7 @@ def search_beds(referral_id: int):
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
         asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
         ask_form=AskCoordinatorForm(), exclusion_summary=escalations.exclusion_summary(result),
-        steer_form=steer_form, steering=steering, order_text=order_text,
+        steer_form=steer_form, steering=steering, order_text=order_text, parallel_limit=booking.parallel_limit(),
     )
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from ..models import AvailabilityUpdate, Home, Organisation, Referral, ReferralEvent, User
 from ..services import accounts
 from ..timeutil import utcnow
+from . import arrival
 from .history import add_history
 from .protections import add_protections
 
@@ -79,6 +80,7 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
         # Synthetic data, not security: a seeded, repeatable generator is the point.
         _build(session, random.Random(seed), random.Random(seed + 2))  # nosec B311
         session.commit()
+        arrival.add_handoffs(session)  # a youth in transit and a missed arrival (no random numbers)
     # Placement history (outcomes, missing episodes) is added once, also to a demo built before it existed.
     add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
     # Keep-away, keep-apart and ICWA examples (issue 18), likewise added once.
@@ -146,6 +148,7 @@ def _referrals(session: Session, rng: random.Random) -> None:
             session.add(referral)
             session.flush()
             session.add(ReferralEvent(referral_id=referral.id, status="open", actor_id=caseworker.id, note="referral opened"))
+            arrival.add_consent(session, referral, caseworker)
 
 
 def _home(session: Session, rng: random.Random, history: random.Random, provider: Organisation, operator: User,

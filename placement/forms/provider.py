@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.instance import US_STATES
 
-from ..models import DECLINE_REASONS
+from ..models import DECLINE_REASONS, INTAKE_DOCUMENT_KINDS
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
     GENDER_LABELS,
@@ -50,6 +50,8 @@ class HomeForm(PlaceFormMixin, SafeBedForm):
     # ICWA: the choices are the coordinators' tribe list, set by the view (`set_tribes`).
     tribal_approvals = MultiCheckboxField("Licensed or approved by these tribes (ICWA)", choices=[])
     native_serving = BooleanField("Native-serving home (an Indian foster home, or run by an Indian organisation)")
+    intake_documents = MultiCheckboxField("Documents we need at intake (the caseworker's checklist)",
+                                          choices=list(INTAKE_DOCUMENT_KINDS.items()))
     is_active = BooleanField("Accepting referrals (uncheck to pause the home)", default=True)
 
     def set_tribes(self, names: list[str]) -> "HomeForm":

@@ -3,17 +3,19 @@ reporting a youth missing, the report clock, releasing a kept bed, and what the
 home's declines and disruptions say about its published criteria."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import audit
-from ..access import get_episode, get_placement, roles_required
+from ..access import get_episode, get_intake_document, get_placement, roles_required
 from ..database import get_session
+from ..forms.arrival import ArrivedForm, MissedArrivalForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
-from ..models import DECLINE_REASONS, Home, Placement, Referral
-from ..services import lifecycle, outcomes
+from ..models import DECLINE_REASONS, INTAKE_DOCUMENT_KINDS, Home, Placement, Referral
+from ..services import documents, handoff, lifecycle, outcomes
 from ..web import lifecycle_actions
-from ..web.actions import perform
+from ..web.actions import CORRECT_FIELDS, perform, submit
+from ..web.documents import document_response
 from .blueprint import bp
 
 
@@ -35,7 +37,7 @@ def placement(placement_id: int):
     return _placement_page(get_placement(get_session(), current_user, placement_id))
 
 
-def _placement_page(item, status_code: int = 200, end_form=None, missing_form=None):
+def _placement_page(item, status_code: int = 200, end_form=None, missing_form=None, arrived_form=None):
     session = get_session()
     episode = lifecycle.episode_for_placement(session, item)
     audit.record(session, "referral_viewed", "referral", item.referral_id, f"via placement {item.id}", actor=current_user)
@@ -45,6 +47,11 @@ def _placement_page(item, status_code: int = 200, end_form=None, missing_form=No
         referral=session.get(Referral, item.referral_id),
         episode=lifecycle.view(session, episode) if episode else None,
         end_form=end_form or EndPlacementForm(formdata=None), missing_form=missing_form or MissingForm(formdata=None),
+        arrived_form=arrived_form or ArrivedForm(formdata=None),
+        handoff_view=handoff.view(session, item, current_app.config["ARRIVAL_GRACE_MINUTES"]),
+        grace=current_app.config["ARRIVAL_GRACE_MINUTES"],
+        packet=documents.released_to_operator(session, current_user, session.get(Referral, item.referral_id)),
+        document_kinds=INTAKE_DOCUMENT_KINDS, expired=documents.expired,
     ), status_code
 
 
@@ -87,3 +94,40 @@ def release_kept_bed(episode_id: int):
 def feedback_page():
     session = get_session()
     return render_template("provider/feedback.html", homes=outcomes.for_operator(session, current_user), reason_labels=DECLINE_REASONS)
+
+
+@bp.post("/placements/<int:placement_id>/arrived")
+@roles_required("operator")
+def confirm_arrival(placement_id: int):
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    form = ArrivedForm()
+    outcome = submit(form, lambda: handoff.confirm_arrival(session, current_user, item, lifecycle_actions.local_time(form.arrived_at)),
+                     "Arrival confirmed. The caseworker has been told.", invalid_message=CORRECT_FIELDS)
+    if not outcome.done:
+        session.refresh(item)
+        return _placement_page(item, outcome.status if outcome.error else 422, arrived_form=form)
+    return redirect(url_for("provider.placement", placement_id=item.id))
+
+
+@bp.post("/placements/<int:placement_id>/missed-arrival")
+@roles_required("operator")
+def missed_arrival(placement_id: int):
+    session = get_session()
+    item = get_placement(session, current_user, placement_id)
+    outcome = submit(MissedArrivalForm(), lambda: handoff.report_missed_arrival(
+        session, current_user, item, current_app.config["BED_KEEP_HOURS"]),
+        "Missing episode recorded from the departure time. The 24-hour report clock has started.",
+        invalid_message="The form expired; try again.")
+    if not outcome.done:
+        session.refresh(item)
+        return _placement_page(item, outcome.status if outcome.error else 422)
+    return redirect(url_for("provider.placement", placement_id=item.id))
+
+
+@bp.get("/documents/<int:document_id>")
+@roles_required("operator")
+def download_document(document_id: int):
+    """The intake packet of a youth the operator's home accepted (else 404, audited)."""
+    session = get_session()
+    return document_response(session, get_intake_document(session, current_user, document_id))

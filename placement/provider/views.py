@@ -12,7 +12,7 @@ from ..forms.lists import request_list_form
 from ..forms.provider import DeclineForm, HomeForm, TonightForm
 from ..models import Hold, Organisation, Referral, User
 from ..places import own_state
-from ..services import alerts, booking, paged_lists, protections
+from ..services import alerts, booking, consent, paged_lists, protections
 from ..services import homes as home_service
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
@@ -130,6 +130,7 @@ def request_detail(request_id: int):
         status=home_service.status(session, home), decline_form=DeclineForm(),
         requester=session.get(User, request.requested_by_id), agency=session.get(Organisation, referral.agency_id),
         hold=session.get(Hold, request.hold_id) if request.hold_id else None,
+        consent_on_file=consent.on_file(session, referral),
     )
 
 

@@ -130,3 +130,33 @@ def remind_stale_figures(session: Session) -> str:
         reminded += 1
     session.commit()
     return f"{reminded} homes reminded"
+
+
+def flag_missed_arrivals(session: Session) -> str:
+    """A youth in transit not confirmed as arrived ARRIVAL_GRACE_MINUTES after the expected time:
+    alert the caseworkers and the home's operators once (urgent)."""
+    from . import handoff
+
+    grace = current_app.config["ARRIVAL_GRACE_MINUTES"]
+    now = utcnow()
+    flagged = 0
+    for row, placement in handoff.overdue_handoffs(session, grace, now):
+        if not alerts.raise_once(session, f"arrival_overdue:{row.id}"):
+            continue
+        row.overdue_at = now
+        session.add(row)
+        home = session.get(Home, placement.home_id)
+        referral = session.get(Referral, placement.referral_id)
+        text = alert_texts.arrival_overdue(home.name, int(grace))
+        alerts.alert(session, "arrival_overdue", lifecycle.responsible_caseworkers(session, referral, placement), text,
+                     f"/caseworker/referrals/{referral.id}", urgent=True,
+                     portal_message=f"NOT ARRIVED: {referral.case_reference} was expected at {home.name} and is not confirmed. "
+                                    "Confirm the arrival or record the youth missing.")
+        alerts.alert(session, "arrival_overdue", notifications.organisation_users(session, home.provider_id, "operator"), text,
+                     f"/provider/placements/{placement.id}", urgent=True, on_call_home=home,
+                     portal_message=f"NOT ARRIVED: {referral.case_reference} was expected at {home.name}. "
+                                    "Confirm the arrival if the youth is with you.")
+        audit.record(session, "arrival_overdue", "placement", placement.id, f"handoff {row.id}")
+        flagged += 1
+    session.commit()
+    return f"{flagged} arrivals overdue"

@@ -78,3 +78,15 @@ def figures_stale(home_name: str, hours: int) -> AlertText:
 def matcher_done(state: str, proposals: int) -> AlertText:
     return _text(f"matcher run for {state} finished",
                  f"The matcher run for {state} finished with {proposals} proposed placements.")
+
+
+def placed_elsewhere(home_name: str) -> AlertText:
+    return _text("request withdrawn: placed elsewhere",
+                 f"The youth you were asked to take at {home_name} was placed elsewhere; thank you. "
+                 "The places are free again.")
+
+
+def arrival_overdue(home_name: str, minutes: int) -> AlertText:
+    return _text("a youth in transit has not arrived",
+                 f"A youth travelling to {home_name} was not confirmed as arrived {minutes} minutes after the expected time. "
+                 "Confirm the arrival, or record the youth missing from care in one tap.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
 from solver.eligibility import exclusions, places_needed, staffed_room
@@ -18,7 +19,7 @@ from solver.eligibility import exclusions, places_needed, staffed_room
 from .. import audit
 from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
 from ..timeutil import utcnow
-from . import alert_texts, alerts, escalations, notifications
+from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
 from .homes import HomeStatus, lock_home, status
 from . import protections
@@ -44,6 +45,33 @@ def _pending_request(session: Session, referral_id: int) -> PlacementRequest | N
     return session.exec(
         select(PlacementRequest).where(PlacementRequest.referral_id == referral_id, PlacementRequest.status == "pending")
     ).first()
+
+
+def _pending_requests(session: Session, referral_id: int) -> list[PlacementRequest]:
+    return list(session.exec(
+        select(PlacementRequest).where(PlacementRequest.referral_id == referral_id, PlacementRequest.status == "pending")
+        .order_by(PlacementRequest.id)
+    ).all())
+
+
+DEFAULT_PARALLEL_REQUESTS = 3
+
+
+def parallel_limit() -> int:
+    """How many requests may wait at once for one referral (SAFEBED_PARALLEL_REQUESTS, default 3)."""
+    if has_app_context():
+        return max(1, int(current_app.config.get("PARALLEL_REQUESTS", DEFAULT_PARALLEL_REQUESTS)))
+    return DEFAULT_PARALLEL_REQUESTS
+
+
+def _settle_status(session: Session, user: User | None, referral: Referral, note: str, nothing_left: str = "open") -> None:
+    """After a request ended without a placement: still requested while another waits, held while a hold lives."""
+    if _pending_request(session, referral.id) is not None:
+        set_status(session, referral, "requested", user, note)
+    elif _active_hold(session, referral.id) is not None:
+        set_status(session, referral, "held", user, note)
+    else:
+        set_status(session, referral, nothing_left, user, note)
 
 
 def _room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
@@ -144,11 +172,17 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     lock_home(session, home.id)
     _lock_referral(session, referral)
     places = _require_bookable(session, referral, home)
-    if _pending_request(session, referral.id) is not None:
-        raise Conflict("A placement request for this referral is already waiting for an answer.")
+    consent.require_on_file(session, referral)
+    waiting = _pending_requests(session, referral.id)
+    if any(pending.home_id == home.id for pending in waiting):
+        raise Conflict("A placement request for this referral is already waiting for an answer at this home.")
+    limit = parallel_limit()
+    if len(waiting) >= limit:
+        raise Conflict(f"{len(waiting)} requests for this referral are already waiting for an answer "
+                       f"(at most {limit} at once). Withdraw one, or wait for an answer.")
     held = _active_hold(session, referral.id)
     if held is not None and held.home_id != home.id:
-        raise Conflict("This referral holds a bed at another home. Release that hold first.")
+        held = None  # the hold elsewhere stays; whichever home accepts first, the rest are withdrawn
     own_reserved = held.places if held is not None else 0
     if _room_for_others(status(session, home), own_reserved) < places:
         raise Conflict(NO_LONGER_AVAILABLE)
@@ -182,20 +216,25 @@ def withdraw_request(session: Session, user: User, referral: Referral, request_i
     if request is None or request.referral_id != referral.id:
         raise NotFound("No such request for this referral.")
     lock_home(session, request.home_id)
+    _lock_referral(session, referral)
     session.refresh(request)
     if request.status != "pending":
         raise Conflict(f"This request was already {request.status}.")
     request.status = "withdrawn"
     session.add(request)
-    set_status(session, referral, "open", user, "request withdrawn")
+    _settle_status(session, user, referral, "request withdrawn")
     escalations.resolve_for_request(session, request.id, "The caseworker withdrew the request.")
     audit.record(session, "placement_request_withdrawn", "placement_request", request.id, actor=user)
     session.commit()
 
 
 def _answerable(session: Session, request: PlacementRequest) -> None:
+    """Lock the home, then the referral (answers at other homes for the same youth wait here), then re-read."""
     lock_home(session, request.home_id)
+    _lock_referral(session, session.get(Referral, request.referral_id))
     session.refresh(request)
+    if request.status == "withdrawn" and session.get(Referral, request.referral_id).status == "placed":
+        raise Conflict("This youth was placed at another home; the request was withdrawn. Thank you.")
     if request.status != "pending":
         raise Conflict(f"This request was already {request.status}; nothing was changed.")
 
@@ -225,9 +264,35 @@ def accept(session: Session, operator: User, request: PlacementRequest) -> Place
     referral = session.get(Referral, request.referral_id)
     set_status(session, referral, "placed", operator, f"accepted by home {home.id}")
     audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=operator)
+    _withdraw_the_rest(session, referral, request.id, now)
     _tell_caseworkers(session, request, home, True, f"{home.name} accepted the placement for {referral.case_reference}.")
     session.commit()
     return placement
+
+
+def _withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int | None, now) -> None:
+    """A home took the youth: every other waiting request and live hold of the referral ends in the
+    same transaction, and the other homes' operators are thanked ("placed elsewhere")."""
+    for other in _pending_requests(session, referral.id):
+        if other.id == kept_request_id:
+            continue
+        other.status = "withdrawn"
+        session.add(other)
+        other_home = session.get(Home, other.home_id)
+        escalations.resolve_for_request(session, other.id, "The youth was placed at another home.")
+        audit.record(session, "placement_request_withdrawn", "placement_request", other.id, "placed elsewhere")
+        alerts.alert(
+            session, "placed_elsewhere", notifications.organisation_users(session, other_home.provider_id, "operator"),
+            alert_texts.placed_elsewhere(other_home.name), f"/provider/requests/{other.id}",
+            portal_message=f"The youth you were asked to take at {other_home.name} was placed elsewhere; thank you. "
+                           "The places are free again.",
+        )
+    for held in session.exec(
+        select(Hold).where(Hold.referral_id == referral.id, Hold.released_at.is_(None), Hold.expires_at > now)
+    ).all():
+        held.released_at, held.release_reason = now, "placed_elsewhere"
+        session.add(held)
+        audit.record(session, "hold_released", "hold", held.id, "placed elsewhere")
 
 
 def decline(session: Session, operator: User, request: PlacementRequest, reason: str, note: str = "") -> None:
@@ -239,7 +304,7 @@ def decline(session: Session, operator: User, request: PlacementRequest, reason:
     session.add(request)
     home = session.get(Home, request.home_id)
     referral = session.get(Referral, request.referral_id)
-    set_status(session, referral, "declined", operator, f"declined by home {home.id}: {reason}")
+    _settle_status(session, operator, referral, f"declined by home {home.id}: {reason}", nothing_left="declined")
     audit.record(session, "placement_declined", "placement_request", request.id, f"reason {reason}", actor=operator)
     _tell_caseworkers(session, request, home, False, f"{home.name} declined {referral.case_reference}: {DECLINE_REASONS[reason]}.")
     session.commit()

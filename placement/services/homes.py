@@ -20,6 +20,7 @@ HOME_FIELDS = (
     "licensed_beds", "min_age", "max_age", "genders", "accepts_pregnant", "accepts_parenting",
     "substance_use_support", "medical_level", "mental_health_level", "languages",
     "cultural_services", "accepts_out_of_state", "is_active", "tribal_approvals", "native_serving",
+    "intake_documents",
 )
 
 

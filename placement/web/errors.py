@@ -18,7 +18,7 @@ ERROR_TEXT = {
     403: ("Not allowed", "Your account does not have access to this page."),
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),
-    413: ("Too large", "The submitted data is too large (forms take at most 1 MB). Nothing was saved."),
+    413: ("Too large", "The submitted data is too large (forms take at most 1 MB, an attached document 10 MB). Nothing was saved."),
     429: ("Too many attempts", "Too many attempts. Please wait a minute and try again."),
 }
 

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 # Not HTML pages: CSV downloads, the health check, the place picker's JSON lookups (and the JSON API).
-NOT_PAGES = {"healthz", "coordinator.export_csv", "admin.audit_csv", "places.suggest", "places.near"}
+NOT_PAGES = {"healthz", "coordinator.export_csv", "admin.audit_csv", "places.suggest", "places.near",
+             "caseworker.download_document", "provider.download_document"}  # intake documents: attachments
 
 
 def _pages(app, actor: str, ids: dict) -> list[str]:
@@ -114,6 +115,7 @@ def _error_forms(factory, world) -> list[tuple[str, str, str]]:
         (OPERATOR, f"/provider/homes/{ids['home_id']}/edit", "main form"),
         (OPERATOR, f"/provider/homes/{ids['home_id']}/availability", "main form"),
         (OPERATOR, f"/provider/placements/{ids['placement_id']}", "[data-testid=missing-form] form"),
+        (CASEWORKER, f"/caseworker/referrals/{ids['placed_referral_id']}", "[data-testid=handoff] form"),
     ]
 
 

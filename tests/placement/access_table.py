@@ -247,6 +247,52 @@ TABLE: dict[str, Row] = {
     "api.save_icwa": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
                          form={"icwa_applies": True, "tribe": "{tribe_name}", "tribal_status": "member"},
                          args={"referral_id": "api_referral_id"}),
+    # From request to arrival (issue 19): consent on one's own referral.
+    "caseworker.record_consent": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "youth_assented": "y", "recipients": "Sweep intake staff", "information": "Sweep needs",
+        "signed_at": "{last_seen_local}", "expires_at": "{future_local}"}),
+    "caseworker.override_consent": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "reason": "Sweep: no consent possible", "approved_by": "Sweep supervisor"}),
+    "api.record_consent": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "youth_assented": True, "recipients": "Sweep intake staff", "information": "Sweep needs",
+        "signed_at": "{last_seen_local}", "expires_at": "{future_local}"}, args={"referral_id": "api_referral_id"}),
+    "api.override_consent": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "reason": "Sweep: no consent possible", "approved_by": "Sweep supervisor"}, args={"referral_id": "api_referral_id"}),
+    # The handoff: the caseworker records the departure, the home confirms the arrival, either
+    # side records a missed arrival (each row has a placement of its own).
+    "caseworker.record_departure": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "escort_name": "Sweep escort", "departed_at": "{last_seen_local}", "expected_arrival_at": "{expected_local}"},
+        args={"placement_id": "handoff_placement_id"}),
+    "caseworker.missed_arrival": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                     args={"placement_id": "missed_placement_id"}),
+    "provider.confirm_arrival": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                    args={"placement_id": "arrival_placement_id"}),
+    "provider.missed_arrival": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                   args={"placement_id": "operator_missed_placement_id"}),
+    "api.placement_handoff": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                                 args={"placement_id": "handoff_placement_id"}),
+    "api.record_departure": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "escort_name": "Sweep escort", "departed_at": "{last_seen_local}", "expected_arrival_at": "{expected_local}"},
+        args={"placement_id": "api_handoff_placement_id"}),
+    "api.confirm_arrival": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                               args={"placement_id": "api_arrival_placement_id"}),
+    "api.missed_arrival": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                              args={"placement_id": "api_missed_placement_id"}),
+    # The intake packet: downloads by the agency's caseworkers and, once their home accepted,
+    # the home's operators. The sweep posts no file, so the caseworker's upload is refused
+    # by the form (422): still the caseworker's to try; everyone else is kept out before it.
+    "caseworker.upload_document": Row({**only(CASEWORKER), CASEWORKER: "HTTP 422"}, owner="caseworker", foreign=NOT_FOUND,
+                                      form={"kind": "custody_order"}),
+    "caseworker.download_document": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                        args={"referral_id": "placed_referral_id", "document_id": "placed_document_id"}),
+    "provider.download_document": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                      args={"document_id": "placed_document_id"}),
+    "api.upload_document": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={
+        "kind": "custody_order", "content_base64": "JVBERi0xLjcKU1dFRVAKJSVFT0YK"}, args={"referral_id": "api_referral_id"}),
+    "api.referral_documents": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                  args={"referral_id": "placed_referral_id"}),
+    "api.download_document": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
+                                 args={"document_id": "placed_document_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -298,6 +344,7 @@ def build_world(factory) -> World:
             "escalation_id": escalation.id, "message_id": message.id, "lat": 38.95, "lon": -92.33,
             **_lifecycle_world(factory, home, caseworker),
             **protection_world(factory, caseworker, referral, other_referral, api_referral),
+            **_arrival_world(factory, home, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},
     )
@@ -364,6 +411,40 @@ def protection_world(factory, caseworker, referral, other_referral, api_referral
     return {"area_id": area.id, "api_area_id": api_area.id, "link_id": link.id, "tribe_name": tribe.name,
             "agency_id": caseworker.organisation_id, "api_case_reference": api_referral.case_reference,
             "other_case_reference": other_referral.case_reference}
+
+
+def _arrival_world(factory, home, caseworker) -> dict[str, object]:
+    """Request to arrival (issue 19): local times for consent and departure forms, and
+    placements accepted 5 hours ago: without a departure, in transit, and overdue."""
+    from placement.models import Handoff
+
+    from .arrival_world import sealed_document
+
+    now = utcnow()
+    ids = {"future_local": to_local_input(now + timedelta(days=7), caseworker.timezone),
+           "expected_local": to_local_input(now + timedelta(hours=1), caseworker.timezone)}
+    trips = {"handoff_placement_id": None, "api_handoff_placement_id": None,
+             "arrival_placement_id": (1, -1), "api_arrival_placement_id": (1, -1),
+             "missed_placement_id": (4, 2), "operator_missed_placement_id": (4, 2), "api_missed_placement_id": (4, 2)}
+    for key, trip in trips.items():
+        referral = make_referral(factory, caseworker)
+        request = PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1, status="accepted")
+        factory.session.add(request)
+        factory.session.flush()
+        placement = Placement(referral_id=referral.id, home_id=home.id, request_id=request.id, places=1,
+                              started_at=now - timedelta(hours=5))
+        factory.session.add(placement)
+        factory.session.flush()
+        if trip is not None:
+            factory.session.add(Handoff(placement_id=placement.id, escort_name="Sweep escort", recorded_by_id=caseworker.id,
+                                        departed_at=now - timedelta(hours=trip[0]),
+                                        expected_arrival_at=now - timedelta(hours=trip[1])))
+        ids[key] = placement.id
+        if key == "handoff_placement_id":
+            ids["placed_referral_id"] = referral.id
+            ids["placed_document_id"] = sealed_document(factory, referral, caseworker).id
+    factory.session.commit()
+    return ids
 
 
 def actor_user(factory, world: World, actor: str):

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from placement import scheduler
-from placement.models import Escalation, HomeOnCall, NotificationPreference, OutboxMessage, PlacementRequest, Referral, User
+from placement.models import ALERT_EVENTS, Escalation, HomeOnCall, NotificationPreference, OutboxMessage, PlacementRequest, Referral, User
 from placement.services import booking
 from placement.timeutil import clock
 
@@ -27,7 +27,7 @@ def test_a_user_chooses_events_channel_and_quiet_hours(client, factory, world):
     login(client, world["operator"])
     page = client.get("/account/alerts").get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="email"', page)  # the default: e-mail for every event
-    assert len(re.findall(r'<input checked[^>]*name="events"', page)) == 9
+    assert len(re.findall(r'<input checked[^>]*name="events"', page)) == len(ALERT_EVENTS)
     response = post(client, "/account/alerts", {"channel": "portal", "events": ["request_new", "figures_stale"],
                                                  "quiet_start": "22:00", "quiet_end": "06:30"})
     assert response.status_code == 302

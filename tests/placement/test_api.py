@@ -230,6 +230,11 @@ def test_the_whole_caseworker_path_through_the_api(client, factory):
     assert home.street_address not in str(found)
     held = client.post(f"{API}/referrals/{referral_id}/holds", json={"home_id": home.id}, headers=cw)
     assert held.status_code == 201 and held.get_json()["active"]
+    refused = client.post(f"{API}/referrals/{referral_id}/requests", json={"home_id": home.id}, headers=cw)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "consent_required"
+    override = client.post(f"{API}/referrals/{referral_id}/consent/override",
+                           json={"reason": "Youth asleep on arrival; emergency", "approved_by": "Test supervisor"}, headers=cw)
+    assert override.status_code == 201 and override.get_json()["kind"] == "override"
     requested = client.post(f"{API}/referrals/{referral_id}/requests", json={"home_id": home.id}, headers=cw)
     assert requested.status_code == 201 and requested.get_json()["status"] == "pending"
     request_id = requested.get_json()["id"]

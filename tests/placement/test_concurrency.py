@@ -123,3 +123,36 @@ def test_fifty_simultaneous_holds_and_accepts_on_the_last_bed(server, factory):
     factory.session.expire_all()
     assert len(factory.session.exec(select(Placement)).all()) == 1
     assert factory.session.exec(select(PlacementRequest)).one().status == "accepted"
+
+
+def test_accepts_racing_at_three_homes_for_one_referral_make_one_placement(server, factory):
+    """Parallel requests: three homes' operators (five devices each) accept the same youth at once."""
+    from placement.models import Referral
+
+    from .arrival_world import three_homes
+
+    world = three_homes(factory)
+    requests_ = [PlacementRequest(referral_id=world.referral.id, home_id=home.id, requested_by_id=world.caseworker.id, places=1)
+                 for home in world.homes]
+    factory.session.add_all(requests_)
+    world.referral.status = "requested"
+    factory.session.add(world.referral)
+    factory.session.commit()
+    devices = [[_signed_in(server, operator.email) for _ in range(5)] for operator in world.operators]
+
+    def accept(i):
+        home_index = i % 3
+        op_session, op_token = devices[home_index][i // 3]
+        return lambda: op_session.post(f"{server}/provider/requests/{requests_[home_index].id}/accept",
+                                       data={"csrf_token": op_token}, allow_redirects=False).headers.get("Location", "")
+
+    locations, seconds = _fire([accept(i) for i in range(15)])
+    accepted = sum(location.endswith("/provider/requests") for location in locations)
+    print(f"\naccepts at three homes: 15 attempts, {accepted} succeeded, {seconds:.2f} s")
+    assert accepted == 1, locations
+    factory.session.expire_all()
+    placements = factory.session.exec(select(Placement)).all()
+    assert len(placements) == 1
+    statuses = sorted(r.status for r in factory.session.exec(select(PlacementRequest)).all())
+    assert statuses == ["accepted", "withdrawn", "withdrawn"]
+    assert factory.session.get(Referral, world.referral.id).status == "placed"
