@@ -1,17 +1,17 @@
 """Caseworker pages from request to arrival: consent, the handoff and the intake packet, on the referral page."""
 from __future__ import annotations
 
-from flask import current_app, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from ..access import get_intake_document, get_placement, get_referral, roles_required
 from ..database import get_session
-from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, DocumentForm, MissedArrivalForm
+from ..forms.arrival import ConsentOverrideForm, ConsentReleaseForm, DepartureForm, DocumentForm
 from ..models import DOCUMENT_MAX_BYTES, Referral
 from ..services import consent, documents, handoff
 from ..web.documents import document_response
 from ..web.actions import CORRECT_FIELDS, submit
-from ..web.lifecycle_actions import local_time
+from ..web.lifecycle_actions import local_time, report_missed_arrival
 from .blueprint import bp
 from .pages import referral_page
 
@@ -73,10 +73,7 @@ def record_departure(placement_id: int):
 def missed_arrival(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    outcome = submit(MissedArrivalForm(), lambda: handoff.report_missed_arrival(
-        session, current_user, item, current_app.config["BED_KEEP_HOURS"]),
-        "Missing episode recorded from the departure time. The 24-hour report clock has started.",
-        invalid_message="The form expired; try again.")
+    outcome = report_missed_arrival(item)
     if outcome.done:
         return redirect(url_for("caseworker.episode", episode_id=outcome.value.id))
     session.refresh(item)

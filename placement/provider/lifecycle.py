@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import audit
 from ..access import get_episode, get_intake_document, get_placement, roles_required
 from ..database import get_session
-from ..forms.arrival import ArrivedForm, MissedArrivalForm
+from ..forms.arrival import ArrivedForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
 from ..models import DECLINE_REASONS, INTAKE_DOCUMENT_KINDS, Home, Placement, Referral
 from ..services import documents, handoff, lifecycle, outcomes
@@ -115,10 +115,7 @@ def confirm_arrival(placement_id: int):
 def missed_arrival(placement_id: int):
     session = get_session()
     item = get_placement(session, current_user, placement_id)
-    outcome = submit(MissedArrivalForm(), lambda: handoff.report_missed_arrival(
-        session, current_user, item, current_app.config["BED_KEEP_HOURS"]),
-        "Missing episode recorded from the departure time. The 24-hour report clock has started.",
-        invalid_message="The form expired; try again.")
+    outcome = lifecycle_actions.report_missed_arrival(item)
     if not outcome.done:
         session.refresh(item)
         return _placement_page(item, outcome.status if outcome.error else 422)

@@ -9,9 +9,10 @@ from flask import current_app
 from flask_login import current_user
 
 from ..database import get_session
+from ..forms.arrival import MissedArrivalForm
 from ..forms.lifecycle import EndPlacementForm, MissingForm
 from ..models import Placement
-from ..services import lifecycle
+from ..services import handoff, lifecycle
 from ..timeutil import from_local, utcnow
 from .actions import CORRECT_FIELDS, Outcome, submit
 
@@ -38,3 +39,11 @@ def report_missing(placement: Placement, form: MissingForm) -> Outcome:
         lifecycle.report_missing(get_session(), current_user, placement, local_time(form.last_seen_at), hours)
     return submit(form, action, f"Missing episode recorded. The 24-hour report clock has started; the bed is kept for {hours:g} hours.",
                   invalid_message=CORRECT_FIELDS)
+
+
+def report_missed_arrival(placement: Placement) -> Outcome:
+    """One tap after a missed arrival: a missing episode from the departure time."""
+    return submit(MissedArrivalForm(), lambda: handoff.report_missed_arrival(
+        get_session(), current_user, placement, current_app.config["BED_KEEP_HOURS"]),
+        "Missing episode recorded from the departure time. The 24-hour report clock has started.",
+        invalid_message="The form expired; try again.")
