@@ -492,7 +492,13 @@ def upload_document(referral_id: int):
         data = base64.b64decode(form.content_base64.data, validate=True)
     except (binascii.Error, ValueError) as error:
         raise ValidationFailed("content_base64 is not valid base64.", {"content_base64": "not base64"}) from error
-    document = documents.upload(session, current_user, item, form.kind.data, data, form.expires_on.data)
+    try:
+        document = documents.upload(session, current_user, item, form.kind.data, data, form.expires_on.data)
+    except ServiceError as error:
+        if "file" not in error.fields:
+            raise
+        # The page's file field is this body's content_base64: name the field the client sent.
+        raise ValidationFailed(error.message, {"content_base64": error.fields["file"]}) from error
     return reply(schemas.document_json(document, documents.expired(document)), 201)
 
 
@@ -509,9 +515,9 @@ def download_document(document_id: int):
 
 # Incoming requests (operators) ------------------------------------------------------------------------
 
-def _incoming(request_row: PlacementRequest, home, youth: Referral) -> dict:
+def _incoming(request_row: PlacementRequest, home, youth: Referral, consent_on_file: bool) -> dict:
     return {"request": schemas.request_json(request_row, home), "youth": schemas.needs_json(youth),
-            "consent_on_file": consent.on_file(get_session(), youth)}
+            "consent_on_file": consent_on_file}
 
 
 @api_route(bp, "/requests", "GET", summary="Placement requests to my homes", tag="requests", roles=OPERATOR,
@@ -526,7 +532,8 @@ def incoming_requests():
     rows = booking.incoming_requests(session, current_user, answered=answered, limit=50 if answered else None)
     audit.record(session, "referral_listed", "referral", None, f"{len(rows)} requests via api", actor=current_user)
     session.commit()
-    return reply({"requests": [_incoming(*row) for row in rows]})
+    on_file = consent.with_consent_on_file(session, [youth.id for _, _, youth in rows])
+    return reply({"requests": [_incoming(found, home, youth, youth.id in on_file) for found, home, youth in rows]})
 
 
 @api_route(bp, "/requests/<int:request_id>", "GET", summary="One placement request to my homes", tag="requests",
@@ -538,7 +545,7 @@ def incoming_request(request_id: int):
     youth = session.get(Referral, found.referral_id)
     audit.record(session, "referral_viewed", "referral", youth.id, f"via request {found.id} (api)", actor=current_user)
     session.commit()
-    return reply(_incoming(found, home, youth))
+    return reply(_incoming(found, home, youth, consent.on_file(session, youth)))
 
 
 @api_route(bp, "/requests/<int:request_id>/accept", "POST", summary="Accept a placement request", tag="requests",

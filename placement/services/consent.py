@@ -33,7 +33,17 @@ def in_force(session: Session, referral: Referral, now: datetime | None = None) 
 
 
 def on_file(session: Session, referral: Referral) -> bool:
-    return in_force(session, referral) is not None
+    """Whether the referral has consent in force (what an operator may know of it)."""
+    return referral.id in with_consent_on_file(session, [referral.id])
+
+
+def with_consent_on_file(session: Session, referral_ids: list[int]) -> set[int]:
+    """The ids among `referral_ids` with consent in force (as `in_force`), in one query for a list."""
+    if not referral_ids:
+        return set()
+    in_force_now = (ReferralConsent.kind == "override") | (ReferralConsent.expires_at > utcnow())
+    return set(session.exec(select(ReferralConsent.referral_id).distinct().where(
+        ReferralConsent.referral_id.in_(referral_ids), in_force_now)).all())
 
 
 def history(session: Session, referral: Referral) -> list[ReferralConsent]:

@@ -36,7 +36,10 @@ def gunicorn(database_url: str, workers: int = 4, threads: int = 1, **environmen
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "placement:create_app()"],
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         # Tests sign devices in, then race them: gunicorn's 2-second keep-alive would close
+         # those idle connections first, and a POST on a closed connection is reset, not retried.
+         "--keep-alive", "120", "placement:create_app()"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

@@ -6,11 +6,7 @@ accepts, at a home with one open bed.
 """
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,43 +18,18 @@ from sqlmodel import select
 from placement.models import Hold, Placement, PlacementRequest
 
 from ..helpers import PASSWORD, make_referral
+from .gunicorn_server import gunicorn
 
 ATTEMPTS = 50
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def server(database_url):
-    port = _free_port()
-    env = {
-        **os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "concurrency-test-secret",
-        "SAFEBED_MODE": "demo", "SAFEBED_LOGIN_RATE_LIMIT": "10000 per minute",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "placement:create_app()"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    """gunicorn with 4 workers x 4 threads, in demo mode with a login limit no race reaches."""
+    with gunicorn(database_url, workers=4, threads=4, SAFEBED_MODE="demo", SECRET_KEY="concurrency-test-secret",
+                  SAFEBED_LOGIN_RATE_LIMIT="10000 per minute") as base:
+        yield base
 
 
 def _signed_in(base: str, email: str) -> tuple[requests.Session, str]:
