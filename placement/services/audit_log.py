@@ -192,14 +192,11 @@ def page(session: Session, filters: AuditFilter, before: int | None = None, afte
 def _distinct(session: Session, column: str) -> list[str]:
     """The distinct values of an indexed column, one index probe per value (a "loose index
     scan"), instead of reading a million rows to find a few dozen values."""
-    rows = session.execute(sa.text(
-        f"WITH RECURSIVE found(value) AS ("  # the column name comes from this module, never from input
-        f" SELECT min({column}) FROM audit_event"
-        f" UNION ALL SELECT (SELECT min({column}) FROM audit_event WHERE {column} > found.value)"
-        f" FROM found WHERE found.value IS NOT NULL)"
-        f" SELECT value FROM found WHERE value IS NOT NULL"
-    )).scalars().all()
-    return list(rows)
+    value = getattr(AuditEvent, column)
+    found = sa.select(sa.func.min(value).label("value")).cte("found", recursive=True)
+    following = sa.select(sa.func.min(value)).where(value > found.c.value).scalar_subquery()
+    found = found.union_all(sa.select(following).where(found.c.value.is_not(None)))
+    return list(session.execute(sa.select(found.c.value).where(found.c.value.is_not(None))).scalars().all())
 
 
 def choices(session: Session) -> tuple[list[str], list[str]]:
