@@ -25,6 +25,14 @@ def test_referral_to_placement_on_a_phone(live_server, browser, phone, factory):
     phone.select_option("select[name=custody_state]", "MO")
     phone.fill("input[name=place]", "Boone County")
     phone.get_by_role("button", name="Open referral and find beds").click()
+    # No request goes without consent on file: this youth cannot consent tonight, so a supervisor approves an override.
+    phone.get_by_role("link", name="Referral details").click()
+    phone.get_by_text("No consent possible: record an override").click()
+    phone.fill("textarea[name=reason]", "Youth asleep on arrival; supervisor approved by phone")
+    phone.fill("input[name=approved_by]", "Night supervisor")
+    phone.get_by_role("button", name="Record override").click()
+    phone.locator("[data-testid=consent-on-file]").wait_for()
+    phone.get_by_role("link", name="Find a bed").click()
 
     candidate = phone.locator(f"[data-testid=candidate-{home.id}]")
     candidate.wait_for()

@@ -78,6 +78,14 @@ def test_caseworker_new_referral_to_request_with_a_place_not_coordinates(live_se
     user.choose(phone.locator("select[name=gender]"), "female")
     user.type(phone.locator("input[name=place]"), "65201")
     user.tap(phone.get_by_role("button", name="Open referral and find beds"))
+    # Consent before any request (a supervisor's override tonight): 5 taps and 2 fields of the budget.
+    user.tap(phone.get_by_role("link", name="Referral details"))
+    user.tap(phone.get_by_text("No consent possible: record an override"))
+    user.type(phone.locator("textarea[name=reason]"), "Youth asleep on arrival; supervisor approved by phone")
+    user.type(phone.locator("input[name=approved_by]"), "Night supervisor")
+    user.tap(phone.get_by_role("button", name="Record override"))
+    phone.locator("[data-testid=consent-on-file]").wait_for()
+    user.tap(phone.get_by_role("link", name="Find a bed"))
     candidate = phone.locator(f"[data-testid=candidate-{home.id}]")
     candidate.wait_for()
     assert "Fits " in candidate.inner_text() and "404 Confidential Test Road" not in phone.content()
@@ -87,7 +95,8 @@ def test_caseworker_new_referral_to_request_with_a_place_not_coordinates(live_se
     assert (referral.county, round(referral.lat, 1), round(referral.lon, 1)) == ("Boone", 38.9, -92.3)
     # Before, on the same path (request straight from the results): 14 taps and 8 fields (custody
     # state chosen, county, latitude and longitude typed; a missed "AL" default cost 4 taps more).
-    user.report(most_taps=11, most_fields=5)
+    # Recording consent (required since parallel requests and consent) adds 5 taps and 2 fields.
+    user.report(most_taps=16, most_fields=7)
 
 
 def test_operator_accepts_a_waiting_request_from_my_homes(live_server, phone_of, factory):

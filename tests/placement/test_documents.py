@@ -218,7 +218,7 @@ def test_the_api_takes_a_document_as_base64_and_refuses_bad_ones(client, factory
     assert [d["kind"] for d in listed] == ["icpc_100a"]
     fetched = client.get(f"/api/v1/documents/{listed[0]['id']}", headers=cw)
     assert fetched.data == PNG and fetched.headers["Content-Disposition"].startswith("attachment;")
-    for body, status in (({"kind": "icpc_100a", "content_base64": base64.b64encode(b"MZ\x90\x00evil").decode()}, 400),
+    for body, status in (({"kind": "icpc_100a", "content_base64": base64.b64encode(b"MZ\x90\x00evil").decode()}, 422),
                          ({"kind": "icpc_100a", "content_base64": "%%% not base64 %%%"}, 422),
                          ({"kind": "passport", "content_base64": base64.b64encode(PDF).decode()}, 422),
                          ({"kind": "icpc_100a", "expires_on": "2026-02-30", "content_base64": base64.b64encode(PDF).decode()}, 422)):
@@ -227,5 +227,5 @@ def test_the_api_takes_a_document_as_base64_and_refuses_bad_ones(client, factory
     assert len(_documents(factory)) == 1
     big = base64.b64encode(b"%PDF-" + b"0" * (10 * 1024 * 1024)).decode()
     too_big = client.post(url, headers=cw, json={"kind": "icpc_100a", "content_base64": big})
-    assert too_big.status_code == 400 and "larger than 10 MB" in too_big.get_json()["error"]["message"]
+    assert too_big.status_code == 422 and "larger than 10 MB" in too_big.get_json()["error"]["message"]
     assert len(_documents(factory)) == 1
