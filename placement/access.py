@@ -161,12 +161,14 @@ def get_referral(session: Session, user: User, referral_id: int, change: bool = 
     return referral
 
 
-def get_referral_part(session: Session, user: User, referral, model, part_id: int, object_type: str):
-    """A row of `model` (hold, placement request) belonging to `referral`, which the
-    caller already got through `get_referral`; else 404 (audited). So another
-    agency's hold or request id under one's own referral reveals nothing either."""
+def get_referral_part(session: Session, user: User, referral, model, part_id: int, object_type: str,
+                      belongs=None):
+    """A row of `model` (hold, placement request, keep-away area, keep-apart link)
+    belonging to `referral`, which the caller already got through `get_referral`; else
+    404 (audited). So another agency's row id under one's own referral reveals nothing
+    either. `belongs(part)` decides for rows not tied by a `referral_id` column."""
     part = session.get(model, part_id)
-    if part is None or part.referral_id != referral.id:
+    if part is None or not (belongs(part) if belongs else part.referral_id == referral.id):
         _deny(session, user, object_type, part_id)
     return part
 

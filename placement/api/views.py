@@ -31,7 +31,7 @@ from ..forms.caseworker import CloseForm, HomeChoiceForm, ReferralBody
 from ..forms.coordinator import StartRunForm
 from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
 from ..forms.provider import AvailabilityForm, DeclineForm
-from ..models import Hold, Home, Organisation, Placement, PlacementRequest, Referral
+from ..models import Hold, Home, KeepAwayArea, Organisation, Placement, PlacementRequest, Referral
 from ..services import booking, consent, directory, documents, handoff, matcher_runs, protections, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
@@ -284,7 +284,8 @@ def add_keep_away(referral_id: int):
 def remove_keep_away(referral_id: int, area_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    protections.remove_area(session, current_user, item, area_id)
+    area = get_referral_part(session, current_user, item, KeepAwayArea, area_id, "keep_away_area")
+    protections.remove_area(session, current_user, item, area)
     return _protections(item)
 
 
@@ -334,7 +335,7 @@ def release_hold(referral_id: int, hold_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
     held = get_referral_part(session, current_user, item, Hold, hold_id, "hold")
-    booking.release_hold(session, current_user, item, held.id)
+    booking.release_hold(session, current_user, item, held)
     session.refresh(held)
     return reply(schemas.hold_json(held, session.get(Home, held.home_id)))
 
@@ -359,7 +360,7 @@ def withdraw_request(referral_id: int, request_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
     pending = get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
-    booking.withdraw_request(session, current_user, item, pending.id)
+    booking.withdraw_request(session, current_user, item, pending)
     session.refresh(pending)
     return reply(schemas.request_json(pending, session.get(Home, pending.home_id)))
 

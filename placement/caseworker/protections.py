@@ -10,10 +10,10 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import gazetteer
-from ..access import get_referral, roles_required
+from ..access import get_referral, get_referral_part, roles_required
 from ..database import get_session
 from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
-from ..models import AREA_KINDS, NOTICE_METHODS, TRIBAL_STATUSES
+from ..models import AREA_KINDS, NOTICE_METHODS, TRIBAL_STATUSES, KeepApartLink, KeepAwayArea
 from ..services import protections
 from ..web.actions import CORRECT_FIELDS, perform, submit
 from .blueprint import bp
@@ -60,7 +60,8 @@ def add_keep_away(referral_id: int):
 def remove_keep_away(referral_id: int, area_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    outcome = perform(lambda: protections.remove_area(session, current_user, item, area_id), "Keep-away area removed.")
+    area = get_referral_part(session, current_user, item, KeepAwayArea, area_id, "keep_away_area")
+    outcome = perform(lambda: protections.remove_area(session, current_user, item, area), "Keep-away area removed.")
     return _back(item) if outcome.done else _page(item, outcome.status)
 
 
@@ -82,7 +83,9 @@ def add_keep_apart(referral_id: int):
 def remove_keep_apart(referral_id: int, link_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    outcome = perform(lambda: protections.remove_link(session, current_user, item, link_id), "Keep-apart link removed.")
+    link = get_referral_part(session, current_user, item, KeepApartLink, link_id, "keep_apart_link",
+                             belongs=protections.involves(item))
+    outcome = perform(lambda: protections.remove_link(session, current_user, item, link), "Keep-apart link removed.")
     return _back(item) if outcome.done else _page(item, outcome.status)
 
 

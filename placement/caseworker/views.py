@@ -138,8 +138,8 @@ def hold(referral_id: int):
 def release_hold(referral_id: int, hold_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    get_referral_part(session, current_user, item, Hold, hold_id, "hold")
-    return _run(lambda: booking.release_hold(session, current_user, item, hold_id), item, "Hold released; the bed is free again.")
+    held = get_referral_part(session, current_user, item, Hold, hold_id, "hold")
+    return _run(lambda: booking.release_hold(session, current_user, item, held), item, "Hold released; the bed is free again.")
 
 
 @bp.post("/referrals/<int:referral_id>/request")
@@ -158,5 +158,5 @@ def request_placement(referral_id: int):
 def withdraw_request(referral_id: int, request_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id, change=True)
-    get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
-    return _run(lambda: booking.withdraw_request(session, current_user, item, request_id), item, "Request withdrawn.")
+    pending = get_referral_part(session, current_user, item, PlacementRequest, request_id, "placement_request")
+    return _run(lambda: booking.withdraw_request(session, current_user, item, pending), item, "Request withdrawn.")

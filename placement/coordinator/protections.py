@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from ..access import coordinator_state, get_referral, roles_required
+from ..access import coordinator_state, get_referral, get_referral_part, roles_required
 from ..database import get_session
 from ..forms.protections import CoordinatorLinkForm, TribeForm
-from ..models import AREA_KINDS, NOTICE_METHODS, TRIBAL_STATUSES
+from ..models import AREA_KINDS, NOTICE_METHODS, TRIBAL_STATUSES, KeepApartLink
 from ..services import protections
 from ..web.actions import CORRECT_FIELDS, perform, submit
 from .blueprint import bp
@@ -78,7 +78,9 @@ def link_youths(referral_id: int):
 def unlink_youths(referral_id: int, link_id: int):
     session = get_session()
     item = get_referral(session, current_user, referral_id)
-    outcome = perform(lambda: protections.remove_link(session, current_user, item, link_id), "Keep-apart link removed.")
+    link = get_referral_part(session, current_user, item, KeepApartLink, link_id, "keep_apart_link",
+                             belongs=protections.involves(item))
+    outcome = perform(lambda: protections.remove_link(session, current_user, item, link), "Keep-apart link removed.")
     if outcome.done:
         return redirect(url_for("coordinator.referral_protections", referral_id=item.id))
     return _page(item, outcome.status)

@@ -123,10 +123,8 @@ def hold(session: Session, user: User, referral: Referral, home_id: int, hours: 
     return new_hold
 
 
-def release_hold(session: Session, user: User, referral: Referral, hold_id: int) -> None:
-    held = session.get(Hold, hold_id)
-    if held is None or held.referral_id != referral.id:
-        raise NotFound("No such hold for this referral.")
+def release_hold(session: Session, user: User, referral: Referral, held: Hold) -> None:
+    """Give the held bed back (the caller found `held` under `referral`)."""
     lock_home(session, held.home_id)
     session.refresh(held)
     if held.released_at is not None or held.expires_at <= utcnow():
@@ -211,10 +209,8 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     return request
 
 
-def withdraw_request(session: Session, user: User, referral: Referral, request_id: int) -> None:
-    request = session.get(PlacementRequest, request_id)
-    if request is None or request.referral_id != referral.id:
-        raise NotFound("No such request for this referral.")
+def withdraw_request(session: Session, user: User, referral: Referral, request: PlacementRequest) -> None:
+    """Withdraw a pending request (the caller found `request` under `referral`)."""
     lock_home(session, request.home_id)
     _lock_referral(session, referral)
     session.refresh(request)

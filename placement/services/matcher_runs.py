@@ -358,7 +358,7 @@ def approve(session: Session, user: User, proposal: MatcherProposal, hold_hours:
             request = booking.request_placement(session, user, referral, home.id)
         except ServiceError:
             session.rollback()
-            booking.release_hold(session, user, referral, held.id)
+            booking.release_hold(session, user, referral, held)
             raise
     except ServiceError as error:
         session.rollback()

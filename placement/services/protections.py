@@ -38,7 +38,7 @@ from ..models import (
     User,
 )
 from ..timeutil import utcnow
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, ServiceError
 from .solver_inputs import home_key, referral_key
 
 MAX_AREAS = 20
@@ -67,10 +67,8 @@ def add_area(session: Session, user: User, referral: Referral, values: dict) -> 
     return area
 
 
-def remove_area(session: Session, user: User, referral: Referral, area_id: int) -> None:
-    area = session.get(KeepAwayArea, area_id)
-    if area is None or area.referral_id != referral.id:
-        raise NotFound("No such keep-away area on this referral.")
+def remove_area(session: Session, user: User, referral: Referral, area: KeepAwayArea) -> None:
+    """Remove one of the referral's keep-away areas (the caller found it under `referral`)."""
     session.delete(area)
     session.flush()
     audit.record(session, "keep_away_removed", "referral", referral.id, f"{len(areas(session, referral))} areas", actor=user)
@@ -145,17 +143,20 @@ def add_link(session: Session, user: User, referral: Referral, other: Referral) 
     return link
 
 
-def remove_link(session: Session, user: User, referral: Referral, link_id: int) -> None:
-    """Remove a link; a caseworker may not remove one a coordinator made across agencies."""
-    link = session.get(KeepApartLink, link_id)
-    if link is None or referral.id not in (link.referral_a_id, link.referral_b_id):
-        raise NotFound("No such keep-apart link on this referral.")
+def remove_link(session: Session, user: User, referral: Referral, link: KeepApartLink) -> None:
+    """Remove a link (the caller found it through `involves`); a caseworker may not
+    remove one a coordinator made across agencies."""
     if user.role == "caseworker" and not visible_to_caseworker(session, link, referral):
         raise Conflict("A coordinator made this link; ask them to remove it.")
     for side in (link.referral_a_id, link.referral_b_id):
         audit.record(session, "keep_apart_removed", "referral", side, f"link {link.id}", actor=user)
     session.delete(link)
     session.commit()
+
+
+def involves(referral: Referral):
+    """Whether a keep-apart link has `referral` on either side (for `access.get_referral_part`)."""
+    return lambda link: referral.id in (link.referral_a_id, link.referral_b_id)
 
 
 def visible_to_caseworker(session: Session, link: KeepApartLink, referral: Referral) -> bool:

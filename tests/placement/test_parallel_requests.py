@@ -125,7 +125,7 @@ def test_withdrawing_one_of_several_keeps_the_referral_requested(app, factory):
         for home in world.homes[:2]:
             booking.request_placement(factory.session, world.caseworker, world.referral, home.id)
         first, _ = _requests(factory, world)
-        booking.withdraw_request(factory.session, world.caseworker, world.referral, first.id)
+        booking.withdraw_request(factory.session, world.caseworker, world.referral, first)
         assert factory.get(Referral, world.referral.id).status == "requested"
 
 
