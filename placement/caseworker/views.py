@@ -12,7 +12,7 @@ from ..forms.lists import referral_list_form
 from ..forms.places import place_label
 from ..models import Hold, PlacementRequest
 from ..places import own_state
-from ..services import booking, escalations, paged_lists, referrals
+from ..services import booking, consent, escalations, paged_lists, referrals
 from ..services.search import search
 from ..services.steering import DEFAULT_ORDER_TEXT, SORT_LABELS, steer
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
@@ -98,6 +98,7 @@ def search_beds(referral_id: int):
         asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
         ask_form=AskCoordinatorForm(), exclusion_summary=escalations.exclusion_summary(result),
         steer_form=steer_form, steering=steering, order_text=order_text, parallel_limit=booking.parallel_limit(),
+        consent_on_file=consent.on_file(session, item),
     )
 
 

@@ -29,6 +29,9 @@ def test_a_request_cannot_be_sent_without_consent_and_nothing_is_stored(client, 
     login(client, world.caseworker)
     page = f"/caseworker/referrals/{world.referral.id}"
     assert 'data-testid="consent-missing"' in client.get(page).get_data(as_text=True)
+    # The bed search says so before the caseworker picks a home, and links to the form.
+    search = client.get(f"{page}/search").get_data(as_text=True)
+    assert 'data-testid="search-consent-missing"' in search and f'href="{page}#consent"' in search
     refused = post(client, f"{page}/request", {"home_id": world.homes[0].id}, token_from=page)
     assert refused.status_code == 409
     assert "assent and release of information" in refused.get_data(as_text=True)
@@ -50,6 +53,7 @@ def test_a_release_is_recorded_audited_and_then_requests_go(client, factory):
     assert [e.object_id for e in _actions(factory, "consent_release_recorded")] == [world.referral.id]
     html = client.get(page).get_data(as_text=True)
     assert 'data-testid="consent-on-file"' in html and "Needs and custody order" in html
+    assert 'search-consent-missing' not in client.get(f"{page}/search").get_data(as_text=True)
     assert post(client, f"{page}/request", {"home_id": world.homes[0].id}, token_from=page).status_code == 302
 
 
