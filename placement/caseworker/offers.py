@@ -34,7 +34,8 @@ def _answered(item, form, action, success: str, name: str):
 def accept_offer(referral_id: int, offer_id: int):
     item, made = _offer_of(referral_id, offer_id)
     form = OfferAcceptForm()
-    return _answered(item, form, lambda: offers.accept(get_session(), current_user, item, made, (form.good_cause.data or "").strip()),
+    return _answered(item, form,
+                     lambda: offers.accept(get_session(), current_user, item, made, (form.good_cause.data or "").strip()),
                      "Offer accepted: the youth is placed. The home's address and intake phone are below.", "offer_accept_form")
 
 

@@ -18,7 +18,8 @@ def queue_page(status_code: int = 200):
     session = get_session()
     entries = offers.queue(session, current_user)
     mine = offers.own_offers(session, current_user)
-    audit.record(session, "referral_listed", "referral", None, f"{len(entries)} youths in the operator's queue", actor=current_user)
+    audit.record(session, "referral_listed", "referral", None, f"{len(entries)} youths in the operator's queue",
+                 actor=current_user)
     session.commit()
     return render_template("provider/queue.html", entries=entries, mine=mine, offer_form=OfferForm(),
                            hold_hours=f"{current_app.config['HOLD_HOURS']:g}", shown_status=offers.shown_status), status_code

@@ -256,7 +256,8 @@ def accept(session: Session, operator: User, request: PlacementRequest) -> Place
     return placement
 
 
-def take_places(session: Session, user: User, request: PlacementRequest, home: Home, note: str, own_reserved: int) -> Placement:
+def take_places(session: Session, user: User, request: PlacementRequest, home: Home, note: str,
+                own_reserved: int) -> Placement:
     """Turn an answered `request` into the placement, under the home's and the referral's locks:
     the home's open beds drop, the referral is placed, and every other request, hold and offer
     of the referral ends in the same transaction. `own_reserved`: the places the home's figures

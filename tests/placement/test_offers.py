@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from placement.models import (
-    AuditEvent, KeepAwayArea, Notification, Placement, PlacementOffer, PlacementRequest, Referral, ReferralConsent,
+    AuditEvent, KeepApartLink, KeepAwayArea, Notification, Placement, PlacementOffer, PlacementRequest, Referral, ReferralConsent,
 )
 from placement.services import booking, offers, response_times
 from placement.services import homes as home_service
@@ -132,6 +132,14 @@ def test_an_offer_holds_the_bed_alerts_the_caseworker_and_accepting_places_the_y
     assert home_service.status(factory.session, world.home).room == before - 1  # the bed is not promised twice
     assert factory.session.exec(select(Notification).where(Notification.user_id == world.caseworker.id)).first() is not None
     assert f'data-testid="offered-{world.fits.id}-{world.home.id}"' in client.get("/provider/queue").get_data(as_text=True)
+    # Keep-apart applies: a youth linked to the offered one no longer sees this home.
+    partner = make_referral(factory, world.caseworker)
+    with app.app_context():
+        assert partner.id in _queued(factory, world.operator)
+        a, b = sorted((partner.id, world.fits.id))
+        factory.session.add(KeepApartLink(referral_a_id=a, referral_b_id=b, created_by_id=world.caseworker.id))
+        factory.session.commit()
+        assert partner.id not in _queued(factory, world.operator)
     # The caseworker may not also request the home that offered (accept the offer instead).
     with app.app_context(), pytest.raises(Conflict, match="offered a bed"):
         booking.request_placement(factory.session, world.caseworker, world.fits, world.home.id)
@@ -221,7 +229,8 @@ def test_the_api_offers_lists_accepts_and_declines(app, client, factory, world):
     assert [o["id"] for o in listed["offers"]] == [offer["id"]]
     detail = client.get(f"{API}/referrals/{world.fits.id}", headers=caseworker).get_json()
     assert [o["id"] for o in detail["offers"]] == [offer["id"]]
-    bad = client.post(f"{API}/referrals/{world.fits.id}/offers/{offer['id']}/decline", json={"reason": "nope"}, headers=caseworker)
+    decline = f"{API}/referrals/{world.fits.id}/offers/{offer['id']}/decline"
+    bad = client.post(decline, json={"reason": "nope"}, headers=caseworker)
     assert bad.status_code == 422 and "reason" in bad.get_json()["error"]["fields"]
     # The KS ward's offer belongs to another agency's referral: 404 under one's own referral too.
     assert client.post(f"{API}/referrals/{world.fits.id}/offers/{second['id']}/accept",
@@ -230,9 +239,22 @@ def test_the_api_offers_lists_accepts_and_declines(app, client, factory, world):
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["offer"]["status"] == "accepted"
     assert factory.get(Placement, accepted.get_json()["placement_id"]).referral_id == world.fits.id
-    again = client.post(f"{API}/referrals/{world.fits.id}/offers/{offer['id']}/decline", json={"reason": "too_far"},
-                        headers=caseworker)
+    again = client.post(decline, json={"reason": "too_far"}, headers=caseworker)
     assert again.status_code == 409
     spec = client.get(f"{API}/openapi.json").get_json()
-    for path in ("/api/v1/queue", "/api/v1/queue/{referral_id}/offers", "/api/v1/referrals/{referral_id}/offers/{offer_id}/accept"):
-        assert path in spec["paths"]
+    for path in ("/queue", "/queue/{referral_id}/offers", "/referrals/{referral_id}/offers/{offer_id}/accept"):
+        assert f"{API}{path}" in spec["paths"]
+
+
+def test_the_demo_operator_finds_youths_waiting(client, factory):
+    from placement.demo import DEMO_PASSWORD, seed
+    from placement.demo.queue import QUEUE_OPERATOR
+    from placement.models import User
+
+    seed(factory.session)
+    seed(factory.session)  # a second call changes nothing
+    operator = factory.session.exec(select(User).where(User.email == QUEUE_OPERATOR)).one()
+    login(client, operator, DEMO_PASSWORD)
+    page = client.get("/provider/queue").get_data(as_text=True)
+    assert 'data-testid="queue-' in page and "Offer a bed at" in page
+    assert "Synthetic demo case" not in page  # the demo's case notes stay with the agency
