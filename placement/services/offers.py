@@ -31,6 +31,7 @@ from .errors import Conflict, ServiceError
 from .homes import HomeStatus, lock_home, status, statuses
 from .solver_inputs import solver_home, solver_referral
 
+
 @dataclass
 class QueueEntry:
     """One waiting youth as an operator sees it: the needs (never notes or names), the places

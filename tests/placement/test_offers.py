@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlmodel import select
 
 from placement.models import (
@@ -80,6 +81,12 @@ def _signed_in(app, user):
     return device
 
 
+def _conforms(client, name: str, body) -> bool:
+    """Whether `body` matches the OpenAPI component `name` the API itself serves."""
+    spec = client.get(f"{API}/openapi.json").get_json()
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]}).is_valid(body)
+
+
 def _queued(factory, user) -> set[int]:
     return {entry.referral.id for entry in offers.queue(factory.session, user)}
 
@@ -105,6 +112,7 @@ def test_the_queue_shows_only_youths_the_homes_could_take_and_no_notes(app, clie
     assert any("queue" in event.detail for event in listed)
     body = client.get(f"{API}/queue", headers=bearer(api_token(factory, world.operator))).get_json()
     assert {entry["youth"]["id"] for entry in body["youths"]} == {world.fits.id, world.icpc.id}
+    assert _conforms(client, "Queue", body)
     assert SECRET_NOTE not in str(body) and "case_notes" not in str(body)
     # A caseworker has no queue; an operator of another provider cannot offer at the home, nor
     # an operator with no home in reach of the youth.
@@ -168,6 +176,9 @@ def test_an_offer_holds_the_bed_alerts_the_caseworker_and_accepting_places_the_y
     rows = {row[0]: row for row in table.rows}
     assert rows[world.home.name][2:4] == (1, 0)
     assert rows[elsewhere.name][2:4] == (1, 0)
+    coordinator = factory.user("coordinator", factory.org("coordinator_office", "MO"))
+    shown = _signed_in(app, coordinator).get("/coordinator/response-times").get_data(as_text=True)
+    assert 'data-testid="table-youths_offered"' in shown and world.home.name in shown
 
 
 def test_declines_expiry_and_refusals_change_nothing(app, client, factory, world):
@@ -219,16 +230,16 @@ def test_the_api_offers_lists_accepts_and_declines(app, client, factory, world):
     created = client.post(f"{API}/queue/{world.fits.id}/offers", json={"home_id": world.home.id}, headers=operator)
     assert created.status_code == 201, created.get_json()
     offer = created.get_json()
-    assert offer["status"] == "pending" and offer["home_id"] == world.home.id
+    assert offer["status"] == "pending" and offer["home_id"] == world.home.id and _conforms(client, "Offer", offer)
     assert client.post(f"{API}/queue/{world.fits.id}/offers", json={"home_id": world.other_home.id},
                        headers=operator).status_code == 404  # not the operator's home
     assert client.post(f"{API}/queue/{world.no_consent.id}/offers", json={"home_id": world.home.id},
                        headers=operator).get_json()["error"]["code"] == "consent_required"
     second = client.post(f"{API}/queue/{world.icpc.id}/offers", json={"home_id": world.home.id}, headers=operator).get_json()
     listed = client.get(f"{API}/referrals/{world.fits.id}/offers", headers=caseworker).get_json()
-    assert [o["id"] for o in listed["offers"]] == [offer["id"]]
+    assert [o["id"] for o in listed["offers"]] == [offer["id"]] and _conforms(client, "OfferList", listed)
     detail = client.get(f"{API}/referrals/{world.fits.id}", headers=caseworker).get_json()
-    assert [o["id"] for o in detail["offers"]] == [offer["id"]]
+    assert [o["id"] for o in detail["offers"]] == [offer["id"]] and _conforms(client, "ReferralDetail", detail)
     decline = f"{API}/referrals/{world.fits.id}/offers/{offer['id']}/decline"
     bad = client.post(decline, json={"reason": "nope"}, headers=caseworker)
     assert bad.status_code == 422 and "reason" in bad.get_json()["error"]["fields"]
@@ -238,6 +249,7 @@ def test_the_api_offers_lists_accepts_and_declines(app, client, factory, world):
     accepted = client.post(f"{API}/referrals/{world.fits.id}/offers/{offer['id']}/accept", headers=caseworker)
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["offer"]["status"] == "accepted"
+    assert _conforms(client, "OfferAccepted", accepted.get_json())
     assert factory.get(Placement, accepted.get_json()["placement_id"]).referral_id == world.fits.id
     again = client.post(decline, json={"reason": "too_far"}, headers=caseworker)
     assert again.status_code == 409
