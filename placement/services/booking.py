@@ -110,6 +110,8 @@ def hold(session: Session, user: User, referral: Referral, home_id: int, hours: 
     places = require_bookable(session, referral, home)
     if _active_hold(session, referral.id) is not None:
         raise Conflict("This referral already holds a bed. Release that hold first.")
+    if live_offer(session, referral.id, home.id) is not None:
+        raise Conflict(_offered(home))
     if _pending_request(session, referral.id) is not None:
         raise Conflict("This referral has a placement request waiting for an answer.")
     if status(session, home).room < places:
@@ -181,7 +183,7 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     if any(pending.home_id == home.id for pending in waiting):
         raise Conflict("A placement request for this referral is already waiting for an answer at this home.")
     if live_offer(session, referral.id, home.id) is not None:
-        raise Conflict(f"{home.name} has offered a bed to this youth: accept or decline the offer on the referral's page.")
+        raise Conflict(_offered(home))
     limit = parallel_limit()
     if len(waiting) >= limit:
         raise Conflict(f"{len(waiting)} requests for this referral are already waiting for an answer "
@@ -286,6 +288,10 @@ def take_places(session: Session, user: User, request: PlacementRequest, home: H
     audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=user)
     withdraw_the_rest(session, referral, request.id, now)
     return placement
+
+
+def _offered(home: Home) -> str:
+    return f"{home.name} has offered a bed to this youth: accept or decline the offer on the referral's page."
 
 
 def live_offer(session: Session, referral_id: int, home_id: int) -> PlacementOffer | None:

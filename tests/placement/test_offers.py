@@ -148,10 +148,11 @@ def test_an_offer_holds_the_bed_alerts_the_caseworker_and_accepting_places_the_y
         factory.session.add(KeepApartLink(referral_a_id=a, referral_b_id=b, created_by_id=world.caseworker.id))
         factory.session.commit()
         assert partner.id not in _queued(factory, world.operator)
-    # The caseworker may not also request the home that offered (accept the offer instead).
-    with app.app_context(), pytest.raises(Conflict, match="offered a bed"):
-        booking.request_placement(factory.session, world.caseworker, world.fits, world.home.id)
-    factory.session.rollback()
+    # The caseworker may not also request or hold at the home that offered (accept the offer instead).
+    for book in (booking.request_placement, lambda *a: booking.hold(*a, 4)):
+        with app.app_context(), pytest.raises(Conflict, match="offered a bed"):
+            book(factory.session, world.caseworker, world.fits, world.home.id)
+        factory.session.rollback()
     accept = f"/caseworker/referrals/{world.fits.id}/offers/{made.id}/accept"
     assert post(_signed_in(app, world.stranger), accept, token_from="/caseworker/referrals").status_code == 404
     client = _signed_in(app, world.caseworker)
