@@ -200,6 +200,43 @@ def get_request_for_operator(session: Session, user: User, request_id: int):
     return request, home
 
 
+# The operator's queue --------------------------------------------------------------
+
+QUEUE_STATUSES = ("open", "held", "requested", "declined")  # a referral still looking for a bed
+
+
+def scope_queue(homes: list[Home]):
+    """WHERE clause for the referrals an operator's `homes` may see in the queue: still
+    waiting, and in the homes' jurisdiction (their states, or an ICPC approval naming the
+    state of a home that takes out-of-state youth). The eligibility rule then decides."""
+    import sqlalchemy as sa
+
+    from .models import Referral
+
+    states = sorted({home.state for home in homes})
+    approved = sorted({home.state for home in homes if home.accepts_out_of_state})
+    listed = sa.cast(Referral.icpc_approved_states, sa.String)
+    reach = Referral.custody_state.in_(states) | sa.or_(sa.false(), *[listed.like(f'%"{state}"%') for state in approved])
+    return Referral.status.in_(QUEUE_STATUSES) & reach
+
+
+def queue_homes(session: Session, user: User) -> list[Home]:
+    """The operator's active homes (the queue is theirs)."""
+    return list(session.exec(
+        select(Home).where(Home.provider_id == user.organisation_id, Home.is_active.is_(True)).order_by(Home.name)).all())
+
+
+def get_queue_referral(session: Session, user: User, referral_id: int):
+    """A referral in the operator's queue's reach (see `scope_queue`), else 404 (audited)."""
+    from .models import Referral
+
+    homes = queue_homes(session, user) if user.role == "operator" else []
+    found = session.exec(select(Referral).where(Referral.id == referral_id, scope_queue(homes))).first() if homes else None
+    if found is None:
+        _deny(session, user, "referral", referral_id)
+    return found
+
+
 # Coordinators -------------------------------------------------------------------
 
 def coordinator_state(session: Session, user: User, requested: str | None = None) -> str:

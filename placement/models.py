@@ -364,6 +364,49 @@ class PlacementRequest(SQLModel, table=True):
     icwa_good_cause: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
+# The operator's queue (issue 19): a home offers a bed to a waiting youth; the caseworker answers.
+OFFER_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+OFFER_DECLINE_REASONS = {
+    "placing_elsewhere": "Placing the youth in another home",
+    "too_far": "Too far from the youth's family, school or services",
+    "not_a_fit": "Not the right program for this youth",
+    "other": "Other",
+}
+
+
+class PlacementOffer(SQLModel, table=True):
+    """A home's offer of a bed to a youth waiting in its operators' queue.
+
+    While pending and unexpired it reserves its places like a hold (expiry is read-time).
+    The caseworker accepts it (an accepted `request_id` then carries the placement) or
+    declines it with a reason; a placement elsewhere withdraws it.
+    """
+
+    __tablename__ = "placement_offer"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", OFFER_STATUSES), name="ck_offer_status"),
+        sa.CheckConstraint("places >= 1", name="ck_offer_places"),
+        sa.CheckConstraint("expires_at > created_at", name="ck_offer_expiry"),
+        sa.CheckConstraint("status <> 'declined' OR decline_reason IS NOT NULL", name="ck_offer_decline_reason"),
+        sa.CheckConstraint("status <> 'accepted' OR request_id IS NOT NULL", name="ck_offer_accepted_request"),
+        sa.UniqueConstraint("request_id", name="uq_offer_request"),
+        sa.Index("ix_offer_home_status", "home_id", "status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    home_id: int = Field(foreign_key="home.id")
+    offered_by_id: int = Field(foreign_key="app_user.id")
+    places: int
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    expires_at: datetime = Field(sa_column=_time())
+    answered_by_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    answered_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
+    decline_reason: Optional[str] = Field(default=None, max_length=32)
+    request_id: Optional[int] = Field(default=None, foreign_key="placement_request.id")
+
+
 PLACEMENT_END_REASONS = {
     "discharge": "Planned discharge",
     "transfer": "Transfer to another placement",
@@ -655,6 +698,8 @@ ALERT_EVENTS = {
     "matcher_done": "A matcher run finished",
     "placed_elsewhere": "A youth you were asked to take was placed elsewhere",
     "arrival_overdue": "A youth in transit has not arrived",
+    "offer_new": "A home offered a bed to one of your youths",
+    "offer_answered": "A caseworker answered your home's offer of a bed",
 }
 ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
 OUTBOX_CHANNELS = ("email", "webhook")

@@ -33,6 +33,8 @@ LABELS: dict[str, dict] = {
     "service": models.SCREENING_SERVICES,
     "referral_status": vocabulary.REFERRAL_STATUS_LABELS,
     "request_status": vocabulary.REQUEST_STATUS_LABELS,
+    "offer_status": vocabulary.OFFER_STATUS_LABELS,
+    "offer_decline_reason": models.OFFER_DECLINE_REASONS,
     "matcher_status": vocabulary.MATCHER_STATUS_LABELS,
 }
 

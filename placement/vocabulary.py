@@ -43,6 +43,9 @@ REFERRAL_STATUS_LABELS = {
     "missing": "Missing from care",
 }
 REQUEST_STATUS_LABELS = {"pending": "Waiting for the home", "accepted": "Accepted", "declined": "Declined", "withdrawn": "Withdrawn"}
+# A home's offer of a bed, with its expiry read at read time ("expired").
+OFFER_STATUS_LABELS = {"pending": "Waiting for the caseworker", "accepted": "Accepted", "declined": "Declined",
+                       "withdrawn": "Withdrawn: placed elsewhere or closed", "expired": "Expired"}
 MATCHER_STATUS_LABELS = {
     "optimal": "the best possible set of placements (proven)",
     "feasible": "a good set of placements, the best found in the time limit",

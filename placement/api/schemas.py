@@ -5,7 +5,9 @@ sits beside it; tests validate real answers against these schemas.
 """
 from __future__ import annotations
 
-from ..models import DECLINE_REASONS, REFERRAL_STATUSES, REQUEST_STATUSES, Home, Hold, Placement, PlacementRequest, Referral
+from ..models import (
+    DECLINE_REASONS, OFFER_DECLINE_REASONS, REFERRAL_STATUSES, REQUEST_STATUSES, Home, Hold, Placement, PlacementRequest, Referral,
+)
 from ..services.homes import HOME_FIELDS, HomeStatus
 from ..services.referrals import REFERRAL_FIELDS
 from ..timeutil import utcnow
@@ -338,3 +340,43 @@ COMPONENTS["IntakeDocument"] = _object({
     "size_bytes": INT, "expires_on": _nullable({"type": "string", "format": "date"}), "expired": BOOL, "uploaded_at": TIME,
 }, description="One intake-packet document (its content: GET /documents/{document_id}).")
 COMPONENTS["IntakeDocumentList"] = _object({"documents": {"type": "array", "items": _ref("IntakeDocument")}})
+
+
+# The operator's queue and a home's offer of a bed ------------------------------------------------------
+
+def offer_json(offer, home: Home, shown_status: str) -> dict:
+    """A home's offer of a bed; `status` has expiry applied ("expired")."""
+    return {"id": offer.id, "referral_id": offer.referral_id, "home_id": home.id, "home_name": home.name,
+            "places": offer.places, "status": shown_status, "decline_reason": offer.decline_reason,
+            "created_at": iso(offer.created_at), "expires_at": iso(offer.expires_at), "answered_at": iso(offer.answered_at)}
+
+
+def queue_entry_json(entry) -> dict:
+    """A waiting youth as an operator sees it (needs only, never case notes) and the homes that could take them."""
+    return {
+        "youth": needs_json(entry.referral), "consent_on_file": True, "places_needed": entry.places,
+        "homes": [{"home_id": found.home.id, "home_name": found.home.name, "room": found.room,
+                   "offer_id": entry.offers[found.home.id].id if found.home.id in entry.offers else None,
+                   "requested": found.home.id in entry.requested} for found in entry.homes],
+    }
+
+
+COMPONENTS["Offer"] = _object({
+    "id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "places": INT,
+    "status": {"enum": ["pending", "accepted", "declined", "withdrawn", "expired"]},
+    "decline_reason": _nullable({"enum": list(OFFER_DECLINE_REASONS)}),
+    "created_at": TIME, "expires_at": TIME, "answered_at": _nullable(TIME),
+}, description="A home's offer of a bed; it keeps the places until it expires (SAFEBED_HOLD_HOURS).")
+COMPONENTS["OfferList"] = _object({"offers": {"type": "array", "items": _ref("Offer")}})
+COMPONENTS["QueueEntry"] = _object({
+    "youth": _ref("Youth"), "consent_on_file": BOOL, "places_needed": INT,
+    "homes": {"type": "array", "items": _object({
+        "home_id": INT, "home_name": STR, "room": INT,
+        "offer_id": {**_nullable(INT), "description": "This home's live offer to the youth, if any."},
+        "requested": {**BOOL, "description": "The caseworker already asked this home: answer the request instead."}})},
+}, description="A youth waiting for a bed whom the operator's homes could take tonight.")
+COMPONENTS["Queue"] = _object({"youths": {"type": "array", "items": _ref("QueueEntry")}})
+COMPONENTS["OfferAccepted"] = _object({"offer": _ref("Offer"), "placement_id": INT})
+COMPONENTS["ReferralDetail"]["properties"]["offers"] = {"type": "array", "items": _ref("Offer"),
+                                                        "description": "Beds homes offered from their queue, newest first."}
+COMPONENTS["ReferralDetail"]["required"].append("offers")

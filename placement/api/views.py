@@ -32,7 +32,7 @@ from ..forms.coordinator import StartRunForm
 from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, KeepAwayArea, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, consent, directory, documents, handoff, matcher_runs, protections, referral_view, referrals
+from ..services import booking, consent, directory, documents, handoff, matcher_runs, offers, protections, referral_view, referrals
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
@@ -199,6 +199,7 @@ def _referral_detail(item: Referral):
         "requests": [schemas.request_json(r, hm) for r, hm in bookings["requests"]],
         "placement": placement,
         "consent": schemas.consent_json(found.consent),
+        "offers": [schemas.offer_json(made, home, offers.shown_status(made)) for made, home in found.offers],
     })
 
 

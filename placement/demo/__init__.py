@@ -17,6 +17,7 @@ from ..timeutil import utcnow
 from . import arrival
 from .history import add_history
 from .protections import add_protections
+from .queue import staff_for_queue
 
 # The published demo password (synthetic accounts only).
 DEMO_PASSWORD = "safebed-demo-night-shift"  # nosec B105
@@ -85,6 +86,8 @@ def seed(session: Session, seed: int = 2026) -> list[DemoAccount]:
     add_history(session, random.Random(seed + 1), CITIES)  # nosec B311
     # Keep-away, keep-apart and ICWA examples (issue 18), likewise added once.
     add_protections(session)
+    # The operator's queue (issue 19): Harbor Light's operator sees youths waiting.
+    staff_for_queue(session)
     return sample_accounts(session)
 
 

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from solver.instance import US_STATES
 
+from ..models import OFFER_DECLINE_REASONS
 from ..vocabulary import (
     CULTURAL_SERVICE_LABELS,
     GENDER_LABELS,
@@ -116,6 +117,18 @@ class HomeChoiceForm(SafeBedForm):
     good_cause = TextAreaField("ICWA good cause (only for a home below the first preference step with room)",
                                validators=[Optional(), Length(max=500)])
 
+
+class OfferAcceptForm(SafeBedForm):
+    """Accept a home's offer of a bed (an ICWA youth below the first preference step needs the good cause)."""
+
+    good_cause = TextAreaField("ICWA good cause (only for a home below the first preference step with room)",
+                               validators=[Optional(), Length(max=500)])
+
+
+class OfferDeclineForm(SafeBedForm):
+    """Decline a home's offer of a bed, with a reason the home is told."""
+
+    reason = SelectField("Reason", choices=list(OFFER_DECLINE_REASONS.items()))
 
 
 class SearchSteerForm(SafeBedForm):

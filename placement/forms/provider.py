@@ -17,7 +17,7 @@ from ..vocabulary import (
     choices,
 )
 from .alerts import OnCallForm
-from .fields import MultiCheckboxField, SafeBedForm
+from .fields import MAX_ID, MultiCheckboxField, SafeBedForm
 from .places import PlaceFormMixin, place_field
 
 WHOLE = "Enter a whole number."
@@ -80,6 +80,12 @@ class AvailabilityForm(SafeBedForm):
 
 class TonightForm(AvailabilityForm, OnCallForm):
     """The "Update tonight" page: the figures, and who is on call for intake tonight."""
+
+
+class OfferForm(SafeBedForm):
+    """Offer a bed at one of the operator's homes to a youth in the queue."""
+
+    home_id = IntegerField("Home", validators=[DataRequired(), NumberRange(1, MAX_ID)])
 
 
 class DeclineForm(SafeBedForm):

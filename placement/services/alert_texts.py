@@ -90,3 +90,17 @@ def arrival_overdue(home_name: str, minutes: int) -> AlertText:
     return _text("a youth in transit has not arrived",
                  f"A youth travelling to {home_name} was not confirmed as arrived {minutes} minutes after the expected time. "
                  "Confirm the arrival, or record the youth missing from care in one tap.")
+
+
+def offer_new(home_name: str, hours: float) -> AlertText:
+    return _text("a home offered a bed",
+                 f"{home_name} offered a bed to one of your youths. The offer keeps the bed for {hours:g} hours: "
+                 "accept or decline it on the referral's page.")
+
+
+def offer_answered(home_name: str, accepted: bool) -> AlertText:
+    if accepted:
+        return _text("your offer of a bed was accepted",
+                     f"The caseworker accepted the bed {home_name} offered: the placement is made; expect the youth.")
+    return _text("your offer of a bed was declined",
+                 f"The caseworker declined the bed {home_name} offered; thank you. The places are free again.")

@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 from solver.eligibility import exclusions, places_needed, staffed_room
 
 from .. import audit
-from ..models import DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementRequest, Referral, User
+from ..models import (
+    DECLINE_REASONS, AvailabilityUpdate, Hold, Home, Organisation, Placement, PlacementOffer, PlacementRequest, Referral, User,
+)
 from ..timeutil import utcnow
 from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
@@ -29,7 +31,8 @@ from .solver_inputs import solver_home, solver_referral
 NO_LONGER_AVAILABLE = "This bed is no longer available: another youth was placed or held there first. Search again."
 
 
-def _lock_referral(session: Session, referral: Referral) -> None:
+def lock_referral(session: Session, referral: Referral) -> None:
+    """Lock the referral's row (after the home's): actions on one youth at different homes wait here."""
     # Touching the row serialises concurrent actions on the same referral at different homes.
     session.execute(sa.update(Referral).where(Referral.id == referral.id).values(updated_at=utcnow()))
     session.refresh(referral)
@@ -47,7 +50,8 @@ def _pending_request(session: Session, referral_id: int) -> PlacementRequest | N
     ).first()
 
 
-def _pending_requests(session: Session, referral_id: int) -> list[PlacementRequest]:
+def pending_requests(session: Session, referral_id: int) -> list[PlacementRequest]:
+    """The referral's requests waiting for an answer, oldest first."""
     return list(session.exec(
         select(PlacementRequest).where(PlacementRequest.referral_id == referral_id, PlacementRequest.status == "pending")
         .order_by(PlacementRequest.id)
@@ -74,7 +78,7 @@ def _settle_status(session: Session, user: User | None, referral: Referral, note
         set_status(session, referral, nothing_left, user, note)
 
 
-def _room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
+def room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
     """Room left if the caller's own reservation (already counted) were not there."""
     latest = home_status.latest
     if latest is None or not home_status.home.is_active:
@@ -83,7 +87,7 @@ def _room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
     return staffed_room(latest.open_beds - others, latest.current_youth + others, latest.staff_on_duty, latest.youth_per_staff)
 
 
-def _require_bookable(session: Session, referral: Referral, home: Home) -> int:
+def require_bookable(session: Session, referral: Referral, home: Home) -> int:
     """Check eligibility under the lock; return the places the referral needs."""
     if referral.status in ("placed", "closed"):
         raise Conflict(f"This referral is {referral.status}.")
@@ -102,10 +106,12 @@ def hold(session: Session, user: User, referral: Referral, home_id: int, hours: 
     if home is None or not home.is_active:
         raise NotFound("This home is not taking referrals.")
     lock_home(session, home.id)
-    _lock_referral(session, referral)
-    places = _require_bookable(session, referral, home)
+    lock_referral(session, referral)
+    places = require_bookable(session, referral, home)
     if _active_hold(session, referral.id) is not None:
         raise Conflict("This referral already holds a bed. Release that hold first.")
+    if live_offer(session, referral.id, home.id) is not None:
+        raise Conflict(_offered(home))
     if _pending_request(session, referral.id) is not None:
         raise Conflict("This referral has a placement request waiting for an answer.")
     if status(session, home).room < places:
@@ -144,7 +150,7 @@ ICWA_GOOD_CAUSE = ("ICWA applies and a home of a better preference step has room
                    "record the good cause for placing here.")
 
 
-def _icwa_step(session: Session, referral: Referral, home: Home, good_cause: str) -> int | None:
+def icwa_step(session: Session, referral: Referral, home: Home, good_cause: str) -> int | None:
     """The ICWA step the home meets for the referral; refuses (naming `good_cause`) a home
     below the first step available tonight unless a good cause is given."""
     if not referral.icwa_applies:
@@ -168,12 +174,14 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     if home is None or not home.is_active:
         raise NotFound("This home is not taking referrals.")
     lock_home(session, home.id)
-    _lock_referral(session, referral)
-    places = _require_bookable(session, referral, home)
+    lock_referral(session, referral)
+    places = require_bookable(session, referral, home)
     consent.require_on_file(session, referral)
-    waiting = _pending_requests(session, referral.id)
+    waiting = pending_requests(session, referral.id)
     if any(pending.home_id == home.id for pending in waiting):
         raise Conflict("A placement request for this referral is already waiting for an answer at this home.")
+    if live_offer(session, referral.id, home.id) is not None:
+        raise Conflict(_offered(home))
     limit = parallel_limit()
     if len(waiting) >= limit:
         raise Conflict(f"{len(waiting)} requests for this referral are already waiting for an answer "
@@ -182,9 +190,9 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     if held is not None and held.home_id != home.id:
         held = None  # the hold elsewhere stays; whichever home accepts first, the rest are withdrawn
     own_reserved = held.places if held is not None else 0
-    if _room_for_others(status(session, home), own_reserved) < places:
+    if room_for_others(status(session, home), own_reserved) < places:
         raise Conflict(NO_LONGER_AVAILABLE)
-    step = _icwa_step(session, referral, home, good_cause)
+    step = icwa_step(session, referral, home, good_cause)
     request = PlacementRequest(
         referral_id=referral.id, home_id=home.id, hold_id=held.id if held else None,
         requested_by_id=user.id, places=places, icwa_step=step, icwa_good_cause=good_cause.strip()[:500],
@@ -212,7 +220,7 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
 def withdraw_request(session: Session, user: User, referral: Referral, request: PlacementRequest) -> None:
     """Withdraw a pending request (the caller found `request` under `referral`)."""
     lock_home(session, request.home_id)
-    _lock_referral(session, referral)
+    lock_referral(session, referral)
     session.refresh(request)
     if request.status != "pending":
         raise Conflict(f"This request was already {request.status}.")
@@ -227,7 +235,7 @@ def withdraw_request(session: Session, user: User, referral: Referral, request: 
 def _answerable(session: Session, request: PlacementRequest) -> None:
     """Lock the home, then the referral (answers at other homes for the same youth wait here), then re-read."""
     lock_home(session, request.home_id)
-    _lock_referral(session, session.get(Referral, request.referral_id))
+    lock_referral(session, session.get(Referral, request.referral_id))
     session.refresh(request)
     if request.status == "withdrawn" and session.get(Referral, request.referral_id).status == "placed":
         raise Conflict("This youth was placed at another home; the request was withdrawn. Thank you.")
@@ -239,37 +247,60 @@ def accept(session: Session, operator: User, request: PlacementRequest) -> Place
     """Accept: the request becomes a placement and the home's open beds drop, in one transaction."""
     _answerable(session, request)
     home = session.get(Home, request.home_id)
-    home_status = status(session, home)
-    latest = home_status.latest
-    if latest is None or _room_for_others(home_status, request.places) < request.places or latest.open_beds < request.places:
-        raise Conflict("The home's published availability no longer has room for this youth. Update tonight's figures first.")
-    session.add(
-        AvailabilityUpdate(
-            home_id=home.id, open_beds=latest.open_beds - request.places, licensed_beds=home.licensed_beds,
-            staff_on_duty=latest.staff_on_duty, youth_per_staff=latest.youth_per_staff,
-            current_youth=latest.current_youth + request.places, recorded_by_id=operator.id,
-            note=f"placement accepted (request {request.id})",
-        )
-    )
-    now = utcnow()
-    request.status, request.answered_by_id, request.answered_at = "accepted", operator.id, now
-    session.add(request)
-    placement = Placement(referral_id=request.referral_id, home_id=home.id, request_id=request.id, places=request.places, started_at=now)
-    session.add(placement)
-    session.flush()
     referral = session.get(Referral, request.referral_id)
-    set_status(session, referral, "placed", operator, f"accepted by home {home.id}")
-    audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=operator)
-    _withdraw_the_rest(session, referral, request.id, now)
+    placement = take_places(session, operator, request, home, f"accepted by home {home.id}", request.places)
     _tell_caseworkers(session, request, home, True, f"{home.name} accepted the placement for {referral.case_reference}.")
     session.commit()
     return placement
 
 
-def _withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int | None, now) -> None:
-    """A home took the youth: every other waiting request and live hold of the referral ends in the
-    same transaction, and the other homes' operators are thanked ("placed elsewhere")."""
-    for other in _pending_requests(session, referral.id):
+def take_places(session: Session, user: User, request: PlacementRequest, home: Home, note: str,
+                own_reserved: int) -> Placement:
+    """Turn an answered `request` into the placement, under the home's and the referral's locks:
+    the home's open beds drop, the referral is placed, and every other request, hold and offer
+    of the referral ends in the same transaction. `own_reserved`: the places the home's figures
+    already keep for this booking. Nothing is committed here."""
+    home_status = status(session, home)
+    latest = home_status.latest
+    if latest is None or room_for_others(home_status, own_reserved) < request.places or latest.open_beds < request.places:
+        raise Conflict("The home's published availability no longer has room for this youth. Update tonight's figures first.")
+    session.add(
+        AvailabilityUpdate(
+            home_id=home.id, open_beds=latest.open_beds - request.places, licensed_beds=home.licensed_beds,
+            staff_on_duty=latest.staff_on_duty, youth_per_staff=latest.youth_per_staff,
+            current_youth=latest.current_youth + request.places, recorded_by_id=user.id,
+            note=f"placement accepted (request {request.id})",
+        )
+    )
+    now = utcnow()
+    request.status, request.answered_at = "accepted", now
+    request.answered_by_id = request.answered_by_id or user.id
+    session.add(request)
+    placement = Placement(referral_id=request.referral_id, home_id=home.id, request_id=request.id, places=request.places, started_at=now)
+    session.add(placement)
+    session.flush()
+    referral = session.get(Referral, request.referral_id)
+    set_status(session, referral, "placed", user, note)
+    audit.record(session, "placement_accepted", "placement", placement.id, f"request {request.id} home {home.id}", actor=user)
+    withdraw_the_rest(session, referral, request.id, now)
+    return placement
+
+
+def _offered(home: Home) -> str:
+    return f"{home.name} has offered a bed to this youth: accept or decline the offer on the referral's page."
+
+
+def live_offer(session: Session, referral_id: int, home_id: int) -> PlacementOffer | None:
+    """The home's pending, unexpired offer of a bed to the referral's youth, if any."""
+    return session.exec(select(PlacementOffer).where(
+        PlacementOffer.referral_id == referral_id, PlacementOffer.home_id == home_id,
+        PlacementOffer.status == "pending", PlacementOffer.expires_at > utcnow())).first()
+
+
+def withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int | None, now) -> None:
+    """A home took the youth: every other waiting request, live hold and pending offer of the referral
+    ends in the same transaction, and the other homes' operators are thanked ("placed elsewhere")."""
+    for other in pending_requests(session, referral.id):
         if other.id == kept_request_id:
             continue
         other.status = "withdrawn"
@@ -289,6 +320,21 @@ def _withdraw_the_rest(session: Session, referral: Referral, kept_request_id: in
         held.released_at, held.release_reason = now, "placed_elsewhere"
         session.add(held)
         audit.record(session, "hold_released", "hold", held.id, "placed elsewhere")
+    for offer in session.exec(
+        select(PlacementOffer).where(PlacementOffer.referral_id == referral.id, PlacementOffer.status == "pending")
+    ).all():
+        offer.status = "withdrawn"
+        session.add(offer)
+        audit.record(session, "placement_offer_withdrawn", "placement_offer", offer.id, "placed elsewhere")
+        if offer.expires_at <= now:
+            continue  # an expired offer already gave its places back; nobody waits on it
+        offer_home = session.get(Home, offer.home_id)
+        alerts.alert(
+            session, "placed_elsewhere", notifications.organisation_users(session, offer_home.provider_id, "operator"),
+            alert_texts.placed_elsewhere(offer_home.name), "/provider/queue",
+            portal_message=f"The youth {offer_home.name} offered a bed to was placed elsewhere; thank you. "
+                           "The places are free again.",
+        )
 
 
 def decline(session: Session, operator: User, request: PlacementRequest, reason: str, note: str = "") -> None:

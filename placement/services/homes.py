@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from solver.eligibility import staffed_room
 
 from .. import audit
-from ..models import AvailabilityUpdate, Hold, Home, PlacementRequest, User
+from ..models import AvailabilityUpdate, Hold, Home, PlacementOffer, PlacementRequest, User
 from ..timeutil import age_hours, utcnow
 from . import alerts
 from .errors import ServiceError
@@ -111,15 +111,19 @@ def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int,
 
 
 def _reserved_places(session: Session, home_ids: list[int], now: datetime, where=None) -> dict[int, int]:
-    """Places under live holds plus pending requests (a request ends its hold)."""
+    """Places under live holds and offers plus pending requests (a request ends its hold)."""
     if not home_ids:
         return {}
     reserved: dict[int, int] = {}
-    held = session.exec(
-        select(Hold.home_id, func.sum(Hold.places))
-        .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now)
-        .group_by(Hold.home_id)
-    ).all()
+    # A home's pending offer of a bed reserves its places like a hold, until it expires.
+    live = sa.union_all(
+        select(Hold.home_id.label("home_id"), Hold.places.label("places"))
+        .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now),
+        select(PlacementOffer.home_id.label("home_id"), PlacementOffer.places.label("places"))
+        .where(PlacementOffer.home_id.in_(_selected(home_ids, where)), PlacementOffer.status == "pending",
+               PlacementOffer.expires_at > now),
+    ).subquery()
+    held = session.exec(select(live.c.home_id, func.sum(live.c.places)).group_by(live.c.home_id)).all()
     requested = session.exec(
         select(PlacementRequest.home_id, func.sum(PlacementRequest.places))
         .where(

@@ -32,6 +32,7 @@ from ..models import (
     KeepAwayArea,
     Organisation,
     Placement,
+    PlacementOffer,
     PlacementRequest,
     Referral,
     Tribe,
@@ -278,7 +279,7 @@ def linked(session: Session, referral_ids: list[int]) -> dict[int, set[int]]:
 
 
 def _homes_holding(session: Session, referral_ids: set[int]) -> dict[int, set[int]]:
-    """Referral id -> homes where it is placed, holds a live bed or has a pending request."""
+    """Referral id -> homes where it is placed, holds a live bed, has a pending request or a live offer."""
     where: dict[int, set[int]] = {}
     if not referral_ids:
         return where
@@ -286,7 +287,9 @@ def _homes_holding(session: Session, referral_ids: set[int]) -> dict[int, set[in
     ids = list(referral_ids)
     queries = (
         select(Placement.referral_id, Placement.home_id).where(Placement.referral_id.in_(ids), Placement.ended_at.is_(None)),
-        select(Hold.referral_id, Hold.home_id).where(Hold.referral_id.in_(ids), Hold.released_at.is_(None), Hold.expires_at > now),
+        select(Hold.referral_id, Hold.home_id).where(Hold.referral_id.in_(ids), Hold.released_at.is_(None), Hold.expires_at > now)
+        .union_all(select(PlacementOffer.referral_id, PlacementOffer.home_id).where(
+            PlacementOffer.referral_id.in_(ids), PlacementOffer.status == "pending", PlacementOffer.expires_at > now)),
         select(PlacementRequest.referral_id, PlacementRequest.home_id).where(
             PlacementRequest.referral_id.in_(ids), PlacementRequest.status == "pending"),
     )

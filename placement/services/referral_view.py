@@ -2,8 +2,8 @@
 
 The caseworker's referral page and the API's referral detail both call `detail()`:
 the read is audited, the bookings are gathered, the accepting home's street address
-is disclosed (and audited) only once that home accepted, and the consent, handoff and
-intake packet come with it.
+is disclosed (and audited) only once that home accepted, and the consent, the homes'
+offers of a bed, the handoff and intake packet come with it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from ..access import disclosed_placement_address
 from ..models import Referral, ReferralConsent, User
-from . import booking, consent, referrals
+from . import booking, consent, offers, referrals
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ReferralDetail:
     consent: ReferralConsent | None  # the consent in force
     consent_history: list
     extra: dict[str, Any]
+    offers: list  # (offer, home): beds homes offered from their queue, newest first
 
 
 def detail(session: Session, user: User, referral: Referral, via: str = "") -> ReferralDetail:
@@ -42,4 +43,5 @@ def detail(session: Session, user: User, referral: Referral, via: str = "") -> R
         referral=referral, status=booking.effective_status(session, referral),
         history=referrals.history(session, referral), bookings=bookings, address=address,
         consent=consent.in_force(session, referral), consent_history=consent.history(session, referral), extra={},
+        offers=offers.for_referral(session, referral),
     )

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from .. import audit
 from ..access import scope_referrals
-from ..models import Hold, Placement, PlacementRequest, Referral, ReferralEvent, User
+from ..models import Hold, Placement, PlacementOffer, PlacementRequest, Referral, ReferralEvent, User
 from ..timeutil import utcnow
 from .errors import Conflict, ServiceError
 
@@ -72,7 +72,7 @@ def update(session: Session, user: User, referral: Referral, values: dict) -> Re
 
 
 def close(session: Session, user: User, referral: Referral, reason: str) -> None:
-    """Close a referral that no longer needs a bed; releases its holds and withdraws its requests."""
+    """Close a referral that no longer needs a bed; releases its holds and withdraws its requests and offers."""
     if referral.status == "closed":
         raise Conflict("This referral is already closed.")
     if referral.status == "placed":
@@ -86,6 +86,11 @@ def close(session: Session, user: User, referral: Referral, reason: str) -> None
     ).all():
         request.status = "withdrawn"
         session.add(request)
+    for offer in session.exec(
+        select(PlacementOffer).where(PlacementOffer.referral_id == referral.id, PlacementOffer.status == "pending")
+    ).all():
+        offer.status = "withdrawn"
+        session.add(offer)
     set_status(session, referral, "closed", user, reason)
     audit.record(session, "referral_closed", "referral", referral.id, actor=user)
     session.commit()

@@ -5,6 +5,11 @@ A request counts in the window it was made in. Withdrawn requests are left out (
 caseworker took them back); a request still waiting counts as not answered within 30
 minutes once 30 minutes have passed, and is left out before that (it may yet be).
 The median is over answered requests (accepted or declined).
+
+Per home (`by_home`, last 30 days): how many youths the home was offered (requests it
+received, withdrawn ones included, plus beds it offered from the queue, each youth once)
+and how fast it answered its requests. A request that carried an accepted offer was
+answered by the caseworker, not the home, so it stays out of every answer time.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from ..models import Home, Organisation, PlacementRequest
+from ..models import Home, Organisation, PlacementOffer, PlacementRequest
 from ..timeutil import utcnow
 from .tables import Table, median
 
@@ -52,6 +57,12 @@ class ResponseTimes:
     by_provider: dict[str, dict[int, Figures]]  # provider name (or ALL_PROVIDERS) -> window days -> figures
     table: Table
     chart: dict
+    by_home: Table  # per home, last 30 days: youths offered, requests answered, median minutes
+
+
+def _from_offers():
+    """The requests that carried an accepted offer (the caseworker answered those)."""
+    return select(PlacementOffer.request_id).where(PlacementOffer.request_id.is_not(None))
 
 
 def response_times(session: Session, state: str | None = None, provider_id: int | None = None) -> ResponseTimes:
@@ -62,13 +73,12 @@ def response_times(session: Session, state: str | None = None, provider_id: int 
         select(Organisation.name, PlacementRequest.created_at, PlacementRequest.answered_at)
         .join(Home, Home.id == PlacementRequest.home_id)
         .join(Organisation, Organisation.id == Home.provider_id)
-        .where(PlacementRequest.created_at >= since, PlacementRequest.status != "withdrawn")
+        .where(PlacementRequest.created_at >= since, PlacementRequest.status != "withdrawn",
+               PlacementRequest.id.not_in(_from_offers()))
     )
-    if state is not None:
-        query = query.where(Home.state == state)
-    if provider_id is not None:
-        query = query.where(Home.provider_id == provider_id)
-    rows = session.exec(query).all()
+    scope = [Home.state == state] if state is not None else []
+    scope += [Home.provider_id == provider_id] if provider_id is not None else []
+    rows = session.exec(query.where(*scope)).all()
     names = sorted({name for name, _, _ in rows})
     by_provider: dict[str, dict[int, Figures]] = {}
     for name in [*names, ALL_PROVIDERS]:
@@ -76,7 +86,38 @@ def response_times(session: Session, state: str | None = None, provider_id: int 
         by_provider[name] = {
             days: _figures([row for row in mine if row[0] >= now - timedelta(days=days)], now) for days in WINDOWS
         }
-    return ResponseTimes(by_provider, _table(by_provider), _chart(by_provider))
+    return ResponseTimes(by_provider, _table(by_provider), _chart(by_provider), _by_home(session, scope, since))
+
+
+def _by_home(session: Session, scope: list, since: datetime) -> Table:
+    """Youths offered to each home (requests received and beds it offered) and how fast it answered."""
+    homes = session.exec(
+        select(Home.id, Home.name, Organisation.name).join(Organisation, Organisation.id == Home.provider_id)
+        .where(*scope).order_by(Organisation.name, Home.name)
+    ).all()
+    received = session.exec(
+        select(PlacementRequest.home_id, PlacementRequest.referral_id, PlacementRequest.created_at, PlacementRequest.answered_at,
+               PlacementRequest.status, PlacementRequest.id.in_(_from_offers()))
+        .join(Home, Home.id == PlacementRequest.home_id).where(PlacementRequest.created_at >= since, *scope)
+    ).all()
+    offered = session.exec(
+        select(PlacementOffer.home_id, PlacementOffer.referral_id).join(Home, Home.id == PlacementOffer.home_id)
+        .where(PlacementOffer.created_at >= since, *scope)
+    ).all()
+    rows = []
+    for home_id, home_name, provider in homes:
+        youths = {r for h, r in offered if h == home_id}
+        minutes = []
+        for h, referral_id, created, answered, request_status, from_offer in received:
+            if h != home_id:
+                continue
+            youths.add(referral_id)
+            if answered is not None and request_status != "withdrawn" and not from_offer:
+                minutes.append((answered - created).total_seconds() / 60)
+        middle = median(minutes)
+        rows.append((home_name, provider, len(youths), len(minutes), "" if middle is None else round(middle, 1)))
+    return Table("youths_offered", f"Youths offered to each home, and how fast it answered, last {max(WINDOWS)} days",
+                 ("Home", "Provider", "Youths offered", "Requests answered", "Median minutes to answer"), rows)
 
 
 def _cell(value) -> object:

@@ -11,8 +11,8 @@ from ..services import booking, notifications
 
 # The navigation bar per role; links appear once their feature's blueprint is registered.
 NAV_LINKS = {
-    "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.placements", "Placed"),
-                 ("provider.response_times", "Response times")],
+    "operator": [("provider.homes", "My homes"), ("provider.requests", "Requests"), ("provider.queue", "Waiting youths"),
+                 ("provider.placements", "Placed"), ("provider.response_times", "Response times")],
     "caseworker": [("caseworker.referrals_list", "Referrals"), ("caseworker.new_referral", "New referral"), ("caseworker.missing_list", "Missing")],
     "coordinator": [("coordinator.dashboard", "Capacity"), ("coordinator.needs_bed", "Needs a bed now"), ("coordinator.runs", "Matcher"),
                     ("coordinator.unmet_need", "Unmet need"), ("coordinator.outcomes", "Outcomes"),

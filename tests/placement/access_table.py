@@ -293,6 +293,25 @@ TABLE: dict[str, Row] = {
                                   args={"referral_id": "placed_referral_id"}),
     "api.download_document": Row(api(CASEWORKER, OPERATOR), owner="caseworker", foreign=NOT_FOUND,
                                  args={"document_id": "placed_document_id"}),
+    # The operator's queue (issue 19): operators list waiting youths and offer a bed at their own
+    # home (another provider's operator, with no home in reach, gets 404); the referral's agency
+    # answers the offer (each row has an offer of its own).
+    "provider.queue": Row(only(OPERATOR)),
+    "provider.make_offer": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"home_id": "{offer_home_id}"},
+                               args={"referral_id": "queue_referral_id"}),
+    "caseworker.accept_offer": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                                   args={"referral_id": "offer_referral_id", "offer_id": "offer_id"}),
+    "caseworker.decline_offer": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "too_far"},
+                                    args={"referral_id": "declined_referral_id", "offer_id": "declined_offer_id"}),
+    "api.queue": Row(api(OPERATOR)),
+    "api.make_offer": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"home_id": "{offer_home_id}"},
+                          args={"referral_id": "api_queue_referral_id"}),
+    "api.referral_offers": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                               args={"referral_id": "declined_referral_id"}),
+    "api.accept_offer": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
+                            args={"referral_id": "api_offer_referral_id", "offer_id": "api_offer_id"}),
+    "api.decline_offer": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "too_far"},
+                             args={"referral_id": "api_declined_referral_id", "offer_id": "api_declined_offer_id"}),
     # Signing out lands on the sign-in page whoever asks; that the session ends is tested in test_auth.
     "auth.logout": Row(dict.fromkeys(ACTORS, LOGIN), last=True),
 }
@@ -345,6 +364,7 @@ def build_world(factory) -> World:
             **_lifecycle_world(factory, home, caseworker),
             **protection_world(factory, caseworker, referral, other_referral, api_referral),
             **_arrival_world(factory, home, caseworker),
+            **offer_world(factory, provider, operator, caseworker),
         },
         users={OPERATOR: operator, CASEWORKER: caseworker},
     )
@@ -443,6 +463,29 @@ def _arrival_world(factory, home, caseworker) -> dict[str, object]:
         if key == "handoff_placement_id":
             ids["placed_referral_id"] = referral.id
             ids["placed_document_id"] = sealed_document(factory, referral, caseworker).id
+    factory.session.commit()
+    return ids
+
+
+def offer_world(factory, provider, operator, caseworker) -> dict[str, object]:
+    """A second home of the provider with room for every offer the rows make, two waiting youths
+    for the operators to offer a bed to, and four live offers for the caseworker to answer."""
+    from placement.models import PlacementOffer
+
+    home = factory.home(provider, licensed_beds=10, availability={"open_beds": 8, "staff_on_duty": 4, "youth_per_staff": 3,
+                                                                   "current_youth": 2})
+    now = utcnow()
+    ids = {"offer_home_id": home.id, "queue_referral_id": make_referral(factory, caseworker).id,
+           "api_queue_referral_id": make_referral(factory, caseworker).id}
+    for key in ("offer", "declined", "api_offer", "api_declined"):
+        referral = make_referral(factory, caseworker)
+        made = PlacementOffer(referral_id=referral.id, home_id=home.id, offered_by_id=operator.id, places=1,
+                              created_at=now, expires_at=now + timedelta(hours=4))
+        factory.session.add(made)
+        factory.session.flush()
+        ids[f"{key}_referral_id"] = referral.id
+        ids[key if key.endswith("offer") else f"{key}_offer_id"] = made.id
+    ids["offer_id"], ids["api_offer_id"] = ids.pop("offer"), ids.pop("api_offer")
     factory.session.commit()
     return ids
 

@@ -127,3 +127,36 @@ def test_accepts_racing_at_three_homes_for_one_referral_make_one_placement(serve
     statuses = sorted(r.status for r in factory.session.exec(select(PlacementRequest)).all())
     assert statuses == ["accepted", "withdrawn", "withdrawn"]
     assert factory.session.get(Referral, world.referral.id).status == "placed"
+
+
+def test_an_operators_offer_racing_a_caseworkers_request_for_the_last_bed(server, factory):
+    """The operator's queue: five devices offer the home's last bed to one youth while five
+    devices of another youth's caseworker request it; exactly one of them gets the bed."""
+    from placement.models import PlacementOffer
+
+    provider = factory.org("provider")
+    operator = factory.user("operator", provider)
+    home = factory.home(provider, availability={"open_beds": 1, "staff_on_duty": 3, "youth_per_staff": 3, "current_youth": 2})
+    caseworker = factory.user("caseworker", factory.org("agency"))
+    requested, offered = make_referral(factory, caseworker), make_referral(factory, caseworker)
+    operators = [_signed_in(server, operator.email) for _ in range(5)]
+    caseworkers = [_signed_in(server, caseworker.email) for _ in range(5)]
+
+    def offer(i):
+        session, token = operators[i]
+        return lambda: session.post(f"{server}/provider/queue/{offered.id}/offer", data={"home_id": home.id, "csrf_token": token},
+                                    allow_redirects=False).status_code
+
+    def request(i):
+        session, token = caseworkers[i]
+        return lambda: session.post(f"{server}/caseworker/referrals/{requested.id}/request",
+                                    data={"home_id": home.id, "csrf_token": token}, allow_redirects=False).status_code
+
+    statuses, seconds = _fire([call(i) for i in range(5) for call in (offer, request)])
+    print(f"\noffers racing requests: 10 attempts, {statuses.count(302)} succeeded, {statuses.count(409)} refused, {seconds:.2f} s")
+    assert statuses.count(302) == 1, statuses
+    assert statuses.count(409) == 9, statuses
+    factory.session.expire_all()
+    pending = factory.session.exec(select(PlacementRequest).where(PlacementRequest.status == "pending")).all()
+    live = factory.session.exec(select(PlacementOffer).where(PlacementOffer.status == "pending")).all()
+    assert len(pending) + len(live) == 1
