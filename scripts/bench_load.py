@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -351,7 +352,11 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-load-secret", "SAFEBED_MODE": "production",
            "SAFEBED_SCHEDULER": "off", "SAFEBED_SECURE_COOKIES": "0", "SAFEBED_DB_TIMING": "1",
            "SAFEBED_LOGIN_RATE_LIMIT": "100000 per minute", "SAFEBED_API_RATE_LIMIT": "100000 per minute",
-           "SAFEBED_INSTANCE_PATH": "/tmp/i16-bench-instance"}
+           "SAFEBED_INSTANCE_PATH": "/tmp/i16-bench-instance",
+           # Links are built from it, and requests for any other host are refused.
+           "SAFEBED_BASE_URL": f"http://127.0.0.1:{port}",
+           # The limits above are lifted, so per-process counters (memory://) change nothing here.
+           "SAFEBED_SINGLE_PROCESS": "1"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
@@ -432,6 +437,17 @@ class VirtualUser:
             self.csrf = _csrf(response.text) or self.csrf
         return response
 
+    def choose(self, roll: float, menu: list[tuple[float, tuple[str, str] | Callable[[], object]]]) -> None:
+        """One step of a journey: the first entry of `menu` whose cumulative share exceeds
+        `roll` (a number in [0, 1)): an (operation, path) to GET, or a function to call."""
+        for share, action in menu:
+            if roll < share:
+                if callable(action):
+                    action()
+                else:
+                    self.call(action[0], "GET", action[1])
+                return
+
     def sign_in(self, email: str) -> None:
         page = self.http.get(self.base + "/login", timeout=60)
         self.call("POST /login", "POST", "/login", expect=(302,),
@@ -446,38 +462,30 @@ class Caseworker(VirtualUser):
 
     def step(self) -> None:
         referral = self.rng.choice(self.referrals)
-        roll = self.rng.random()
-        if roll < 0.15:
-            self.call("GET caseworker/referrals", "GET", "/caseworker/referrals")
-        elif roll < 0.3:
-            self.call("GET caseworker/referrals?page=2", "GET", "/caseworker/referrals?page=2")
-        elif roll < 0.5:
-            self.call("GET caseworker/referral", "GET", f"/caseworker/referrals/{referral}")
-        elif roll < 0.85:
-            self.call("GET caseworker/search", "GET", f"/caseworker/referrals/{referral}/search")
-        elif roll < 0.95:
-            # Hold a bed found by the search and release it again (the referral page has the release form).
-            home = self._eligible_home(referral)
-            if home is None:
-                return
-            response = self.call("POST caseworker/hold", "POST", f"/caseworker/referrals/{referral}/hold",
-                                 expect=(302, 400, 409), data={"home_id": home, "csrf_token": self.csrf})
-            if response is not None and response.status_code == 302:
-                page = self.call("GET caseworker/referral", "GET", f"/caseworker/referrals/{referral}")
-                found = re.search(rf"/caseworker/referrals/{referral}/holds/(\d+)/release", page.text if page else "")
-                if found:
-                    self.call("POST caseworker/release", "POST", found.group(0), expect=(302,), data={"csrf_token": self.csrf})
-        else:
-            home = self._eligible_home(referral)
-            if home is None:
-                return
-            response = self.call("POST caseworker/request", "POST", f"/caseworker/referrals/{referral}/request",
-                                 expect=(302, 400, 409), data={"home_id": home, "csrf_token": self.csrf})
-            if response is not None and response.status_code == 302:
-                page = self.call("GET caseworker/referral", "GET", f"/caseworker/referrals/{referral}")
-                found = re.search(rf"/caseworker/referrals/{referral}/requests/(\d+)/withdraw", page.text if page else "")
-                if found:
-                    self.call("POST caseworker/withdraw", "POST", found.group(0), expect=(302,), data={"csrf_token": self.csrf})
+        at = f"/caseworker/referrals/{referral}"
+        self.choose(self.rng.random(), [
+            (0.15, ("GET caseworker/referrals", "/caseworker/referrals")),
+            (0.3, ("GET caseworker/referrals?page=2", "/caseworker/referrals?page=2")),
+            (0.5, ("GET caseworker/referral", at)),
+            (0.85, ("GET caseworker/search", f"{at}/search")),
+            # Hold a bed found by the search and release it again, or request it and withdraw.
+            (0.95, lambda: self._book_then_undo(referral, "hold", "holds", "release")),
+            (1.0, lambda: self._book_then_undo(referral, "request", "requests", "withdraw")),
+        ])
+
+    def _book_then_undo(self, referral: int, action: str, kind: str, undo: str) -> None:
+        """Book a home the search offers (`action`), then undo it with the form the referral
+        page shows for it (`kind`/<id>/`undo`). A refusal of the booking is a race, not an error."""
+        home = self._eligible_home(referral)
+        if home is None:
+            return
+        response = self.call(f"POST caseworker/{action}", "POST", f"/caseworker/referrals/{referral}/{action}",
+                             expect=(302, 400, 409), data={"home_id": home, "csrf_token": self.csrf})
+        if response is not None and response.status_code == 302:
+            page = self.call("GET caseworker/referral", "GET", f"/caseworker/referrals/{referral}")
+            found = re.search(rf"/caseworker/referrals/{referral}/{kind}/(\d+)/{undo}", page.text if page else "")
+            if found:
+                self.call(f"POST caseworker/{undo}", "POST", found.group(0), expect=(302,), data={"csrf_token": self.csrf})
 
     def _eligible_home(self, referral: int) -> int | None:
         """A home the search offers this referral (a refusal after that is a race, not an error)."""
@@ -493,18 +501,18 @@ class Operator(VirtualUser):
 
     def step(self) -> None:
         home = self.rng.choice(self.homes)
-        roll = self.rng.random()
-        if roll < 0.3:
-            self.call("GET provider/homes", "GET", "/provider/homes")
-        elif roll < 0.5:
-            self.call("GET provider/home", "GET", f"/provider/homes/{home}")
-        elif roll < 0.7:
-            self.call("GET provider/availability", "GET", f"/provider/homes/{home}/availability")
-            self.call("POST provider/availability", "POST", f"/provider/homes/{home}/availability", expect=(302, 422),
-                      data={"open_beds": 1, "staff_on_duty": 2, "youth_per_staff": 3, "current_youth": 1, "note": "",
-                            "csrf_token": self.csrf})
-        else:
-            self.call("GET provider/requests", "GET", "/provider/requests")
+        self.choose(self.rng.random(), [
+            (0.3, ("GET provider/homes", "/provider/homes")),
+            (0.5, ("GET provider/home", f"/provider/homes/{home}")),
+            (0.7, lambda: self._update_availability(home)),
+            (1.0, ("GET provider/requests", "/provider/requests")),
+        ])
+
+    def _update_availability(self, home: int) -> None:
+        self.call("GET provider/availability", "GET", f"/provider/homes/{home}/availability")
+        self.call("POST provider/availability", "POST", f"/provider/homes/{home}/availability", expect=(302, 422),
+                  data={"open_beds": 1, "staff_on_duty": 2, "youth_per_staff": 3, "current_youth": 1, "note": "",
+                        "csrf_token": self.csrf})
 
 
 class Coordinator(VirtualUser):
@@ -513,17 +521,13 @@ class Coordinator(VirtualUser):
         self.email = email
 
     def step(self) -> None:
-        roll = self.rng.random()
-        if roll < 0.35:
-            self.call("GET coordinator/dashboard", "GET", "/coordinator/")
-        elif roll < 0.55:
-            self.call("GET coordinator/outcomes", "GET", "/coordinator/outcomes")
-        elif roll < 0.75:
-            self.call("GET coordinator/unmet-need", "GET", "/coordinator/unmet-need")
-        elif roll < 0.9:
-            self.call("GET coordinator/needs-a-bed", "GET", "/coordinator/needs-a-bed")
-        else:
-            self.call("GET coordinator/export/capacity.csv", "GET", "/coordinator/export/capacity.csv")
+        self.choose(self.rng.random(), [
+            (0.35, ("GET coordinator/dashboard", "/coordinator/")),
+            (0.55, ("GET coordinator/outcomes", "/coordinator/outcomes")),
+            (0.75, ("GET coordinator/unmet-need", "/coordinator/unmet-need")),
+            (0.9, ("GET coordinator/needs-a-bed", "/coordinator/needs-a-bed")),
+            (1.0, ("GET coordinator/export/capacity.csv", "/coordinator/export/capacity.csv")),
+        ])
 
 
 class AuditReader(VirtualUser):
@@ -559,23 +563,21 @@ class ApiClient(VirtualUser):
         roll = self.rng.random()
         if self.role == "caseworker":
             referral = self.rng.choice(self.referrals)
-            if roll < 0.25:
-                self.call("API GET /referrals", "GET", "/api/v1/referrals")
-            elif roll < 0.5:
-                self.call("API GET /referrals/<id>", "GET", f"/api/v1/referrals/{referral}")
-            else:
-                self.call("API GET /referrals/<id>/search", "GET", f"/api/v1/referrals/{referral}/search")
-        else:
-            home = self.rng.choice(self.homes)
-            if roll < 0.3:
-                self.call("API GET /homes", "GET", "/api/v1/homes")
-            elif roll < 0.5:
-                self.call("API GET /homes/<id>/availability", "GET", f"/api/v1/homes/{home}/availability")
-            elif roll < 0.75:
-                self.call("API POST /homes/<id>/availability", "POST", f"/api/v1/homes/{home}/availability",
-                          expect=(200, 201), json={"open_beds": 1, "staff_on_duty": 2, "youth_per_staff": 3, "current_youth": 1})
-            else:
-                self.call("API GET /requests", "GET", "/api/v1/requests")
+            self.choose(roll, [
+                (0.25, ("API GET /referrals", "/api/v1/referrals")),
+                (0.5, ("API GET /referrals/<id>", f"/api/v1/referrals/{referral}")),
+                (1.0, ("API GET /referrals/<id>/search", f"/api/v1/referrals/{referral}/search")),
+            ])
+            return
+        home = self.rng.choice(self.homes)
+        self.choose(roll, [
+            (0.3, ("API GET /homes", "/api/v1/homes")),
+            (0.5, ("API GET /homes/<id>/availability", f"/api/v1/homes/{home}/availability")),
+            (0.75, lambda: self.call("API POST /homes/<id>/availability", "POST", f"/api/v1/homes/{home}/availability",
+                                     expect=(200, 201),
+                                     json={"open_beds": 1, "staff_on_duty": 2, "youth_per_staff": 3, "current_youth": 1})),
+            (1.0, ("API GET /requests", "/api/v1/requests")),
+        ])
 
 
 def _population(url: str, base: str, recorder: Recorder, users: int, rng: random.Random) -> list[VirtualUser]:

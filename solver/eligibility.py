@@ -234,33 +234,60 @@ class HomeTable:
         return self._offers[service]
 
 
-def eligible_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
-    """The `candidates` (home indexes) that `referral` is eligible for, by `is_eligible`'s rules.
+def within_km_among(table: HomeTable, homes: np.ndarray, to: Location, km: float) -> np.ndarray:
+    """Per home of `homes` (indexes into `table`): `distance_km(home, to) <= km`.
 
-    Distance, the one rule on floats, is checked with `distance_km` itself on the homes
-    that pass every other rule, so the two can never disagree by a rounding.
+    Decided in numpy, except within a millimetre of the limit, where `distance_km` itself
+    decides: numpy's distance may differ in the last bit, and a rule must never disagree
+    with the scalar one by a rounding.
     """
-    t = table
-    c = candidates
-    keep = ((t.min_age[c] <= referral.age) & (referral.age <= t.max_age[c]) & t.serves[referral.gender][c]
-            & t.supports[referral.substance_use][c]
-            & (referral.medical_level <= t.medical_level[c])
-            & (referral.mental_health_level <= t.mental_health_level[c]))
+    km_away = distances_km(table, homes, to)
+    inside = km_away <= km
+    for i in np.flatnonzero(np.abs(km_away - km) < 1e-6).tolist():
+        inside[i] = distance_km(table.homes[homes[i]].location, to) <= km
+    return inside
+
+
+RULE_ROW = {rule: row for row, rule in enumerate(RULES)}
+
+
+def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
+    """Which rules exclude `referral` from each of `candidates` (home indexes), at once.
+
+    A boolean array with a row per rule of `RULES` (`RULE_ROW` names them) and a column per
+    candidate: column j holds exactly the rules of `exclusions(home j, referral)` (a property
+    test keeps the two equal). The bed search uses it to sort every home in reach without
+    building each one's messages; `exclusions` words them for the homes shown.
+    """
+    t, c = table, candidates
+    failed = np.zeros((len(RULES), len(c)), dtype=bool)
+    row = RULE_ROW
+    failed[row["age"]] = (referral.age < t.min_age[c]) | (referral.age > t.max_age[c])
+    failed[row["gender"]] = ~t.serves[referral.gender][c]
     if referral.pregnant:
-        keep &= t.accepts_pregnant[c]
+        failed[row["pregnant"]] = ~t.accepts_pregnant[c]
     if referral.children_with > 0:
-        keep &= t.accepts_parenting[c]
+        failed[row["parenting"]] = ~t.accepts_parenting[c]
+    failed[row["substance_use"]] = ~t.supports[referral.substance_use][c]
+    failed[row["medical"]] = referral.medical_level > t.medical_level[c]
+    failed[row["mental_health"]] = referral.mental_health_level > t.mental_health_level[c]
     if referral.programs:
-        keep &= np.isin(t.program[c], list(referral.programs))
-    home_state = t.state[c] == referral.custody_state
-    keep &= home_state | (t.accepts_out_of_state[c] & np.isin(t.state[c], list(referral.icpc_approved_states)))
-    if referral.keep_away_homes or referral.keep_apart_homes:
-        keep &= ~np.isin(t.ids[c], [*referral.keep_away_homes, *referral.keep_apart_homes])
-    found = c[keep]
-    if referral.keep_away_circles:
-        found = np.array([h for h in found.tolist() if not in_keep_away(t.homes[h], referral)], dtype=np.int64)
+        failed[row["program"]] = ~np.isin(t.program[c], list(referral.programs))
     if referral.max_distance_km is not None:
-        found = np.array([h for h in found.tolist()
-                          if distance_km(t.homes[h].location, referral.location) <= referral.max_distance_km],
-                         dtype=np.int64)
-    return found
+        failed[row["distance"]] = ~within_km_among(t, c, referral.location, referral.max_distance_km)
+    home_state = t.state[c] == referral.custody_state
+    failed[row["jurisdiction"]] = ~(home_state | (t.accepts_out_of_state[c]
+                                                  & np.isin(t.state[c], list(referral.icpc_approved_states))))
+    if referral.keep_away_homes:
+        failed[row["keep_away"]] = np.isin(t.ids[c], list(referral.keep_away_homes))
+    for circle in referral.keep_away_circles:
+        failed[row["keep_away"]] |= within_km_among(t, c, circle.location, circle.radius_km)
+    if referral.keep_apart_homes:
+        failed[row["keep_apart"]] = np.isin(t.ids[c], list(referral.keep_apart_homes))
+    return failed
+
+
+def eligible_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
+    """The `candidates` (home indexes) that `referral` is eligible for, by `is_eligible`'s rules:
+    those no rule of `failures_among` excludes."""
+    return candidates[~failures_among(table, referral, candidates).any(axis=0)]

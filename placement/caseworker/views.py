@@ -96,7 +96,9 @@ def search_beds(referral_id: int):
         "caseworker/search.html", result=result, status=booking.effective_status(session, item), shown=shown,
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
         asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
-        ask_form=AskCoordinatorForm(), exclusion_summary=escalations.exclusion_summary(result),
+        ask_form=AskCoordinatorForm(),
+        # The summary words every excluded home's rules: only the page that offers to ask shows it.
+        exclusion_summary=[] if result.available or result.full else escalations.exclusion_summary(result),
         steer_form=steer_form, steering=steering, order_text=order_text, parallel_limit=booking.parallel_limit(),
         consent_on_file=consent.on_file(session, item),
     )

@@ -299,6 +299,35 @@ def _homes_holding(session: Session, referral_ids: set[int]) -> dict[int, set[in
     return where
 
 
+class _AreaHomes:
+    """The ids of `homes` inside a county or ZIP area (`home_in_area`'s rule), found by
+    looking the area up: the homes are grouped by county once, and by ZIP code once per
+    state a ZIP area names, however many referrals and areas ask (a matcher run has
+    hundreds of referrals; scanning every home for each area was referrals x homes)."""
+
+    def __init__(self, homes):
+        self.homes = homes
+        self.by_county: dict[tuple[str, str], list[int]] | None = None
+        self.by_zip: dict[str, dict[str | None, list[int]]] = {}
+
+    def __call__(self, area: KeepAwayArea) -> list[int]:
+        if area.kind == "county":
+            if self.by_county is None:
+                self.by_county = {}
+                for h in self.homes:
+                    self.by_county.setdefault((h.state, h.county.casefold()), []).append(h.id)
+            return self.by_county.get((area.state, area.county.casefold()), [])
+        if area.kind == "zip":
+            if area.state not in self.by_zip:
+                zips: dict[str | None, list[int]] = {}
+                for h in self.homes:
+                    if h.state == area.state:
+                        zips.setdefault(gazetteer.zip_of(h.state, h.lat, h.lon), []).append(h.id)
+                self.by_zip[area.state] = zips
+            return self.by_zip[area.state].get(area.zip_code, [])
+        return []  # a radius is the solver's: a circle
+
+
 def solver_fields(session: Session, referrals: list[Referral], homes: list[Home],
                   in_run: set[int] | None = None) -> dict[int, dict]:
     """Referral id -> the solver referral's protective fields, against `homes` (the homes
@@ -313,13 +342,13 @@ def solver_fields(session: Session, referrals: list[Referral], homes: list[Home]
     partners = linked(session, ids)
     holding = _homes_holding(session, set().union(*partners.values()) if partners else set())
     home_ids = {h.id for h in homes}
+    inside = _AreaHomes(homes)
     tribe_of = {t.id: t.name for t in tribes(session)}
     fields: dict[int, dict] = {}
     for referral in referrals:
         mine = area_rows[referral.id]
         found: dict = {}
-        named = [a for a in mine if a.kind != "radius"]  # skip the home scan for the many youths with none
-        listed = [home_key(h.id) for h in homes if any(home_in_area(h, a) for a in named)] if named else []
+        listed = [home_key(i) for i in sorted(set().union(*(inside(a) for a in mine)))]
         circles = tuple(Circle(Location(a.lat, a.lon), a.radius_km) for a in mine if a.kind == "radius")
         if listed or circles:
             found["keep_away_homes"], found["keep_away_circles"] = tuple(listed), circles

@@ -1,44 +1,81 @@
 """Eligible-bed search for one referral, ranked by fit, with the reasons behind
 every exclusion. Eligibility and fit come from `solver/`, the same code the
-matcher uses."""
+matcher uses.
+
+Every home in reach is judged at once, in columns (`solver.eligibility.failures_among`,
+`solver.fit.fit_points_among`): which rules exclude it, its fit points and distance. The
+words (fit reasons, exclusion messages) are written per home only when asked for: a page
+shows the best 20 of each list, the API writes every home. Both come from the scalar rules
+(`fit`, `exclusions`), which property tests keep equal to the columns.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
+import numpy as np
 from sqlmodel import Session, func, select
 
-from solver.eligibility import Exclusion, distance_km, exclusions, is_eligible, places_needed, room
-from solver.fit import Fit, fit
+from solver.eligibility import Exclusion, HomeTable, distances_km, failures_among, is_eligible, places_needed, room
+from solver.eligibility import exclusions as exclusions_of
+from solver.fit import FIT_SCALE, Fit, fit_points_among
+from solver.fit import fit as fit_of
 from solver.icwa import preference_step, rank, step_text
+from solver.instance import Home as SolverHome
+from solver.instance import Referral as SolverReferral
 
 from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
 from .homes import HomeStatus, statuses
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, read_rows, solver_home, solver_referral
+
+# What a result shows of a home besides the rules' columns: never the street address.
+SEARCH_COLUMNS = (*ELIGIBILITY_COLUMNS, Home.name, Home.city, Home.provider_id, Organisation.name.label("provider_name"))
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Candidate:
-    """One home as a search result: never carries the street address to a template."""
+    """One home as a search result: never carries the street address to a template.
+
+    `status.home` is a plain row of `SEARCH_COLUMNS`. `fit` and `exclusions` are worded on
+    first use from the solver's scalar rules; the figures the lists are sorted by
+    (`points`, `rules_broken`) come from the bulk ones and agree with them. Not frozen
+    (a frozen dataclass sets each field through `object.__setattr__`: thousands per search),
+    but nothing changes a candidate once made."""
 
     status: HomeStatus
     provider_name: str
     distance_km: float
-    fit: Fit
+    points: int  # fit points (`fit.points`)
     room: int
     stale: bool
-    exclusions: tuple[Exclusion, ...]
+    rules_broken: int  # how many rules exclude the home (`len(exclusions)`)
     icwa_step: int | None = None  # the ICWA preference step the home meets (ICWA youths only)
+    solver_home: SolverHome | None = field(default=None, repr=False, compare=False)
+    wanted: SolverReferral | None = field(default=None, repr=False, compare=False)
 
     @property
-    def home(self) -> Home:
+    def home(self):
         return self.status.home
 
     @property
     def eligible(self) -> bool:
-        return not self.exclusions
+        return not self.rules_broken
+
+    @property
+    def score(self) -> float:
+        """The fit score (0..20) without its reasons."""
+        return self.points / FIT_SCALE
+
+    @cached_property
+    def fit(self) -> Fit:
+        return fit_of(self.solver_home, self.wanted)
+
+    @cached_property
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        return tuple(exclusions_of(self.solver_home, self.wanted)) if self.rules_broken else ()
 
     @property
     def icwa_text(self) -> str:
@@ -68,46 +105,44 @@ class SearchResult:
 def search(session: Session, referral: Referral, stale_after_hours: float) -> SearchResult:
     """Rank every active home the youth could reach by jurisdiction (for an ICWA youth,
     by preference step first). The referral's keep-away areas and keep-apart links
-    exclude homes like every other rule."""
+    exclude homes like every other rule. Every home in reach is in one of the three lists."""
     states = {referral.custody_state, *referral.icpc_approved_states}
     reach = Home.is_active.is_(True) & Home.state.in_(states)
-    rows = session.exec(
-        select(Home, Organisation.name)
-        .join(Organisation, Organisation.id == Home.provider_id)
-        .where(reach)
-    ).all()
-    names = {home.id: name for home, name in rows}
+    # Named tuples, not mapped objects: thousands of homes in a large state's reach.
+    rows = read_rows(session, select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach))
     now = utcnow()
-    homes = [home for home, _ in rows]
-    wanted = solver_referral(referral, protections.solver_fields(session, [referral], homes)[referral.id])
+    wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
+    found = statuses(session, rows, reach)
+    homes = tuple(solver_home(status) for status in found)
+    table = HomeTable(homes)
+    everyone = np.arange(len(homes))
+    broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
+    points = fit_points_among(table, wanted, everyone).tolist()
+    km = distances_km(table, everyone, wanted.location).tolist()
+    needed = places_needed(wanted)
     available, full, excluded = [], [], []
-    for status in statuses(session, homes, reach):
-        candidate_home = solver_home(status)
+    for i, status in enumerate(found):
+        home = homes[i]
         candidate = Candidate(
-            status=status,
-            provider_name=names[status.home.id],
-            distance_km=distance_km(candidate_home.location, wanted.location),
-            fit=fit(candidate_home, wanted),
-            room=room(candidate_home),
-            stale=status.is_stale(stale_after_hours, now),
-            exclusions=tuple(exclusions(candidate_home, wanted)),
-            icwa_step=preference_step(candidate_home, wanted),
+            status=status, provider_name=status.home.provider_name, distance_km=km[i], points=points[i],
+            room=room(home), stale=status.is_stale(stale_after_hours, now), rules_broken=broken[i],
+            icwa_step=preference_step(home, wanted), solver_home=home, wanted=wanted,
         )
-        if not candidate.eligible:
+        if candidate.rules_broken:
             excluded.append(candidate)
-        elif candidate.room >= places_needed(wanted):
+        elif candidate.room >= needed:
             available.append(candidate)
         else:
             full.append(candidate)
     step = (lambda c: rank(c.icwa_step)) if wanted.icwa else (lambda c: 0)  # noqa: E731
-    available.sort(key=lambda c: (step(c), c.stale, -c.fit.score, c.distance_km))
-    full.sort(key=lambda c: (step(c), -c.fit.score, c.distance_km))
-    excluded.sort(key=lambda c: (len(c.exclusions), c.distance_km))
+    available.sort(key=lambda c: (step(c), c.stale, -c.points, c.distance_km))
+    full.sort(key=lambda c: (step(c), -c.points, c.distance_km))
+    excluded.sort(key=lambda c: (c.rules_broken, c.distance_km))
     others = session.exec(
         select(func.count(Home.id)).where(Home.is_active.is_(True), Home.state.not_in(states))
     ).one()
     first = min((c.icwa_step for c in available if c.icwa_step is not None), default=None) if wanted.icwa else None
-    return SearchResult(referral, places_needed(wanted), available, full, excluded, others, now, wanted.icwa, first)
+    return SearchResult(referral, needed, available, full, excluded, others, now, wanted.icwa, first)
 
 
 def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
@@ -121,7 +156,7 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     # (another state's home that takes no out-of-state youth); is_eligible still decides.
     reach = Home.is_active.is_(True) & (
         Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
-    rows = session.exec(select(*ELIGIBILITY_COLUMNS).where(reach)).all()  # eligibility reads no availability
+    rows = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(reach))  # eligibility reads no availability
     by_state: dict[str, list] = {}
     for row in rows:
         by_state.setdefault(row.state, []).append(eligibility_home(row))

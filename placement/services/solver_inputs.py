@@ -5,6 +5,13 @@ computed by `solver/` in exactly one way.
 """
 from __future__ import annotations
 
+import json
+from collections import namedtuple
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
 from solver.instance import Home as SolverHome
 from solver.instance import Location
 from solver.instance import Referral as SolverReferral
@@ -65,6 +72,39 @@ ELIGIBILITY_COLUMNS = (
     Home.tribal_approvals, Home.native_serving,
     Home.county,  # keep-away areas by county (services.protections.home_in_area)
 )
+
+
+@lru_cache(maxsize=4096)
+def _json_list(text: str | None) -> tuple:
+    return tuple(json.loads(text)) if text else ()
+
+
+@lru_cache(maxsize=32)
+def _row_type(names: tuple[str, ...]):
+    return namedtuple("HomeRow", names)
+
+
+def read_rows(session: Session, statement) -> list:
+    """The rows of a select of plain columns (such as ELIGIBILITY_COLUMNS), as named tuples.
+
+    For the thousands of homes a search or report reads: a JSON list column is fetched as
+    its text and each distinct text decoded once (homes share a handful of gender, language
+    and service lists), giving a tuple; a named tuple's fields read faster than a result
+    row's, and solver_home reads twenty per home.
+    """
+    columns = list(statement.selected_columns)
+    lists = [i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON)]
+    texts = statement.with_only_columns(
+        *(sa.cast(c, sa.Text).label(c.key) if i in lists else c for i, c in enumerate(columns)),
+        maintain_column_froms=True)
+    make = _row_type(tuple(c.key for c in columns))._make
+    found = []
+    for row in session.exec(texts).all():
+        values = list(row)
+        for i in lists:
+            values[i] = _json_list(values[i])
+        found.append(make(values))
+    return found
 
 
 def eligibility_home(row) -> SolverHome:

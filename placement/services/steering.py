@@ -28,9 +28,9 @@ def _freshness(candidate: Candidate) -> tuple:
 
 
 SORT_KEYS = {
-    "best": lambda c: (c.stale, -c.fit.score, c.distance_km),
-    "distance": lambda c: (c.distance_km, c.stale, -c.fit.score),
-    "fit": lambda c: (-c.fit.score, c.distance_km),
+    "best": lambda c: (c.stale, -c.points, c.distance_km),
+    "distance": lambda c: (c.distance_km, c.stale, -c.points),
+    "fit": lambda c: (-c.points, c.distance_km),
     "freshness": _freshness,
 }
 

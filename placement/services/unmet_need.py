@@ -24,7 +24,7 @@ from solver.instance import Referral as SolverReferral
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, read_rows, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -107,7 +107,7 @@ def _homes_by_state(session: Session, where) -> dict[str, list[SolverHome]]:
     """The homes matching the SQL condition `where` by state, as the eligibility rules see
     them (the reasons below are eligibility rules only: availability is not read)."""
     by_state: dict[str, list[SolverHome]] = defaultdict(list)
-    for row in session.exec(select(*ELIGIBILITY_COLUMNS).where(where)).all():
+    for row in read_rows(session, select(*ELIGIBILITY_COLUMNS).where(where)):
         by_state[row.state].append(eligibility_home(row))
     return by_state
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from placement import gazetteer
-from placement.models import AuditEvent, KeepApartLink, KeepAwayArea, Placement, PlacementRequest, Referral, Tribe, User
+from placement.models import AuditEvent, Home, KeepApartLink, KeepAwayArea, Organisation, Placement, PlacementRequest, Referral, Tribe, User
 from placement.services import booking, matcher_runs, outcomes, protections
 from placement.services.errors import ServiceError
 from placement.timeutil import utcnow
@@ -87,6 +87,27 @@ def test_keep_away_zip_code_and_radius_resolve_to_the_homes_inside(factory):
         "kind": "radius", "state": "MO", "county": "Jackson", "zip_code": "", "label": "within 80 km of Kansas City",
         "lat": 39.1, "lon": -94.58, "radius_km": 80.0})
     assert {c.home.id for c in _search(factory, other).excluded} == {kansas.id}
+
+
+def test_areas_resolve_to_the_same_homes_as_the_one_rule_home_in_area(factory):
+    """solver_fields looks areas up (homes grouped by county, and by ZIP code per state,
+    once per call); the homes found must be exactly those `home_in_area` admits."""
+    _, caseworker, columbia, kansas = _world(factory)
+    boone_too = factory.home(factory.get(Organisation, columbia.provider_id), name="Boone Two", county="BOONE", city="Columbia",
+                             lat=38.95, lon=-92.33)
+    homes = list(factory.session.exec(select(Home)).all())
+    zip_here = gazetteer.zip_of("MO", columbia.lat, columbia.lon)
+    areas = [KeepAwayArea(id=i, referral_id=0, created_by_id=caseworker.id, kind=kind, state=state, county=county,
+                          zip_code=zip_code, label="x", lat=38.9, lon=-92.3, radius_km=radius)
+             for i, (kind, state, county, zip_code, radius) in enumerate([
+                 ("county", "MO", "boone", "", None), ("county", "KS", "Boone", "", None), ("county", "MO", "Jackson", "", None),
+                 ("zip", "MO", "Boone", zip_here, None), ("zip", "KS", "Boone", zip_here, None), ("zip", "MO", "", "00000", None),
+                 ("radius", "MO", "Boone", "", 500.0)])]
+    inside = protections._AreaHomes(homes)
+    for area in areas:
+        assert sorted(inside(area)) == sorted(h.id for h in homes if protections.home_in_area(h, area)), area.kind
+    assert sorted(inside(areas[0])) == sorted([columbia.id, boone_too.id])
+    assert inside(areas[2]) == [kansas.id]
 
 
 def test_keep_away_form_refuses_a_city_for_a_county_and_a_radius_without_km(client, factory, login_as):

@@ -1,7 +1,9 @@
 """Property tests on random small instances (hypothesis):
 
 - every CP-SAT and greedy answer passes the independent checker;
-- `is_eligible` agrees with `not exclusions` for any home and referral;
+- `is_eligible` agrees with `not exclusions` for any home and referral, and the vectorised
+  rules (`failures_among`, `eligible_among`) with both, protective rules and distance
+  limits on a home's exact distance included;
 - on instances small enough to enumerate, the engine's lexicographic counts and fit equal
   the best found by brute force over every assignment, by CP-SAT and by SCIP;
 - the checker catches a deliberately broken answer.
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from unittest import mock
 
 import numpy as np
@@ -16,11 +19,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.checker import check
-from solver.eligibility import HomeTable, eligible_among, exclusions, in_keep_away, is_eligible
+from solver.eligibility import (
+    RULES,
+    HomeTable,
+    distance_km,
+    eligible_among,
+    exclusions,
+    failures_among,
+    in_keep_away,
+    is_eligible,
+)
 from solver.engine import solve
 from solver.fit import fit_points, fit_points_among
 from solver.greedy import greedy
-from solver.instance import URGENCIES
+from solver.instance import URGENCIES, Circle
 from solver.result import result_to_json
 
 from .strategies import brute_force, homes, icwa_count, instances, referrals, without_rules
@@ -61,6 +73,39 @@ def test_the_vectorised_rules_and_fit_equal_the_scalar_ones(many, referral):
     eligible = eligible_among(table, referral, everyone).tolist()
     assert eligible == [i for i, h in enumerate(many) if is_eligible(h, referral)]
     assert fit_points_among(table, referral, everyone).tolist() == [fit_points(h, referral) for h in many]
+
+
+@st.composite
+def protected(draw, many):
+    """A referral with keep-away homes, circles and keep-apart homes drawn among `many`, and
+    limits that often fall exactly on a home's distance (where numpy and math may differ)."""
+    referral = draw(referrals())
+    ids = [h.id for h in many]
+    exact = [distance_km(h.location, referral.location) for h in many]
+    limit = draw(st.sampled_from((None, 150.0, *exact)))
+    centre = draw(st.sampled_from(many)).location
+    radius = draw(st.sampled_from((0.0, 100.0, *(distance_km(h.location, centre) for h in many))))
+    return dataclasses.replace(
+        referral, max_distance_km=limit,
+        keep_away_homes=tuple(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))),
+        keep_apart_homes=tuple(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))),
+        keep_away_circles=tuple(draw(st.lists(st.just(Circle(centre, radius)), max_size=1))))
+
+
+@settings(SOLVER, max_examples=300)
+@given(st.lists(homes(), min_size=1, max_size=8).map(lambda hs: [dataclasses.replace(h, id=f"h{i}") for i, h in enumerate(hs)])
+       .flatmap(lambda hs: st.tuples(st.just(hs), st.one_of(referrals(), protected(hs)))))
+def test_the_bulk_rules_name_the_same_rules_as_exclusions(drawn):
+    """The search sorts every home by `failures_among` and words only those it shows with
+    `exclusions`: per home, the rules must be the same ones, and eligibility the same."""
+    many, referral = drawn
+    table = HomeTable(tuple(many))
+    everyone = np.arange(len(many))
+    failed = failures_among(table, referral, everyone)
+    for j, home in enumerate(many):
+        assert [rule for i, rule in enumerate(RULES) if failed[i, j]] == [e.rule for e in exclusions(home, referral)]
+    assert eligible_among(table, referral, everyone).tolist() == [i for i, h in enumerate(many) if is_eligible(h, referral)]
+    assert failures_among(table, referral, everyone[:0]).shape == (len(RULES), 0)
 
 
 @SOLVER
