@@ -183,7 +183,7 @@ def _prices(prepared: Prepared, part: Component, counts: list[int],
                                    max(0.001, deadline - time.perf_counter()))
         if relaxation is None:
             return None
-        found.append(relaxation)
+        found.append((relaxation.value, relaxation.prices))
     return found
 
 
