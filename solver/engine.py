@@ -355,8 +355,10 @@ class LevelMip:
 
 
 def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
-                    k: int, backend: str) -> LevelMip:
-    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP."""
+                    k: int, backend: str, every_floor: bool = False) -> LevelMip:
+    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP.
+
+    A floor of 0 needs no row, unless `every_floor` (a model re-solved with other floors)."""
     mip = pywraplp.Solver.CreateSolver(backend)
     integer = backend != "GLOP"
     x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
@@ -375,7 +377,7 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         row.SetCoefficient(x[j], 1.0)
         model.apart.append((i, j, row))
     for level, (coefficients, floor) in enumerate(zip(levels, floors)):
-        if floor:
+        if floor or every_floor:
             row = mip.Constraint(float(floor), mip.infinity())
             for var, c in zip(x, coefficients):
                 if c:
@@ -564,6 +566,8 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
     for score in scores:
         if callable(score):
             score = score()
+            if score is None:
+                continue
         if proof.value >= proof.bound:
             return
         answer = transport_answer(prepared, pairs, levels, k, score)
@@ -572,7 +576,7 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
 
 
 def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-         target: int, deadline: float) -> list[float]:
+         target: int, deadline: float) -> list[float] | None:
     """LP values with every special unit (`solver.transport`) decided, where the LP still
     reaches `target`: a score for the transportation answer.
 
@@ -581,7 +585,8 @@ def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors:
     fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
     each solve from the last basis (no preprocessing, so the basis carries over), a few
     dozen iterations. It stops when none is fractional, at `deadline`, or when neither
-    choice keeps `target` (then the values reached so far are returned)."""
+    choice keeps `target` (then the values reached so far are returned). None when the
+    first LP does not reach `target` or the last one is stopped by `deadline`."""
     special = special_units(prepared, pairs)
     model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
     lp, x = model.solver, model.x
@@ -589,12 +594,15 @@ def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors:
     watched = [i for i, p in enumerate(pairs) if p.unit in special]
     together = True
 
+    solved = [False]  # the last solve finished: its values can be read
+
     def solve_reaches() -> bool:
         lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
-        return lp.Solve() == pywraplp.Solver.OPTIMAL and lp.Objective().Value() >= target - 1e-6
+        solved[0] = lp.Solve() == pywraplp.Solver.OPTIMAL
+        return solved[0] and lp.Objective().Value() >= target - 1e-6
 
     if not solve_reaches():
-        return [0.0] * len(pairs)
+        return None
     while time.perf_counter() < deadline:
         fraction = {i: x[i].solution_value() for i in watched}  # read before any change
         fractional = [i for i in watched if 1e-6 < fraction[i] < 1 - 1e-6]
@@ -620,7 +628,7 @@ def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors:
             x[i].SetBounds(0.0, 0.0)
             if not solve_reaches():
                 break
-    return [v.solution_value() for v in x]
+    return [v.solution_value() for v in x] if solved[0] else None
 
 
 def run_cpsat(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
