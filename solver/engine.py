@@ -49,6 +49,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
@@ -56,6 +57,7 @@ from .fit import FIT_SCALE
 from .greedy import greedy_pairs
 from .instance import Instance
 from .prepare import TIERS, Component, Pair, Prepared, components, prepare
+from .transport import special_units, transport_answer
 from .result import LEVELS, Level, Result, build_result, result_to_json
 
 BATCH_PAIRS = 4000  # components smaller than this are solved together, up to this size
@@ -68,9 +70,10 @@ ICWA_LEVEL = FIT_LEVEL - 1
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
-# CP-SAT batches from this size on get an LP bound first (GLOP: about 1.1-1.5 s for 60,000
-# pairs); smaller ones are proven quickly without it.
-LP_PAIRS = 20_000
+# Batches from this size on get an LP bound and a transportation answer first (GLOP:
+# about 0.1-0.5 s for 40,000 pairs), which prove most levels with no search; smaller
+# ones are proven quickly by CP-SAT without them.
+LP_PAIRS = 2_000
 # Time kept back from the search for explaining the unplaced children and building the
 # result: per child greedy leaves unplaced (stretch: 2,389 in 5.3 s at load 11, so 2.2 ms;
 # rounded up), plus a share of the limit for the last calls overrunning a little.
@@ -338,40 +341,54 @@ def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[i
     return model, x
 
 
+@dataclass
+class LevelMip:
+    """A level's model for a `pywraplp` backend, with its rows by kind (their dual values
+    price each constraint: `solver.impact`, `lagrangian`)."""
+
+    solver: pywraplp.Solver
+    x: list
+    units: dict[int, pywraplp.Constraint]  # one home, by unit
+    capacity: dict[int, pywraplp.Constraint]  # by home, where one is needed
+    apart: list[tuple[int, int, pywraplp.Constraint]]  # keep apart, by its two pair indexes
+    floors: list[tuple[int, pywraplp.Constraint]]  # the levels above, by level
+
+
 def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
-                    k: int, backend: str) -> tuple[pywraplp.Solver, list, dict[int, pywraplp.Constraint]]:
+                    k: int, backend: str, every_floor: bool = False) -> LevelMip:
     """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP.
 
-    Returns the solver, the variables and the capacity row of each home that has one
-    (their dual values price one more place, see `solver.impact`)."""
+    A floor of 0 needs no row, unless `every_floor` (a model re-solved with other floors)."""
     mip = pywraplp.Solver.CreateSolver(backend)
     integer = backend != "GLOP"
     x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
-    for members in rows_by_unit(pairs).values():
-        row = mip.Constraint(0.0, 1.0)
+    model = LevelMip(mip, x, {}, {}, [], [])
+    for unit, members in rows_by_unit(pairs).items():
+        row = model.units[unit] = mip.Constraint(-mip.infinity(), 1.0)
         for i in members:
             row.SetCoefficient(x[i], 1.0)
-    capacity: dict[int, pywraplp.Constraint] = {}
     for home, members in capacity_rows(prepared, pairs).items():
-        row = capacity[home] = mip.Constraint(0.0, float(prepared.rooms[home]))
+        row = model.capacity[home] = mip.Constraint(-mip.infinity(), float(prepared.rooms[home]))
         for i in members:
             row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
     for i, j in keep_apart_rows(prepared, pairs):
-        row = mip.Constraint(0.0, 1.0)
+        row = mip.Constraint(-mip.infinity(), 1.0)
         row.SetCoefficient(x[i], 1.0)
         row.SetCoefficient(x[j], 1.0)
-    for coefficients, floor in zip(levels, floors):
-        if floor:
+        model.apart.append((i, j, row))
+    for level, (coefficients, floor) in enumerate(zip(levels, floors)):
+        if floor or every_floor:
             row = mip.Constraint(float(floor), mip.infinity())
             for var, c in zip(x, coefficients):
                 if c:
                     row.SetCoefficient(var, float(c))
+            model.floors.append((level, row))
     objective = mip.Objective()
     for var, c in zip(x, levels[k]):
         if c:
             objective.SetCoefficient(var, float(c))
     objective.SetMaximization()
-    return mip, x, capacity
+    return model
 
 
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
@@ -451,23 +468,167 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         candidates.append(greedy_solution)
     best = max(candidates, key=lambda solution: _value(levels[k], solution))
     proof = Proof(best, _value(levels[k], best), _trivial_bound(pairs, levels[k]))
-    by_scip = MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS
+    relaxation = None
     remaining = schedule.deadline_for(batch) - time.perf_counter()
-    if (not by_scip and proof.value < proof.bound and len(pairs) >= LP_PAIRS
-            and remaining > len(pairs) / PAIRS_PER_SECOND):
-        # The LP relaxation is cheap and on these assignment-like models nearly tight:
-        # its bound often proves the answer in hand, or lets CP-SAT stop as soon as it
-        # reaches it instead of searching for a proof. (SCIP solves the same LP first.)
-        proof.offer(best, proof.value, lp_bound(prepared, pairs, levels, floors, k, remaining))
+    if proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / PAIRS_PER_SECOND:
+        # The LP relaxation is cheap and on these assignment-like models nearly tight: its
+        # bound, with the transportation answer built from its values, proves most levels
+        # without branch and bound (`solver.transport`).
+        relaxation = lp_relaxation(prepared, pairs, levels, floors, k, remaining)
+        if relaxation is not None:
+            proof.offer(best, proof.value, relaxation.bound)
+        offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))
     deadline = schedule.deadline_for(batch)
-    if proof.value < proof.bound and deadline - time.perf_counter() > len(pairs) / PAIRS_PER_SECOND:
-        if by_scip:
-            run_mip(prepared, pairs, levels, floors, k, proof, deadline)
-        else:
-            run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)
+    if proof.value < proof.bound and relaxation is not None:
+        reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers)
+    elif proof.value < proof.bound:
+        search(prepared, pairs, levels, floors, k, proof, deadline, workers)
     schedule.finish(batch)
     chosen = [pair for pair, v in zip(pairs, proof.solution) if v]
     return BatchOutcome(chosen, max(proof.value, proof.bound), proof.value >= proof.bound)
+
+
+def search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+           proof: Proof, deadline: float, workers: int) -> None:
+    """Branch and bound on the level's model, by `deadline`, if there is time to load it:
+    SCIP for batches from MIP_PAIRS to MIP_MAX_PAIRS pairs, CP-SAT for the others."""
+    if deadline - time.perf_counter() <= len(pairs) / PAIRS_PER_SECOND:
+        return
+    if MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
+        run_mip(prepared, pairs, levels, floors, k, proof, deadline)
+    else:
+        run_cpsat(prepared, pairs, levels, floors, k, proof, deadline, workers)
+
+
+def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                   proof: Proof, relaxation: Relaxation, deadline: float, workers: int) -> None:
+    """Search only among the answers better than the one in hand (reduced-cost fixing).
+
+    An answer worth T = value + 1 or more deviates from the LP's preference only on pairs
+    with |d| <= L - T (`lagrangian`): every other pair is fixed, at 1 where d > 0 and at 0
+    where d < 0. The search on what is left (the fixed units and their room removed)
+    either finds a better answer or shows there is none, so the level is decided either
+    way, on a model often half the size (dense benchmark, fit level: 19,700 of 38,200
+    pairs)."""
+    target = proof.value + 1
+    d = relaxation.reduced
+    free = np.abs(d) <= relaxation.lagrangian - target + 1e-6
+    ones = np.flatnonzero(~free & (d > 0)).tolist()
+    fixed = [0] * len(pairs)
+    for i in ones:
+        fixed[i] = 1
+    rooms = list(prepared.rooms)
+    occupants: dict[int, set[int]] = {}
+    for i in ones:
+        rooms[pairs[i].home] -= prepared.units[pairs[i].unit].size
+        occupants.setdefault(pairs[i].home, set()).add(pairs[i].unit)
+    units = {pairs[i].unit for i in ones}
+    clash = any(prepared.apart.get(u, frozenset()) & members for members in occupants.values() for u in members)
+    if len(units) < len(ones) or min(rooms, default=0) < 0 or clash:
+        proof.offer(proof.solution, proof.value, proof.value)  # the fixed pairs alone break a rule
+        return
+    kept = [i for i in np.flatnonzero(free).tolist()
+            if pairs[i].unit not in units and rooms[pairs[i].home] >= prepared.units[pairs[i].unit].size
+            and not prepared.apart.get(pairs[i].unit, frozenset()) & occupants.get(pairs[i].home, set())]
+    base = [_value(c, fixed) for c in levels]
+    sub_pairs = [pairs[i] for i in kept]
+    sub_levels = [[c[i] for i in kept] for c in levels]
+    sub_floors = [max(0, f - b) for f, b in zip(floors, base[:k])]
+    sub = Proof([0] * len(kept), -1, _trivial_bound(sub_pairs, sub_levels[k]))
+    if sub_pairs:
+        search(dataclasses.replace(prepared, rooms=rooms), sub_pairs, sub_levels, sub_floors, k, sub, deadline,
+               workers)
+    elif all(b >= f for b, f in zip(base, floors)):
+        sub.offer([], 0, 0)
+    if sub.value >= 0:
+        combined = list(fixed)
+        for i, v in zip(kept, sub.solution):
+            combined[i] = v
+        if is_feasible(prepared, pairs, levels[:k], floors, combined):
+            proof.offer(combined, _value(levels[k], combined), proof.bound)
+    # Every answer worth `target` or more lies in the reduced model.
+    proof.offer(proof.solution, proof.value, base[k] + sub.bound if sub.bound >= 0 else proof.value)
+
+
+def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                    proof: Proof, relaxation: Relaxation | None, deadline: float) -> None:
+    """Offer `proof` the transportation answers (`solver.transport`) with the special units
+    where the LP relaxation puts them, and where the best answer known puts them: each is
+    kept only if it holds every level above (the flow maximises them first, but may trade
+    one level above for another when those are not at their optimum)."""
+    scores = [proof.solution] if relaxation is None else [relaxation.x, proof.solution]
+    if relaxation is not None and k != FIT_LEVEL:
+        # At the fit level the LP bound is rarely reached (the dense benchmark: 57,336
+        # against 57,239), so a dive to it fails; the search starts from the answer in hand.
+        # Half the time left at most: the search after it needs the rest if it fails.
+        until = time.perf_counter() + (deadline - time.perf_counter()) / 2
+        scores.append(lambda: dive(prepared, pairs, levels, floors, k, relaxation.bound, until))
+    for score in scores:
+        if callable(score):
+            score = score()
+            if score is None:
+                continue
+        if proof.value >= proof.bound:
+            return
+        answer = transport_answer(prepared, pairs, levels, k, score)
+        if answer is not None and is_feasible(prepared, pairs, levels[:k], floors, answer):
+            proof.offer(answer, _value(levels[k], answer), proof.bound)
+
+
+def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+         target: int, deadline: float) -> list[float] | None:
+    """LP values with every special unit (`solver.transport`) decided, where the LP still
+    reaches `target`: a score for the transportation answer.
+
+    The single-place units form a transportation problem, so the fractions of an LP
+    optimum sit on the special units. One at a time, the special pair with the largest
+    fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
+    each solve from the last basis (no preprocessing, so the basis carries over), a few
+    dozen iterations. It stops when none is fractional, at `deadline`, or when neither
+    choice keeps `target` (then the values reached so far are returned). None when the
+    first LP does not reach `target` or the last one is stopped by `deadline`."""
+    special = special_units(prepared, pairs)
+    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    lp, x = model.solver, model.x
+    lp.SetSolverSpecificParametersAsString("use_preprocessing: false")
+    watched = [i for i, p in enumerate(pairs) if p.unit in special]
+    together = True
+
+    solved = [False]  # the last solve finished: its values can be read
+
+    def solve_reaches() -> bool:
+        lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        solved[0] = lp.Solve() == pywraplp.Solver.OPTIMAL
+        return solved[0] and lp.Objective().Value() >= target - 1e-6
+
+    if not solve_reaches():
+        return None
+    while time.perf_counter() < deadline:
+        fraction = {i: x[i].solution_value() for i in watched}  # read before any change
+        fractional = [i for i in watched if 1e-6 < fraction[i] < 1 - 1e-6]
+        if not fractional:
+            break
+        # Each unit's largest fraction, all at once first: often the LP keeps `target`
+        # and one solve decides them all; else (and from then on) the largest alone.
+        top: dict[int, int] = {}
+        for i in sorted(fractional, key=lambda j: (fraction[j], -j)):
+            top[pairs[i].unit] = i
+        chosen = list(top.values())
+        for i in chosen:
+            x[i].SetBounds(1.0, 1.0)
+        if together and len(chosen) > 1:
+            if solve_reaches():
+                continue
+            together = False
+        for i in chosen:
+            x[i].SetBounds(0.0, 1.0)
+        i = max(chosen, key=lambda j: (fraction[j], -j))
+        x[i].SetBounds(1.0, 1.0)
+        if not solve_reaches():
+            x[i].SetBounds(0.0, 0.0)
+            if not solve_reaches():
+                break
+    return [v.solution_value() for v in x] if solved[0] else None
 
 
 def run_cpsat(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
@@ -481,6 +642,8 @@ def run_cpsat(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], fl
     solver.parameters.linearization_level = 2
     solver.parameters.max_time_in_seconds = max(0.0, deadline - time.perf_counter())
     status = solver.solve(model, StopAtBound(proof.bound))
+    if status == cp_model.INFEASIBLE:  # only in a reduced model: no better answer there
+        proof.offer(proof.solution, proof.value, -1)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         solution = [int(solver.boolean_value(v)) for v in x]
         value = _value(levels[k], solution)
@@ -497,7 +660,8 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     instance's urgent level SCIP proved 311 in 12 s where CP-SAT with two workers
     stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
     """
-    mip, x, _ = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
+    model = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
+    mip, x = model.solver, model.x
     # No presolve: the rows are already tight (the LP is nearly integral), and it only
     # costs time; no cutting planes either at the tier levels, whose 0/1 objectives the
     # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
@@ -508,6 +672,8 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
     mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
     status = mip.Solve(parameters)
+    if status == pywraplp.Solver.INFEASIBLE:  # only in a reduced model: no better answer there
+        proof.offer(proof.solution, proof.value, -1)
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         solution = [int(v.solution_value() > 0.5) for v in x]
         bound = math.floor(mip.Objective().BestBound() + 1e-6)
@@ -530,25 +696,78 @@ class StopAtBound(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+@dataclass
+class Relaxation:
+    """The LP optimum of a level (GLOP), its values per pair and each capacity row's price.
+
+    Level values are integers, so the optimum rounded down is a bound; the engine adds a
+    small margin first, which keeps GLOP's tolerances on the safe (higher) side."""
+
+    value: float
+    x: list[float]
+    prices: dict[int, float]
+    reduced: np.ndarray  # reduced cost of each pair (`lagrangian`)
+    lagrangian: float  # the bound the signed dual values prove
+
+    @property
+    def bound(self) -> int:
+        """Level values are integers: the Lagrangian bound rounded down (the margin for
+        rounding errors only loosens it)."""
+        return math.floor(self.lagrangian + 1e-6)
+
+
 def lp_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
              time_limit: float) -> int:
-    """An upper bound on level `k` from the LP relaxation of its model (GLOP), or the trivial one.
-
-    Level values are integers, so the LP optimum rounded down is a bound; a small margin
-    keeps GLOP's tolerances on the safe (higher) side.
-    """
+    """An upper bound on level `k` from its LP relaxation, or the trivial one when GLOP
+    does not finish in `time_limit` seconds."""
     relaxation = lp_relaxation(prepared, pairs, levels, floors, k, time_limit)
-    if relaxation is None:
-        return _trivial_bound(pairs, levels[k])
-    return math.floor(relaxation[0] + 1e-3)
+    return _trivial_bound(pairs, levels[k]) if relaxation is None else relaxation.bound
 
 
 def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                  time_limit: float) -> tuple[float, dict[int, float]] | None:
-    """The LP optimum of level `k` and the price (dual value) of each home's capacity
-    row, or None when GLOP does not finish in `time_limit` seconds."""
-    lp, _, capacity = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    lp.SetTimeLimit(max(1, int(time_limit * 1000)))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+                  time_limit: float) -> Relaxation | None:
+    """The LP relaxation of level `k` (see `Relaxation`), or None when GLOP does not
+    finish in `time_limit` seconds."""
+    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    model.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return lp.Objective().Value(), {home: row.dual_value() for home, row in capacity.items()}
+    reduced, bound = lagrangian(prepared, pairs, levels, floors, k, model)
+    return Relaxation(model.solver.Objective().Value(), [v.solution_value() for v in model.x],
+                      {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound)
+
+
+def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+               model: LevelMip) -> tuple[np.ndarray, float]:
+    """Reduced costs d and the Lagrangian bound L of level `k` from the LP's dual values y.
+
+    For any y >= 0 on the <= rows and y <= 0 on the >= rows (the signs are enforced here,
+    so GLOP's tolerances cannot make it wrong), every answer x in {0,1} meets
+        c.x = y.Ax + d.x <= y.b + sum_p max(0, d_p) - sum_{p deviating} |d_p|  = L - ...
+    where d = c - yA and a pair *deviates* when x_p = 1 with d_p < 0 or x_p = 0 with
+    d_p > 0. So L is an upper bound (at the LP optimum it equals the LP value), and an
+    answer worth at least T deviates only on pairs with |d_p| <= L - T
+    (`reduced_search`)."""
+    d = np.asarray(levels[k], dtype=float)
+    unit = np.array([p.unit for p in pairs], dtype=np.int64)
+    home = np.array([p.home for p in pairs], dtype=np.int64)
+    size = np.array([prepared.units[p.unit].size for p in pairs], dtype=float)
+    y_unit = np.zeros(len(prepared.units))
+    for u, row in model.units.items():
+        y_unit[u] = max(0.0, row.dual_value())
+    y_home = np.zeros(len(prepared.rooms))
+    room = np.zeros(len(prepared.rooms))
+    for h, row in model.capacity.items():
+        y_home[h], room[h] = max(0.0, row.dual_value()), prepared.rooms[h]
+    d -= y_unit[unit] + y_home[home] * size
+    bound = float(y_unit.sum() + (y_home * room).sum())
+    for i, j, row in model.apart:
+        y = max(0.0, row.dual_value())
+        d[i] -= y
+        d[j] -= y
+        bound += y
+    for level, row in model.floors:
+        y = min(0.0, row.dual_value())
+        d -= y * np.asarray(levels[level], dtype=float)
+        bound += y * floors[level]
+    return d, bound + float(np.maximum(d, 0.0).sum())

@@ -30,7 +30,10 @@ from dataclasses import dataclass
 
 from .eligibility import room, staffed_room
 from .fit import fit_points
-from .engine import lp_relaxation, objective_levels, solve_levels
+from ortools.linear_solver import pywraplp
+
+from .engine import LevelMip, build_level_mip, is_feasible, lagrangian, objective_levels, solve_levels
+from .transport import transport_answer
 from .instance import Home, Instance
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
 
@@ -98,6 +101,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     part_of_home = {pair.home: i for i, part in enumerate(parts) for pair in part.pairs}
     base: dict[int, tuple[list[Pair], list[int]]] = {}  # component -> its answer and tier counts
     prices: dict[int, list[tuple[float, dict[int, float]]] | None] = {}
+    lps: dict[int, TierLPs] = {}
     impacts: list[Impact] = []
     candidates: list[tuple[tuple[float, ...], int, str, int]] = []
     for h, home in enumerate(prepared.homes):
@@ -116,7 +120,8 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                 if part not in base:
                     base[part] = _base_answer(prepared, parts[part], placed, result, deadline, workers)
                 if part not in prices:
-                    prices[part] = _prices(prepared, parts[part], base[part][1], deadline)
+                    lps[part] = TierLPs(prepared, parts[part].pairs)
+                    prices[part] = _prices(lps[part], base[part][1], deadline)
                 bound = _gain_bound(prices[part], base[part][1], h, places)
                 if all(b <= 0 for b in bound):  # proven: no tier can gain
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
@@ -133,7 +138,8 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
         if time.perf_counter() >= deadline:
             complete = False
             break
-        impact = _resolve(prepared, parts, part_of_home, placed, result, base, h, change, places, deadline, workers)
+        impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
+                          workers)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -172,19 +178,69 @@ def _base_answer(prepared: Prepared, part: Component, placed: dict[int, Pair], r
     return chosen, _counts(prepared, chosen)
 
 
-def _prices(prepared: Prepared, part: Component, counts: list[int],
-            deadline: float) -> list[tuple[float, dict[int, float]]] | None:
-    """Per tier level of the component: its LP optimum (levels above held at `counts`)
+class TierLPs:
+    """The LP relaxation of each tier level on one component, the levels above held at
+    the run's counts, kept loaded: a change of one home's room is then priced again by a
+    warm-started re-solve (GLOP without preprocessing keeps its basis: a few dozen
+    iterations instead of thousands)."""
+
+    def __init__(self, prepared: Prepared, pairs: list[Pair]):
+        self.prepared = prepared
+        self.pairs = pairs
+        self.levels = objective_levels(prepared, pairs)
+        self.models: list[LevelMip] = []
+        for k in range(len(TIERS)):
+            # Floors and rooms are set before each solve.
+            model = build_level_mip(prepared, pairs, self.levels, [0] * k, k, "GLOP", every_floor=True)
+            model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
+            self.models.append(model)
+
+    def solve(self, k: int, rooms: list[int], floors: list[int], deadline: float) -> tuple[float, LevelMip] | None:
+        """Level `k`'s Lagrangian bound with these rooms and floors, and its model (its
+        duals price each home); None when GLOP does not finish by `deadline`."""
+        model = self.models[k]
+        for home, row in model.capacity.items():
+            row.SetUb(float(rooms[home]))
+        for level, row in model.floors:
+            row.SetLb(float(floors[level]))
+        model.solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        changed = _restricted(self.prepared, self.pairs, rooms)
+        return lagrangian(changed, self.pairs, self.levels, floors, k, model)[1], model
+
+
+def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[tuple[float, dict[int, float]]] | None:
+    """Per tier level of the component: its LP bound (levels above held at `counts`)
     and each home's capacity price; None when an LP does not finish in time."""
-    levels = objective_levels(prepared, part.pairs)
     found = []
     for k in range(len(TIERS)):
-        relaxation = lp_relaxation(prepared, part.pairs, levels, counts[:k], k,
-                                   max(0.001, deadline - time.perf_counter()))
-        if relaxation is None:
+        solved = lps.solve(k, lps.prepared.rooms, counts[:k], deadline)
+        if solved is None:
             return None
-        found.append(relaxation)
+        bound, model = solved
+        found.append((bound, {home: row.dual_value() for home, row in model.capacity.items()}))
     return found
+
+
+def _quick(lps: TierLPs, before: list[Pair], rooms: list[int],
+           deadline: float) -> tuple[list[Pair], list[int]] | None:
+    """The exact answer on `lps.pairs` with these `rooms`, without a search, when one is
+    found: the transportation answer from the run's answer (`solver.transport`: the
+    special units stay, the others move into the new room) is proven when it reaches,
+    tier after tier, the LP bound solved with the new room. None otherwise."""
+    changed = _restricted(lps.prepared, lps.pairs, rooms)
+    placed = set(before)
+    answer = transport_answer(changed, lps.pairs, lps.levels, len(TIERS) - 1,
+                              [float(pair in placed) for pair in lps.pairs])
+    if answer is None or not is_feasible(changed, lps.pairs, [], [], answer):
+        return None
+    values = [sum(c for c, v in zip(lps.levels[k], answer) if v) for k in range(len(TIERS))]
+    for k in range(len(TIERS)):
+        solved = lps.solve(k, rooms, values[:k], deadline)
+        if solved is None or values[k] < math.floor(solved[0] + 1e-6):
+            return None
+    return [pair for pair, v in zip(lps.pairs, answer) if v], values
 
 
 def _gain_bound(prices: list[tuple[float, dict[int, float]]] | None, counts: list[int], home: int,
@@ -214,9 +270,11 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 
 
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
-             result: dict, base: dict, home: int, change: str, places: int, deadline: float,
-             workers: int) -> Impact:
-    """Solve the tiers again on the components the change touches, from the run's answer."""
+             result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
+             deadline: float, workers: int) -> Impact:
+    """Solve the tiers again on the components the change touches, from the run's answer:
+    proven without a search when the transportation answer meets the LP bounds (`_quick`;
+    the component's loaded LPs when the change adds no pair), else by `solve_levels`."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
@@ -232,14 +290,26 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
         counts = [a + b for a, b in zip(counts, base[i][1])]
     rooms = list(prepared.rooms)
     rooms[home] += places
+    if not new_pairs and len(touched) == 1 and next(iter(touched)) in lps:
+        loaded = lps[next(iter(touched))]
+    else:
+        loaded = TierLPs(prepared, pairs)
+    quick = _quick(loaded, before, rooms, deadline)
+    if quick is not None:
+        return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
     answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
-    # Units left with no pair (new_pairs only) are placed by the answer or not at all.
-    gained = {t: v - c for t, v, c in zip(TIERS, answer.values, counts)}
+    proven = answer.proven or answer.values == answer.bounds
+    return _impact(prepared, home, change, places, before, counts, answer.chosen, answer.values, proven)
+
+
+def _impact(prepared: Prepared, home: int, change: str, places: int, before: list[Pair], counts: list[int],
+            chosen: list[Pair], values: list[int], proven: bool) -> Impact:
+    """The change's gain per tier (`values` against the run's `counts`) and whom it serves."""
+    gained = {t: v - c for t, v, c in zip(TIERS, values, counts)}
     # The youths of the tiers that gain, placed now and not before. (Within a tier the
     # re-solve may also swap who is placed; those who only swap in for a tier with no
     # gain are not what the change serves.)
     placed_before = {p.unit for p in before}
-    serves = tuple(r.id for p in answer.chosen if p.unit not in placed_before
+    serves = tuple(r.id for p in chosen if p.unit not in placed_before
                    for r in prepared.units[p.unit].referrals if gained[r.urgency] > 0)
-    proven = answer.proven or answer.values == answer.bounds
     return Impact(prepared.homes[home].id, change, places, gained, serves, proven)

@@ -115,11 +115,13 @@ def test_counts_and_fit_equal_brute_force(instance):
 
 
 @SOLVER
-@given(instances(max_homes=3, max_referrals=5), st.sampled_from(("scip", "cpsat_after_lp")))
+@given(instances(max_homes=3, max_referrals=5), st.sampled_from(("scip", "cpsat_after_lp", "scip_after_lp")))
 def test_the_large_batch_paths_equal_brute_force_too(instance, path):
-    # Large batches go to SCIP, or (beyond SCIP's cap) to CP-SAT after an LP bound: force
-    # each path on small ones.
-    sizes = {"scip": dict(MIP_PAIRS=1), "cpsat_after_lp": dict(MIP_PAIRS=10**9, LP_PAIRS=1)}[path]
+    # Large batches get an LP bound, the transportation answer and the dive, then SCIP
+    # or (beyond SCIP's cap) CP-SAT on the reduced model; without the LP, SCIP or CP-SAT
+    # on the whole: force each path on small ones.
+    sizes = {"scip": dict(MIP_PAIRS=1, LP_PAIRS=10**9), "cpsat_after_lp": dict(MIP_PAIRS=10**9, LP_PAIRS=1),
+             "scip_after_lp": dict(MIP_PAIRS=1, LP_PAIRS=1)}[path]
     with mock.patch.multiple("solver.engine", **sizes):
         result = solve(instance, time_limit=10, workers=1)
     assert lexicographic(result, instance) == brute_force(instance)

@@ -1,0 +1,123 @@
+"""A transportation answer: the single-place units by min-cost flow, the others fixed first.
+
+Without sibling groups, parenting youths and keep-apart links, placing youths is a
+transportation problem: each unit takes one place in at most one home, each home offers
+its room. Its integer optimum is a min-cost flow (OR-Tools' `SimpleMinCostFlow`), exact
+and fast, for any objective that is a sum over pairs. The lexicographic objective is such
+a sum with mixed-radix weights (`lexicographic_weights`): a level's weight exceeds the
+most that every level after it can add, so the flow maximises the levels in order.
+
+The other units (taking several places, or kept apart from someone) are *special*: they
+are fixed first, greedily in the order of a score per pair (the LP relaxation's values,
+or the answer in hand), where room is left and no keep-apart link is broken; the flow
+then places the single-place units in the room left. The answer is feasible by
+construction and is the best one possible with those special units where they are.
+
+It is a candidate, not a proof: the engine compares it with the LP bound
+(`engine.solve_level`). On the dense benchmark state the LP bound of every tier level
+and of the ICWA level equals the value this answer reaches, so those levels are proven
+without branch and bound.
+"""
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from .prepare import Pair, Prepared
+
+# SimpleMinCostFlow works in int64 and scales costs by about the number of nodes: the
+# weights are kept well below that (a level that would not fit is left out of the weights).
+COST_LIMIT = 2 ** 60
+
+__all__ = ["lexicographic_weights", "transport_answer"]
+
+
+def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int, nodes: int) -> list[int] | None:
+    """Integer weights for `levels` such that comparing sum_j w_j v_j compares the values
+    lexicographically, for any answer on `pairs`.
+
+    Level j's weight is the product of (largest possible value + 1) of every level after
+    it; a level's largest value is at most every unit taking its best pair. Levels from
+    the end are dropped (weight 0) while the largest cost times `nodes` would overflow
+    int64; None when even the levels up to `first` do not fit.
+    """
+    unit = np.array([p.unit for p in pairs], dtype=np.int64)
+    maxima = []
+    for coefficients in levels:
+        best = np.zeros(int(unit.max()) + 1 if len(unit) else 0, dtype=np.int64)
+        np.maximum.at(best, unit, np.asarray(coefficients, dtype=np.int64))
+        maxima.append(int(best.sum()))
+    for last in range(len(levels) - 1, first - 1, -1):
+        weights = [0] * len(levels)
+        weights[last] = 1
+        for j in range(last - 1, -1, -1):
+            weights[j] = weights[j + 1] * (maxima[j + 1] + 1)
+        if sum(w * m for w, m in zip(weights, maxima)) * (nodes + 1) < COST_LIMIT:
+            return weights
+    return None
+
+
+def special_units(prepared: Prepared, pairs: list[Pair]) -> set[int]:
+    """Units the flow cannot place: several places, or a keep-apart link."""
+    return {p.unit for p in pairs if prepared.units[p.unit].size > 1 or p.unit in prepared.apart}
+
+
+def fix_special(prepared: Prepared, pairs: list[Pair], special: set[int], score) -> tuple[list[int], list[int]]:
+    """Place the special units greedily by descending `score` (pairs scoring 0 are not
+    placed) where room is left and no keep-apart link breaks. Returns the pair indexes
+    chosen and the room left in each home."""
+    left = list(prepared.rooms)
+    at: dict[int, int] = {}
+    chosen = []
+    order = sorted((i for i, p in enumerate(pairs) if p.unit in special and score[i] > 1e-6),
+                   key=lambda i: (-score[i], i))
+    for i in order:
+        pair = pairs[i]
+        size = prepared.units[pair.unit].size
+        if pair.unit in at or left[pair.home] < size:
+            continue
+        if any(at.get(other) == pair.home for other in prepared.apart.get(pair.unit, ())):
+            continue
+        at[pair.unit] = pair.home
+        left[pair.home] -= size
+        chosen.append(i)
+    return chosen, left
+
+
+def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], first: int,
+                     score) -> list[int] | None:
+    """A 0/1 answer on `pairs`: special units fixed by `score`, the rest by a min-cost flow
+    that maximises `levels` lexicographically (at least levels 0..`first`). None when the
+    weights would not fit in int64 or the flow fails."""
+    special = special_units(prepared, pairs)
+    fixed, left = fix_special(prepared, pairs, special, score)
+    singles = np.array([i for i, p in enumerate(pairs) if p.unit not in special], dtype=np.int64)
+    solution = np.zeros(len(pairs), dtype=np.int64)
+    solution[fixed] = 1
+    if not len(singles):
+        return solution.tolist()
+    units, unit_node = np.unique([pairs[i].unit for i in singles], return_inverse=True)
+    homes, home_node = np.unique([pairs[i].home for i in singles], return_inverse=True)
+    source, sink = len(units) + len(homes), len(units) + len(homes) + 1
+    weights = lexicographic_weights(pairs, levels, first, sink + 1)
+    if weights is None:
+        return None
+    gain = sum(w * np.asarray(c, dtype=np.int64)[singles] for w, c in zip(weights, levels) if w)
+    n_units, n_homes = len(units), len(homes)
+    # Arcs: source -> unit (one each), unit -> home (a pair, its gain as a negative
+    # cost), home -> sink (the room left), and source -> sink for the units left out.
+    tails = np.concatenate([np.full(n_units, source), unit_node, n_units + np.arange(n_homes), [source]])
+    heads = np.concatenate([np.arange(n_units), n_units + home_node, np.full(n_homes, sink), [sink]])
+    capacities = np.concatenate([np.ones(n_units + len(singles), dtype=np.int64),
+                                 np.maximum(np.asarray(left, dtype=np.int64)[homes], 0), [n_units]])
+    costs = np.concatenate([np.zeros(n_units, dtype=np.int64), -gain, np.zeros(n_homes + 1, dtype=np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
+                                                     capacities, costs)
+    flow.set_node_supply(source, n_units)
+    flow.set_node_supply(sink, -n_units)
+    if flow.solve() != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        return None
+    used = flow.flows(arcs[n_units:n_units + len(singles)])
+    solution[singles[used > 0]] = 1
+    return solution.tolist()
