@@ -220,12 +220,27 @@ class HomeTable:
         self.lon = column([h.location.lon for h in homes], np.float64)
         self._speaks: dict[str, np.ndarray] = {}
         self._offers: dict[str, np.ndarray] = {}
+        self._in_state: dict[str, np.ndarray] = {}
+        self._runs: dict[str, np.ndarray] = {}
 
     def speaks(self, language: str) -> np.ndarray:
         """Per home: its staff speak `language` (computed once per language)."""
         if language not in self._speaks:
             self._speaks[language] = np.array([language in h.languages for h in self.homes], bool)
         return self._speaks[language]
+
+    def in_state(self, state: str) -> np.ndarray:
+        """Per home: it lies in `state` (computed once per state: comparing strings is the
+        slow part of a referral's rules, and many referrals share a state)."""
+        if state not in self._in_state:
+            self._in_state[state] = self.state == state
+        return self._in_state[state]
+
+    def runs(self, program: str) -> np.ndarray:
+        """Per home: its program is `program` (computed once per program)."""
+        if program not in self._runs:
+            self._runs[program] = self.program == program
+        return self._runs[program]
 
     def offers(self, service: str) -> np.ndarray:
         """Per home: it offers the cultural service (computed once per service)."""
@@ -251,6 +266,14 @@ def within_km_among(table: HomeTable, homes: np.ndarray, to: Location, km: float
 RULE_ROW = {rule: row for row, rule in enumerate(RULES)}
 
 
+def _any_of(column, values, candidates: np.ndarray) -> np.ndarray:
+    """Per candidate: `column(value)` holds for one of `values` (a table's cached per-value column)."""
+    found = np.zeros(len(candidates), dtype=bool)
+    for value in values:
+        found |= column(value)[candidates]
+    return found
+
+
 def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
     """Which rules exclude `referral` from each of `candidates` (home indexes), at once.
 
@@ -272,12 +295,13 @@ def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
     failed[row["medical"]] = referral.medical_level > t.medical_level[c]
     failed[row["mental_health"]] = referral.mental_health_level > t.mental_health_level[c]
     if referral.programs:
-        failed[row["program"]] = ~np.isin(t.program[c], list(referral.programs))
+        failed[row["program"]] = ~_any_of(t.runs, referral.programs, c)
     if referral.max_distance_km is not None:
         failed[row["distance"]] = ~within_km_among(t, c, referral.location, referral.max_distance_km)
-    home_state = t.state[c] == referral.custody_state
-    failed[row["jurisdiction"]] = ~(home_state | (t.accepts_out_of_state[c]
-                                                  & np.isin(t.state[c], list(referral.icpc_approved_states))))
+    allowed = t.in_state(referral.custody_state)[c]
+    if referral.icpc_approved_states:
+        allowed = allowed | (t.accepts_out_of_state[c] & _any_of(t.in_state, referral.icpc_approved_states, c))
+    failed[row["jurisdiction"]] = ~allowed
     if referral.keep_away_homes:
         failed[row["keep_away"]] = np.isin(t.ids[c], list(referral.keep_away_homes))
     for circle in referral.keep_away_circles:

@@ -108,10 +108,10 @@ def fit_points_among(table: HomeTable, referral: Referral, homes: np.ndarray) ->
         points += CULTURE_POINTS * table.offers(referral.cultural_need)[homes]
     preferred = preferred_program(referral)
     if preferred is not None:
-        points += PROGRAM_POINTS * (table.program[homes] == preferred)
+        points += PROGRAM_POINTS * table.runs(preferred)[homes]
     if referral.has_run_before:
-        points += RUN_RISK_POINTS * (table.program[homes] == "crisis_stabilization")
-    points += HOME_STATE_POINTS * (table.state[homes] == referral.custody_state)
+        points += RUN_RISK_POINTS * table.runs("crisis_stabilization")[homes]
+    points += HOME_STATE_POINTS * table.in_state(referral.custody_state)[homes]
     return points
 
 

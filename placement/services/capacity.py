@@ -122,19 +122,20 @@ def _stale_table(session: Session, home_statuses: list[HomeStatus], providers: d
 
 def _waiting_table(session: Session, state: str, now: datetime) -> Table:
     """Pending requests for the state's youths or at the state's homes, oldest first."""
-    rows = session.exec(
-        select(PlacementRequest, Referral, Home)
-        .join(Referral, Referral.id == PlacementRequest.referral_id)
-        .join(Home, Home.id == PlacementRequest.home_id)
-        .where(PlacementRequest.status == "pending", (Referral.custody_state == state) | (Home.state == state))
-        .order_by(PlacementRequest.created_at)
-    ).all()
+    # Two selects, not one with OR across the referral's and the home's state: with the OR,
+    # PostgreSQL hash-joined every referral of the country (a Seq Scan) before filtering.
+    columns = (Referral.case_reference, Referral.urgency, Home.name, Home.state, Home.county, PlacementRequest.created_at)
+    pending = (select(*columns).join(Referral, Referral.id == PlacementRequest.referral_id)
+               .join(Home, Home.id == PlacementRequest.home_id).where(PlacementRequest.status == "pending"))
+    both = sa.union_all(pending.where(Referral.custody_state == state),
+                        pending.where(Home.state == state, Referral.custody_state != state)).subquery()
+    rows = session.exec(select(*both.c).order_by(both.c.created_at)).all()
     return Table(
         "waiting", "Requests waiting for an answer",
         ("Case reference", "Urgency", "Home", "Home state", "County", "Requested", "Hours waiting"),
-        [(referral.case_reference, URGENCY_LABELS[referral.urgency], home.name, home.state, home.county,
-          request.created_at, round(hours_between(request.created_at, now), 1))
-         for request, referral, home in rows],
+        [(reference, URGENCY_LABELS[urgency], name, home_state, county, created_at,
+          round(hours_between(created_at, now), 1))
+         for reference, urgency, name, home_state, county, created_at in rows],
     )
 
 
@@ -181,8 +182,10 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
                    AvailabilityUpdate.licensed_beds, AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
         entries = sa.union_all(
             select(*columns).where(AvailabilityUpdate.id.in_(select(before).select_from(Home).where(chosen))),
-            select(*columns).where(AvailabilityUpdate.home_id.in_(select(Home.id).where(chosen)),
-                                   AvailabilityUpdate.recorded_at >= start),
+            # The home ids as values, not a subquery: PostgreSQL then reads each home's span on
+            # ix_availability_home_time (a bitmap scan of 19,000 rows for the largest state), where
+            # a semi-join on a subquery made it choose a Parallel Seq Scan of the whole log.
+            select(*columns).where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at >= start),
         ).subquery("entries")
         until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
                                                       order_by=(entries.c.recorded_at, entries.c.id))

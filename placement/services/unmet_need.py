@@ -154,16 +154,19 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
     may_take = Home.is_active.is_(True) & (
         (Home.state == state) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
     possible = _homes_by_state(session, may_take) if waiting else {}
-    home_tables: dict[tuple[str, ...], tuple[list[SolverHome], HomeTable | None]] = {}  # per reach
+    # One table of every such home; a child's candidates are the rows of its reach's states.
+    table = HomeTable(tuple(h for homes in possible.values() for h in homes))
+    rows_of, first = {}, 0
+    for home_state, homes in possible.items():
+        rows_of[home_state], first = np.arange(first, first + len(homes)), first + len(homes)
+    in_reach: dict[tuple[str, ...], np.ndarray] = {}
     accepted = set()
     for referral, _, _, wanted in waiting:
         reach = tuple(sorted({wanted.custody_state, *wanted.icpc_approved_states}))
-        if reach not in home_tables:
-            homes = [h for s in reach for h in possible.get(s, [])]
-            home_tables[reach] = (homes, HomeTable(tuple(homes)) if homes else None)
-        homes, table = home_tables[reach]
+        if reach not in in_reach:
+            in_reach[reach] = np.concatenate([rows_of.get(s, np.arange(0)) for s in reach])
         # Some home accepts the child (the rules of is_eligible, on all the homes at once).
-        if table is not None and eligible_among(table, wanted, np.arange(len(homes))).size:
+        if eligible_among(table, wanted, in_reach[reach]).size:
             accepted.add(referral.id)
     refused_reach = {s for referral, *_, wanted in waiting if referral.id not in accepted
                      for s in wanted.icpc_approved_states} - {state}

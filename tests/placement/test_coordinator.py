@@ -138,6 +138,25 @@ def test_stale_homes_waiting_requests_and_time_to_placement(client, factory, wor
     assert times[1] == ["Last 7 days", "2", "20.0"] and times[2] == ["Last 30 days", "3", "30.0"]
 
 
+def test_waiting_requests_are_the_states_youths_anywhere_and_anyone_at_the_states_homes_once(client, factory, world, login_as):
+    caseworker = world["caseworker"]
+    ks_caseworker = factory.user("caseworker", factory.org("agency", "KS"))
+    asked = [  # (case reference, custody state, home, hours ago)
+        ("MO-AT-MO", "MO", world["roomy"], 1), ("MO-AT-KS", "MO", world["kansas"], 3),
+        ("KS-AT-MO", "KS", world["small"], 2), ("KS-AT-KS", "KS", world["kansas"], 4),
+    ]
+    for reference, state, home, hours in asked:
+        who = caseworker if state == "MO" else ks_caseworker
+        referral = make_referral(factory, who, case_reference=reference, custody_state=state)
+        factory.session.add(PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=who.id, places=1,
+                                             created_at=utcnow() - timedelta(hours=hours)))
+    factory.session.commit()
+    login_as(world["coordinator"])
+    waits = _csv(client.get("/coordinator/export/waiting.csv"))[1:]
+    assert [row[0] for row in waits] == ["MO-AT-KS", "KS-AT-MO", "MO-AT-MO"]  # oldest first, each once
+    assert [row[3] for row in waits] == ["KS", "MO", "MO"]
+
+
 def test_occupancy_over_time_follows_the_availability_log(client, factory, world, login_as):
     home = factory.home(factory.org("provider", "IA"), state="IA", availability=False)
     for days_ago, youths in ((20, 1), (5, 3), (1, 6)):
