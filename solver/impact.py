@@ -28,14 +28,16 @@ import math
 import time
 from dataclasses import dataclass
 
-from .eligibility import room, staffed_room
-from .fit import fit_points
+import numpy as np
 from ortools.linear_solver import pywraplp
 
-from .engine import LevelMip, build_level_mip, is_feasible, lagrangian, objective_levels, solve_levels
-from .transport import transport_answer
+from .eligibility import room, staffed_room
+from .engine import is_feasible, objective_levels, solve_levels
+from .fit import fit_points
 from .instance import Home, Instance
+from .lp import LevelMip, build_level_mip, lagrangian
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
+from .transport import transport_answer
 
 CHANGES = ("bed", "staff")
 
@@ -100,8 +102,9 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     parts = components(prepared)
     part_of_home = {pair.home: i for i, part in enumerate(parts) for pair in part.pairs}
     base: dict[int, tuple[list[Pair], list[int]]] = {}  # component -> its answer and tier counts
-    prices: dict[int, list[tuple[float, dict[int, float]]] | None] = {}
+    prices: dict[int, list[Pricing] | None] = {}
     lps: dict[int, TierLPs] = {}
+    part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     impacts: list[Impact] = []
     candidates: list[tuple[tuple[float, ...], int, str, int]] = []
     for h, home in enumerate(prepared.homes):
@@ -115,14 +118,18 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                 impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 continue
             bound = (math.inf,) * len(TIERS)
-            if not new_pairs:  # the same pairs, more room: the LP prices bound the gain
-                part = part_of_home[h]
+            touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+            if h in part_of_home:
+                touched.add(part_of_home[h])
+            if len(touched) == 1:
+                # The component's LP prices bound the gain (new pairs, if any, join it).
+                part = touched.pop()
                 if part not in base:
                     base[part] = _base_answer(prepared, parts[part], placed, result, deadline, workers)
                 if part not in prices:
                     lps[part] = TierLPs(prepared, parts[part].pairs)
                     prices[part] = _prices(lps[part], base[part][1], deadline)
-                bound = _gain_bound(prices[part], base[part][1], h, places)
+                bound = _gain_bound(prices[part], base[part][1], h, places, new_pairs, prepared)
                 if all(b <= 0 for b in bound):  # proven: no tier can gain
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                     continue
@@ -179,15 +186,21 @@ def _base_answer(prepared: Prepared, part: Component, placed: dict[int, Pair], r
 
 
 class TierLPs:
-    """The LP relaxation of each tier level on one component, the levels above held at
-    the run's counts, kept loaded: a change of one home's room is then priced again by a
-    warm-started re-solve (GLOP without preprocessing keeps its basis: a few dozen
-    iterations instead of thousands)."""
+    """The LP relaxation of each tier level on one component, kept loaded: a change of
+    one home's room is priced again by a warm-started re-solve (GLOP without
+    preprocessing keeps its basis: a few dozen iterations instead of thousands).
+
+    A change that lets new units in (`_new_pairs`) adds their pairs as columns, with the
+    rows they need, enabled only while that change is priced; GLOP keeps its basis when
+    only columns are added."""
 
     def __init__(self, prepared: Prepared, pairs: list[Pair]):
         self.prepared = prepared
-        self.pairs = pairs
+        self.base = len(pairs)
+        self.columns = list(pairs)  # the component's pairs, then every pair added
         self.levels = objective_levels(prepared, pairs)
+        self.added: dict[tuple[int, int], int] = {}
+        self.upper = np.ones(len(pairs))
         self.models: list[LevelMip] = []
         for k in range(len(TIERS)):
             # Floors and rooms are set before each solve.
@@ -195,9 +208,70 @@ class TierLPs:
             model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
             self.models.append(model)
 
+    @property
+    def pairs(self) -> list[Pair]:
+        return self.columns[:self.base]
+
+    def enable(self, new_pairs: list[Pair]) -> list[int]:
+        """Columns for `new_pairs` (added the first time), enabled; returns their indexes."""
+        indexes = []
+        for pair in new_pairs:
+            key = (pair.unit, pair.home)
+            if key not in self.added:
+                self.added[key] = self._add_column(pair)
+            indexes.append(self.added[key])
+        self._bounds(indexes, 1.0)
+        return indexes
+
+    def disable(self, indexes: list[int]) -> None:
+        self._bounds(indexes, 0.0)
+
+    def _bounds(self, indexes: list[int], upper: float) -> None:
+        for i in indexes:
+            self.upper[i] = upper
+            for model in self.models:
+                model.x[i].SetBounds(0.0, upper)
+
+    def _add_column(self, pair: Pair) -> int:
+        """One more pair in every level's model: its unit's one-home row, its home's
+        capacity row, keep-apart rows beside the pairs already at that home, the floors
+        and the objective (each made when missing)."""
+        unit = self.prepared.units[pair.unit]
+        coefficients = [c[0] for c in objective_levels(self.prepared, [pair])]
+        index = len(self.columns)
+        at_home = [i for i, other in enumerate(self.columns)
+                   if other.home == pair.home and other.unit in self.prepared.apart.get(pair.unit, ())]
+        for k, model in enumerate(self.models):
+            lp = model.solver
+            var = lp.NumVar(0.0, 0.0, "")
+            model.x.append(var)
+            if pair.unit not in model.units:
+                model.units[pair.unit] = lp.Constraint(-lp.infinity(), 1.0)
+            model.units[pair.unit].SetCoefficient(var, 1.0)
+            if pair.home not in model.capacity:
+                model.capacity[pair.home] = lp.Constraint(-lp.infinity(), float(self.prepared.rooms[pair.home]))
+                for i, other in enumerate(self.columns):
+                    if other.home == pair.home:
+                        model.capacity[pair.home].SetCoefficient(model.x[i], float(self.prepared.units[other.unit].size))
+            model.capacity[pair.home].SetCoefficient(var, float(unit.size))
+            for i in at_home:
+                row = lp.Constraint(-lp.infinity(), 1.0)
+                row.SetCoefficient(model.x[i], 1.0)
+                row.SetCoefficient(var, 1.0)
+                model.apart.append((i, index, row))
+            for level, row in model.floors:
+                row.SetCoefficient(var, float(coefficients[level]))
+            lp.Objective().SetCoefficient(var, float(coefficients[k]))
+        self.columns.append(pair)
+        for level, c in zip(self.levels, coefficients):
+            level.append(c)
+        self.upper = np.append(self.upper, 0.0)
+        return index
+
     def solve(self, k: int, rooms: list[int], floors: list[int], deadline: float) -> tuple[float, LevelMip] | None:
-        """Level `k`'s Lagrangian bound with these rooms and floors, and its model (its
-        duals price each home); None when GLOP does not finish by `deadline`."""
+        """Level `k`'s Lagrangian bound with these rooms and floors (the enabled columns
+        only), and its model (its duals price each home); None when GLOP does not finish
+        by `deadline`."""
         model = self.models[k]
         for home, row in model.capacity.items():
             row.SetUb(float(rooms[home]))
@@ -206,52 +280,98 @@ class TierLPs:
         model.solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
         if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
-        changed = _restricted(self.prepared, self.pairs, rooms)
-        return lagrangian(changed, self.pairs, self.levels, floors, k, model)[1], model
+        changed = _restricted(self.prepared, self.columns, rooms)
+        return lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)[1], model
 
 
-def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[tuple[float, dict[int, float]]] | None:
-    """Per tier level of the component: its LP bound (levels above held at `counts`)
-    and each home's capacity price; None when an LP does not finish in time."""
+@dataclass
+class Pricing:
+    """One tier level's LP on a component: its Lagrangian bound and the signed dual values
+    of its rows (capacity per home, one home per unit, the floors of the levels above)."""
+
+    bound: float
+    homes: dict[int, float]
+    units: dict[int, float]
+    floors: dict[int, float]
+
+
+def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] | None:
+    """Per tier level of the component: its LP bound (levels above held at `counts`) and
+    its dual values; None when an LP does not finish in time."""
     found = []
     for k in range(len(TIERS)):
         solved = lps.solve(k, lps.prepared.rooms, counts[:k], deadline)
         if solved is None:
             return None
         bound, model = solved
-        found.append((bound, {home: row.dual_value() for home, row in model.capacity.items()}))
+        found.append(Pricing(bound, {home: max(0.0, row.dual_value()) for home, row in model.capacity.items()},
+                             {unit: max(0.0, row.dual_value()) for unit, row in model.units.items()},
+                             {level: min(0.0, row.dual_value()) for level, row in model.floors}))
     return found
 
 
-def _quick(lps: TierLPs, before: list[Pair], rooms: list[int],
+def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair],
            deadline: float) -> tuple[list[Pair], list[int]] | None:
-    """The exact answer on `lps.pairs` with these `rooms`, without a search, when one is
-    found: the transportation answer from the run's answer (`solver.transport`: the
-    special units stay, the others move into the new room) is proven when it reaches,
-    tier after tier, the LP bound solved with the new room. None otherwise."""
-    changed = _restricted(lps.prepared, lps.pairs, rooms)
+    """The exact answer on the component's pairs and `new_pairs` with these `rooms`,
+    without a search, when one is found: a transportation answer (`solver.transport`) is
+    proven when it reaches, tier after tier, the LP bound solved with the change. The
+    special units stay where the run put them (the others move into the new room); when
+    that falls short of a level's bound, where that level's LP puts them. None otherwise."""
+    pairs = lps.pairs + new_pairs
+    levels = objective_levels(lps.prepared, pairs)
+    changed = _restricted(lps.prepared, pairs, rooms)
     placed = set(before)
-    answer = transport_answer(changed, lps.pairs, lps.levels, len(TIERS) - 1,
-                              [float(pair in placed) for pair in lps.pairs])
-    if answer is None or not is_feasible(changed, lps.pairs, [], [], answer):
+    enabled = lps.enable(new_pairs)
+    try:
+        score = [float(pair in placed) for pair in pairs]
+        for _ in range(2):
+            answer = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
+            if answer is None or not is_feasible(changed, pairs, [], [], answer):
+                return None
+            values = [sum(c for c, v in zip(levels[k], answer) if v) for k in range(len(TIERS))]
+            for k in range(len(TIERS)):
+                solved = lps.solve(k, rooms, values[:k], deadline)
+                if solved is None:
+                    return None
+                if values[k] < math.floor(solved[0] + 1e-6):
+                    x = solved[1].x
+                    score = [x[i].solution_value() for i in range(lps.base)] + [x[i].solution_value() for i in enabled]
+                    break
+            else:
+                return [pair for pair, v in zip(pairs, answer) if v], values
         return None
-    values = [sum(c for c, v in zip(lps.levels[k], answer) if v) for k in range(len(TIERS))]
-    for k in range(len(TIERS)):
-        solved = lps.solve(k, rooms, values[:k], deadline)
-        if solved is None or values[k] < math.floor(solved[0] + 1e-6):
-            return None
-    return [pair for pair, v in zip(lps.pairs, answer) if v], values
+    finally:
+        lps.disable(enabled)
 
 
-def _gain_bound(prices: list[tuple[float, dict[int, float]]] | None, counts: list[int], home: int,
-                places: int) -> tuple[float, ...]:
+def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
+                new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
     """An upper bound on the gain per tier, lexicographically: once a tier may gain, the
-    tiers after it are unbounded (their floors would change)."""
+    tiers after it are unbounded (their floors would change).
+
+    The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
+    y): one more place adds y_home per place, and each new pair (a unit that fits only
+    with the new room) adds its reduced cost where positive; a new unit's own row, or a
+    home without a capacity row, has y = 0."""
     if prices is None:
         return (math.inf,) * len(TIERS)
     bound: list[float] = []
-    for (value, price), count in zip(prices, counts):
-        gain = math.floor(value + max(0.0, price.get(home, 0.0)) * places + 1e-6) - count
+    for k, (pricing, count) in enumerate(zip(prices, counts)):
+        price = pricing.homes.get(home, 0.0)
+        reduced = []
+        for pair in new_pairs:
+            unit = prepared.units[pair.unit]
+            reduced.append((unit.tiers[k] - pricing.units.get(pair.unit, 0.0) - price * unit.size
+                            - sum(y * unit.tiers[j] for j, y in pricing.floors.items()), unit.size))
+        if home in pricing.homes:
+            extra = price * places + sum(max(0.0, d) for d, _ in reduced)
+        else:
+            # A home outside the LP (no capacity row): its row's y is free to choose, and the
+            # bound is convex in it, so the best y is 0 or where a new pair's term vanishes.
+            total = prepared.rooms[home] + places
+            extra = min(y * total + sum(max(0.0, d - y * size) for d, size in reduced)
+                        for y in [0.0] + [max(0.0, d / size) for d, size in reduced])
+        gain = math.floor(pricing.bound + extra + 1e-6) - count
         bound.append(gain)
         if gain > 0:
             return tuple(bound + [math.inf] * (len(TIERS) - len(bound)))
@@ -290,11 +410,10 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
         counts = [a + b for a, b in zip(counts, base[i][1])]
     rooms = list(prepared.rooms)
     rooms[home] += places
-    if not new_pairs and len(touched) == 1 and next(iter(touched)) in lps:
-        loaded = lps[next(iter(touched))]
+    if len(touched) == 1 and next(iter(touched)) in lps:
+        quick = _quick(lps[next(iter(touched))], before, rooms, new_pairs, deadline)
     else:
-        loaded = TierLPs(prepared, pairs)
-    quick = _quick(loaded, before, rooms, deadline)
+        quick = _quick(TierLPs(prepared, pairs), before, rooms, [], deadline)
     if quick is not None:
         return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
     answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
