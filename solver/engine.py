@@ -89,6 +89,9 @@ ICWA_LEVEL = FIT_LEVEL - 1
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
+# About how many pairs a transportation answer (`solver.transport`) handles per second
+# (stretch: 500,000 pairs in 0.5-0.9 s at load 5).
+FLOW_PAIRS_PER_SECOND = 400_000
 # Batches from this size on get an LP bound and a transportation answer first (GLOP:
 # about 0.1-0.5 s for 40,000 pairs), which prove most levels with no search; smaller
 # ones are proven quickly by CP-SAT without them.
@@ -408,6 +411,9 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         if relaxation is not None:
             proof.offer(best, proof.value, relaxation.bound)
         offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))
+    elif proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / FLOW_PAIRS_PER_SECOND:
+        # No time to load an LP or a search this big, but a flow still improves the answer.
+        offer_transport(prepared, pairs, levels, floors, k, proof, None, schedule.deadline_for(batch))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and relaxation is not None:
         reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers)
@@ -510,14 +516,23 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
             # order: its answer usually proves those levels too, with no dive of their own.
             scores.append(lambda: dive(prepared, pairs, levels[:k] + [ahead], floors, k, None, until))
         scores.append(lambda: dive(prepared, pairs, levels, floors, k, relaxation.bound, until))
+    if 0 < k < len(TIERS):
+        # The levels above may not be at their optimum (a time limit): a flow maximising
+        # them first could trade this level away for them. Holding the units of the tiers
+        # above where they are, the flow moves only this tier's and lower ones.
+        above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
+        scores.insert(1, (proof.solution, above))
     for score in scores:
+        hold: set[int] = frozenset()
+        if isinstance(score, tuple):
+            score, hold = score
         if callable(score):
             score = score()
             if score is None:
                 continue
         if proof.value >= proof.bound:
             return
-        answer = transport_answer(prepared, pairs, levels, k, score)
+        answer = transport_answer(prepared, pairs, levels, k, score, hold)
         if answer is not None and is_feasible(prepared, pairs, levels[:k], floors, answer):
             proof.offer(answer, _value(levels[k], answer), proof.bound)
 
