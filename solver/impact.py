@@ -35,7 +35,7 @@ from .eligibility import room, staffed_room
 from .engine import is_feasible, objective_levels, solve_levels
 from .fit import fit_points
 from .instance import Home, Instance
-from .lp import LevelMip, build_level_mip, lagrangian
+from .lp import LevelMip, build_level_mip, dive, lagrangian
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
 from .transport import transport_answer
 
@@ -310,6 +310,11 @@ def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] |
     return found
 
 
+def changed_columns(lps: TierLPs, rooms: list[int]) -> Prepared:
+    """The instance seen through every column of `lps`, with these rooms."""
+    return _restricted(lps.prepared, lps.columns, rooms)
+
+
 def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair],
            deadline: float) -> tuple[list[Pair], list[int]] | None:
     """The exact answer on the component's pairs and `new_pairs` with these `rooms`,
@@ -323,8 +328,9 @@ def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[P
     placed = set(before)
     enabled = lps.enable(new_pairs)
     try:
+        columns = list(range(lps.base)) + enabled
         score = [float(pair in placed) for pair in pairs]
-        for _ in range(2):
+        for attempt in range(3):
             answer = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
             if answer is None or not is_feasible(changed, pairs, [], [], answer):
                 return None
@@ -333,9 +339,16 @@ def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[P
                 solved = lps.solve(k, rooms, values[:k], deadline)
                 if solved is None:
                     return None
-                if values[k] < math.floor(solved[0] + 1e-6):
-                    x = solved[1].x
-                    score = [x[i].solution_value() for i in range(lps.base)] + [x[i].solution_value() for i in enabled]
+                target = math.floor(solved[0] + 1e-6)
+                if values[k] < target:
+                    if attempt == 0:  # the LP's own values
+                        x = [v.solution_value() for v in solved[1].x]
+                    else:  # a dive on the loaded LP, to the bound
+                        x = dive(changed_columns(lps, rooms), lps.columns, lps.levels, values[:k], k, target,
+                                 deadline, solved[1])
+                        if x is None:
+                            return None
+                    score = [x[i] for i in columns]
                     break
             else:
                 return [pair for pair, v in zip(pairs, answer) if v], values

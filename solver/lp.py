@@ -185,7 +185,7 @@ def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], f
 
 
 def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-         target: int | None, deadline: float) -> list[float] | None:
+         target: int | None, deadline: float, model: LevelMip | None = None) -> list[float] | None:
     """LP values with every special unit (`solver.transport`) decided, where the LP still
     reaches `target`: a score for the transportation answer.
 
@@ -196,11 +196,24 @@ def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors:
     dozen iterations. It stops when none is fractional, at `deadline`, or when neither
     choice keeps `target` (then the values reached so far are returned). None when the
     first LP does not reach `target` or the last one is stopped by `deadline`. Without a
-    `target`, the first LP's optimum rounded down is kept."""
-    special = special_units(prepared, pairs)
+    `target`, the first LP's optimum rounded down is kept. A loaded `model` (GLOP without
+    preprocessing, rows already set) is used as it is, and its bounds are put back after."""
+    if model is not None:
+        bounds = [(v.lb(), v.ub()) for v in model.x]
+        try:
+            return _dive(prepared, pairs, model, target, deadline)
+        finally:
+            for v, (lower, upper) in zip(model.x, bounds):
+                v.SetBounds(lower, upper)
     model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
+    return _dive(prepared, pairs, model, target, deadline)
+
+
+def _dive(prepared: Prepared, pairs: list[Pair], model: LevelMip, target: int | None,
+          deadline: float) -> list[float] | None:
+    special = special_units(prepared, pairs)
     lp, x = model.solver, model.x
-    lp.SetSolverSpecificParametersAsString("use_preprocessing: false")
     watched = [i for i, p in enumerate(pairs) if p.unit in special]
     together = True
 
