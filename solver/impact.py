@@ -24,6 +24,7 @@ least as good as every bound left, so the best `top` are exact and found quickly
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import time
 from dataclasses import dataclass
@@ -134,10 +135,15 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                     continue
             candidates.append((bound, h, change, places))
-    candidates.sort(key=lambda c: tuple(-b for b in c[0]))
+    # Most promising first. A bound from the prices is tightened once (the LPs re-solved
+    # with the change) when it comes first, and the change goes back in its new place.
+    queue = [(tuple(-b for b in bound), False, h, change, places) for bound, h, change, places in candidates]
+    heapq.heapify(queue)
     complete = True
     exact: list[Impact] = []
-    for bound, h, change, places in candidates:
+    while queue:
+        key, tightened, h, change, places = heapq.heappop(queue)
+        bound = tuple(-b for b in key)
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -145,6 +151,14 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
         if time.perf_counter() >= deadline:
             complete = False
             break
+        if not tightened and top is not None:
+            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline)
+            if tighter is not None:
+                if all(b <= 0 for b in tighter):  # proven: no tier can gain
+                    exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
+                else:
+                    heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
+                continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
                           workers)
         exact.append(impact)
@@ -355,6 +369,37 @@ def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[P
         return None
     finally:
         lps.disable(enabled)
+
+
+def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
+                   part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
+                   deadline: float) -> tuple[float, ...] | None:
+    """The gain bound from the tier LPs re-solved warm with the change (tighter than the
+    prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
+    None when the change touches more than one component or an LP is stopped."""
+    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+    if home in part_of_home:
+        touched.add(part_of_home[home])
+    if len(touched) != 1 or next(iter(touched)) not in lps:
+        return None
+    part = next(iter(touched))
+    loaded, counts = lps[part], base[part][1]
+    rooms = list(prepared.rooms)
+    rooms[home] += places
+    enabled = loaded.enable(new_pairs)
+    try:
+        # Each tier's bound holds the tiers above at their own bounds: an answer below
+        # one of those is lexicographically below this tuple whatever its later tiers.
+        bound: list[float] = []
+        for k in range(len(TIERS)):
+            solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
+            if solved is None:  # stopped, or the tiers above cannot all reach their bounds
+                return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
+            bound.append(math.floor(solved[0] + 1e-6) - counts[k])
+        return tuple(bound)
+    finally:
+        loaded.disable(enabled)
 
 
 def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
