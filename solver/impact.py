@@ -214,6 +214,9 @@ class TierLPs:
         self.columns = list(pairs)  # the component's pairs, then every pair added
         self.levels = objective_levels(prepared, pairs)
         self.added: dict[tuple[int, int], int] = {}
+        self.by_home: dict[int, list[int]] = {}  # column indexes at each home
+        for i, pair in enumerate(pairs):
+            self.by_home.setdefault(pair.home, []).append(i)
         self.upper = np.ones(len(pairs))
         self.models: list[LevelMip] = []
         for k in range(len(TIERS)):
@@ -253,8 +256,8 @@ class TierLPs:
         unit = self.prepared.units[pair.unit]
         coefficients = [c[0] for c in objective_levels(self.prepared, [pair])]
         index = len(self.columns)
-        at_home = [i for i, other in enumerate(self.columns)
-                   if other.home == pair.home and other.unit in self.prepared.apart.get(pair.unit, ())]
+        here = self.by_home.setdefault(pair.home, [])
+        at_home = [i for i in here if self.columns[i].unit in self.prepared.apart.get(pair.unit, ())]
         for k, model in enumerate(self.models):
             lp = model.solver
             var = lp.NumVar(0.0, 0.0, "")
@@ -264,9 +267,8 @@ class TierLPs:
             model.units[pair.unit].SetCoefficient(var, 1.0)
             if pair.home not in model.capacity:
                 model.capacity[pair.home] = lp.Constraint(-lp.infinity(), float(self.prepared.rooms[pair.home]))
-                for i, other in enumerate(self.columns):
-                    if other.home == pair.home:
-                        model.capacity[pair.home].SetCoefficient(model.x[i], float(self.prepared.units[other.unit].size))
+                for i in here:
+                    model.capacity[pair.home].SetCoefficient(model.x[i], float(self.prepared.units[self.columns[i].unit].size))
             model.capacity[pair.home].SetCoefficient(var, float(unit.size))
             for i in at_home:
                 row = lp.Constraint(-lp.infinity(), 1.0)
@@ -277,6 +279,7 @@ class TierLPs:
                 row.SetCoefficient(var, float(coefficients[level]))
             lp.Objective().SetCoefficient(var, float(coefficients[k]))
         self.columns.append(pair)
+        here.append(index)
         for level, c in zip(self.levels, coefficients):
             level.append(c)
         self.upper = np.append(self.upper, 0.0)
@@ -427,8 +430,10 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
             # A home outside the LP (no capacity row): its row's y is free to choose, and the
             # bound is convex in it, so the best y is 0 or where a new pair's term vanishes.
             total = prepared.rooms[home] + places
-            extra = min(y * total + sum(max(0.0, d - y * size) for d, size in reduced)
-                        for y in [0.0] + [max(0.0, d / size) for d, size in reduced])
+            d = np.array([r for r, _ in reduced], dtype=float)
+            size = np.array([s for _, s in reduced], dtype=float)
+            ys = np.concatenate([[0.0], np.maximum(0.0, d / size)]) if len(d) else np.zeros(1)
+            extra = float((ys * total + np.maximum(0.0, d[None, :] - ys[:, None] * size[None, :]).sum(axis=1)).min())
         gain = math.floor(pricing.bound + extra + 1e-6) - count
         bound.append(gain)
         if gain > 0:
