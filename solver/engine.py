@@ -500,10 +500,13 @@ def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[
 
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                     proof: Proof, relaxation: Relaxation | None, deadline: float) -> None:
-    """Offer `proof` the transportation answers (`solver.transport`) with the special units
-    where the LP relaxation puts them, and where the best answer known puts them: each is
-    kept only if it holds every level above (the flow maximises them first, but may trade
-    one level above for another when those are not at their optimum)."""
+    """Offer `proof` the transportation answers (`solver.transport`), cheapest first, until
+    one reaches the bound: the special units where the LP relaxation puts them; where the
+    best answer known puts them, with the units of the tiers above held too; the same
+    without holding them; then after a dive (`solver.lp.dive`), weighted over the levels
+    ahead, then this level alone. Each is kept only if it holds every level above (the
+    flow maximises them first, but may trade one above for another when those are not at
+    their optimum)."""
     scores = [proof.solution] if relaxation is None else [relaxation.x, proof.solution]
     if relaxation is not None and k != FIT_LEVEL:
         # At the fit level the LP bound is rarely reached (the dense benchmark: 57,336
@@ -523,6 +526,8 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
         scores.insert(1, (proof.solution, above))
     for score in scores:
+        if proof.value >= proof.bound:
+            return
         hold: set[int] = frozenset()
         if isinstance(score, tuple):
             score, hold = score
@@ -530,8 +535,6 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
             score = score()
             if score is None:
                 continue
-        if proof.value >= proof.bound:
-            return
         answer = transport_answer(prepared, pairs, levels, k, score, hold)
         if answer is not None and is_feasible(prepared, pairs, levels[:k], floors, answer):
             proof.offer(answer, _value(levels[k], answer), proof.bound)
