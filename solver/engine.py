@@ -23,9 +23,26 @@ could only take room), and the graph of their pairs falls apart into independent
 components (by state, joined by ICPC approvals). Lexicographic optima of independent
 parts add up, so each level solves its own components separately and concurrently in a
 thread pool (the solvers release the GIL); small components are batched into one model
-to save the per-call overhead. Batches of 5,000-80,000 pairs go to SCIP, whose LP-driven
-branch and bound proves these nearly integral models where CP-SAT on two workers does
-not; the others to CP-SAT, the largest after an LP bound (GLOP) it stops at.
+to save the per-call overhead.
+
+How a batch's level is decided (`solve_level`), cheapest first:
+  1. LP bound: the LP relaxation (GLOP), read through its dual values as a Lagrangian
+     bound (`lagrangian`: valid for any signed duals, so GLOP's tolerances cannot make it
+     wrong). These models are nearly integral: on the dense benchmark state the bound of
+     every tier level and of the ICWA level equals the optimum.
+  2. Transportation answer (`solver.transport`): without sibling groups, parenting
+     youths and keep-apart links the model is a transportation problem, solved exactly by
+     a min-cost flow; those *special* units are fixed first where the LP puts them (or
+     where the answer in hand does), then the flow places everyone else. When the LP still
+     leaves special units fractional, a dive (`dive`: fix one, re-solve the LP warm)
+     decides them while the LP keeps its bound. An answer that reaches the bound is proven
+     optimal with no branch and bound.
+  3. Search on what is left (`reduced_search`): an answer better than the one in hand may
+     only deviate from the LP on pairs whose reduced cost is within the gap, so all other
+     pairs are fixed and SCIP (batches of 5,000-80,000 pairs: LP-driven branch and bound
+     proves these models where CP-SAT on two workers does not) or CP-SAT (the others)
+     searches the rest; finding nothing better is the proof.
+Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
 
 Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
 running it (`solve_level`: time share, bound, solver, fallback).
@@ -57,7 +74,9 @@ from .fit import FIT_SCALE
 from .greedy import greedy_pairs
 from .instance import Instance
 from .prepare import TIERS, Component, Pair, Prepared, components, prepare
-from .transport import special_units, transport_answer
+from .lp import (Relaxation, build_level_mip, capacity_rows, dive, keep_apart_rows, lp_relaxation,
+                 rows_by_unit)
+from .transport import lexicographic_weights, transport_answer
 from .result import LEVELS, Level, Result, build_result, result_to_json
 
 BATCH_PAIRS = 4000  # components smaller than this are solved together, up to this size
@@ -70,6 +89,9 @@ ICWA_LEVEL = FIT_LEVEL - 1
 # About how many pairs a second Python and CP-SAT take to build and load a model on a
 # small server; a batch that cannot even be loaded in the time left is not tried.
 PAIRS_PER_SECOND = 25_000
+# About how many pairs a transportation answer (`solver.transport`) handles per second
+# (stretch: 500,000 pairs in 0.5-0.9 s at load 5).
+FLOW_PAIRS_PER_SECOND = 400_000
 # Batches from this size on get an LP bound and a transportation answer first (GLOP:
 # about 0.1-0.5 s for 40,000 pairs), which prove most levels with no search; smaller
 # ones are proven quickly by CP-SAT without them.
@@ -262,27 +284,6 @@ def new_pair_variables(model: cp_model.CpModel, pairs: list[Pair]) -> list[cp_mo
     return [model.new_bool_var(f"u{p.unit}_h{p.home}") for p in pairs]
 
 
-def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
-    """Indexes of the pairs of each unit: the one-home rows."""
-    rows: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        rows.setdefault(pair.unit, []).append(i)
-    return rows
-
-
-def capacity_rows(prepared: Prepared, pairs: list[Pair]) -> dict[int, list[int]]:
-    """Indexes of the pairs of each home whose candidates could overflow its room.
-
-    Pairs exist only where the unit fits alone, so a home whose candidates fit all
-    together needs no row.
-    """
-    rows: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        rows.setdefault(pair.home, []).append(i)
-    return {home: members for home, members in rows.items()
-            if sum(prepared.units[pairs[i].unit].size for i in members) > prepared.rooms[home]}
-
-
 def add_one_home_per_unit(model: cp_model.CpModel, pairs: list[Pair], x: list) -> None:
     """A unit (a referral, or a whole sibling group) goes to at most one home."""
     for members in rows_by_unit(pairs).values():
@@ -295,24 +296,6 @@ def add_capacity(model: cp_model.CpModel, prepared: Prepared, pairs: list[Pair],
     for home, members in capacity_rows(prepared, pairs).items():
         sizes = [prepared.units[pairs[i].unit].size for i in members]
         model.add(cp_model.LinearExpr.weighted_sum([x[i] for i in members], sizes) <= prepared.rooms[home])
-
-
-def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, int]]:
-    """Index pairs (i, j) of `pairs` at one home whose units must be kept apart: the
-    pairwise rows. Only units with a link have any, so most models get none."""
-    if not prepared.apart:
-        return []
-    at_home: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        if pair.unit in prepared.apart:
-            at_home.setdefault(pair.home, []).append(i)
-    rows = []
-    for members in at_home.values():
-        for a, i in enumerate(members):
-            for j in members[a + 1:]:
-                if pairs[j].unit in prepared.apart[pairs[i].unit]:
-                    rows.append((i, j))
-    return rows
 
 
 def add_keep_apart(model: cp_model.CpModel, prepared: Prepared, pairs: list[Pair], x: list) -> None:
@@ -339,56 +322,6 @@ def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[i
     add_floors(model, x, levels, floors)
     model.maximize(cp_model.LinearExpr.weighted_sum(x, levels[k]))
     return model, x
-
-
-@dataclass
-class LevelMip:
-    """A level's model for a `pywraplp` backend, with its rows by kind (their dual values
-    price each constraint: `solver.impact`, `lagrangian`)."""
-
-    solver: pywraplp.Solver
-    x: list
-    units: dict[int, pywraplp.Constraint]  # one home, by unit
-    capacity: dict[int, pywraplp.Constraint]  # by home, where one is needed
-    apart: list[tuple[int, int, pywraplp.Constraint]]  # keep apart, by its two pair indexes
-    floors: list[tuple[int, pywraplp.Constraint]]  # the levels above, by level
-
-
-def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
-                    k: int, backend: str, every_floor: bool = False) -> LevelMip:
-    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP.
-
-    A floor of 0 needs no row, unless `every_floor` (a model re-solved with other floors)."""
-    mip = pywraplp.Solver.CreateSolver(backend)
-    integer = backend != "GLOP"
-    x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
-    model = LevelMip(mip, x, {}, {}, [], [])
-    for unit, members in rows_by_unit(pairs).items():
-        row = model.units[unit] = mip.Constraint(-mip.infinity(), 1.0)
-        for i in members:
-            row.SetCoefficient(x[i], 1.0)
-    for home, members in capacity_rows(prepared, pairs).items():
-        row = model.capacity[home] = mip.Constraint(-mip.infinity(), float(prepared.rooms[home]))
-        for i in members:
-            row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
-    for i, j in keep_apart_rows(prepared, pairs):
-        row = mip.Constraint(-mip.infinity(), 1.0)
-        row.SetCoefficient(x[i], 1.0)
-        row.SetCoefficient(x[j], 1.0)
-        model.apart.append((i, j, row))
-    for level, (coefficients, floor) in enumerate(zip(levels, floors)):
-        if floor or every_floor:
-            row = mip.Constraint(float(floor), mip.infinity())
-            for var, c in zip(x, coefficients):
-                if c:
-                    row.SetCoefficient(var, float(c))
-            model.floors.append((level, row))
-    objective = mip.Objective()
-    for var, c in zip(x, levels[k]):
-        if c:
-            objective.SetCoefficient(var, float(c))
-    objective.SetMaximization()
-    return model
 
 
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
@@ -478,6 +411,9 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         if relaxation is not None:
             proof.offer(best, proof.value, relaxation.bound)
         offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))
+    elif proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / FLOW_PAIRS_PER_SECOND:
+        # No time to load an LP or a search this big, but a flow still improves the answer.
+        offer_transport(prepared, pairs, levels, floors, k, proof, None, schedule.deadline_for(batch))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and relaxation is not None:
         reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers)
@@ -550,85 +486,58 @@ def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]
     proof.offer(proof.solution, proof.value, base[k] + sub.bound if sub.bound >= 0 else proof.value)
 
 
+def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[int] | None:
+    """Coefficients of levels k up to ICWA as one objective, each level's weight above all
+    that the levels after it can add (`transport.lexicographic_weights`); None at ICWA or
+    fit, or when the weights would pass 10^9 (beyond that the LP's tolerances blur them)."""
+    if k >= ICWA_LEVEL:
+        return None
+    weights = lexicographic_weights(pairs, levels[k:ICWA_LEVEL + 1], ICWA_LEVEL - k, 0)
+    if weights is None or weights[0] * max(1, _trivial_bound(pairs, levels[k])) > 10 ** 9:
+        return None
+    return [sum(w * c[i] for w, c in zip(weights, levels[k:ICWA_LEVEL + 1])) for i in range(len(pairs))]
+
+
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                     proof: Proof, relaxation: Relaxation | None, deadline: float) -> None:
-    """Offer `proof` the transportation answers (`solver.transport`) with the special units
-    where the LP relaxation puts them, and where the best answer known puts them: each is
-    kept only if it holds every level above (the flow maximises them first, but may trade
-    one level above for another when those are not at their optimum)."""
+    """Offer `proof` the transportation answers (`solver.transport`), cheapest first, until
+    one reaches the bound: the special units where the LP relaxation puts them; where the
+    best answer known puts them, with the units of the tiers above held too; the same
+    without holding them; then after a dive (`solver.lp.dive`), weighted over the levels
+    ahead, then this level alone. Each is kept only if it holds every level above (the
+    flow maximises them first, but may trade one above for another when those are not at
+    their optimum)."""
     scores = [proof.solution] if relaxation is None else [relaxation.x, proof.solution]
     if relaxation is not None and k != FIT_LEVEL:
         # At the fit level the LP bound is rarely reached (the dense benchmark: 57,336
         # against 57,239), so a dive to it fails; the search starts from the answer in hand.
         # Half the time left at most: the search after it needs the rest if it fails.
         until = time.perf_counter() + (deadline - time.perf_counter()) / 2
+        ahead = weighted_levels(pairs, levels, k)
+        if ahead is not None:
+            # First a dive on this level and the ones after it up to ICWA, weighted in
+            # order: its answer usually proves those levels too, with no dive of their own.
+            scores.append(lambda: dive(prepared, pairs, levels[:k] + [ahead], floors, k, None, until))
         scores.append(lambda: dive(prepared, pairs, levels, floors, k, relaxation.bound, until))
+    if 0 < k < len(TIERS):
+        # The levels above may not be at their optimum (a time limit): a flow maximising
+        # them first could trade this level away for them. Holding the units of the tiers
+        # above where they are, the flow moves only this tier's and lower ones.
+        above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
+        scores.insert(1, (proof.solution, above))
     for score in scores:
+        if proof.value >= proof.bound:
+            return
+        hold: set[int] = frozenset()
+        if isinstance(score, tuple):
+            score, hold = score
         if callable(score):
             score = score()
             if score is None:
                 continue
-        if proof.value >= proof.bound:
-            return
-        answer = transport_answer(prepared, pairs, levels, k, score)
+        answer = transport_answer(prepared, pairs, levels, k, score, hold)
         if answer is not None and is_feasible(prepared, pairs, levels[:k], floors, answer):
             proof.offer(answer, _value(levels[k], answer), proof.bound)
-
-
-def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-         target: int, deadline: float) -> list[float] | None:
-    """LP values with every special unit (`solver.transport`) decided, where the LP still
-    reaches `target`: a score for the transportation answer.
-
-    The single-place units form a transportation problem, so the fractions of an LP
-    optimum sit on the special units. One at a time, the special pair with the largest
-    fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
-    each solve from the last basis (no preprocessing, so the basis carries over), a few
-    dozen iterations. It stops when none is fractional, at `deadline`, or when neither
-    choice keeps `target` (then the values reached so far are returned). None when the
-    first LP does not reach `target` or the last one is stopped by `deadline`."""
-    special = special_units(prepared, pairs)
-    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    lp, x = model.solver, model.x
-    lp.SetSolverSpecificParametersAsString("use_preprocessing: false")
-    watched = [i for i, p in enumerate(pairs) if p.unit in special]
-    together = True
-
-    solved = [False]  # the last solve finished: its values can be read
-
-    def solve_reaches() -> bool:
-        lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
-        solved[0] = lp.Solve() == pywraplp.Solver.OPTIMAL
-        return solved[0] and lp.Objective().Value() >= target - 1e-6
-
-    if not solve_reaches():
-        return None
-    while time.perf_counter() < deadline:
-        fraction = {i: x[i].solution_value() for i in watched}  # read before any change
-        fractional = [i for i in watched if 1e-6 < fraction[i] < 1 - 1e-6]
-        if not fractional:
-            break
-        # Each unit's largest fraction, all at once first: often the LP keeps `target`
-        # and one solve decides them all; else (and from then on) the largest alone.
-        top: dict[int, int] = {}
-        for i in sorted(fractional, key=lambda j: (fraction[j], -j)):
-            top[pairs[i].unit] = i
-        chosen = list(top.values())
-        for i in chosen:
-            x[i].SetBounds(1.0, 1.0)
-        if together and len(chosen) > 1:
-            if solve_reaches():
-                continue
-            together = False
-        for i in chosen:
-            x[i].SetBounds(0.0, 1.0)
-        i = max(chosen, key=lambda j: (fraction[j], -j))
-        x[i].SetBounds(1.0, 1.0)
-        if not solve_reaches():
-            x[i].SetBounds(0.0, 0.0)
-            if not solve_reaches():
-                break
-    return [v.solution_value() for v in x] if solved[0] else None
 
 
 def run_cpsat(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
@@ -696,78 +605,9 @@ class StopAtBound(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-@dataclass
-class Relaxation:
-    """The LP optimum of a level (GLOP), its values per pair and each capacity row's price.
-
-    Level values are integers, so the optimum rounded down is a bound; the engine adds a
-    small margin first, which keeps GLOP's tolerances on the safe (higher) side."""
-
-    value: float
-    x: list[float]
-    prices: dict[int, float]
-    reduced: np.ndarray  # reduced cost of each pair (`lagrangian`)
-    lagrangian: float  # the bound the signed dual values prove
-
-    @property
-    def bound(self) -> int:
-        """Level values are integers: the Lagrangian bound rounded down (the margin for
-        rounding errors only loosens it)."""
-        return math.floor(self.lagrangian + 1e-6)
-
-
 def lp_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
              time_limit: float) -> int:
     """An upper bound on level `k` from its LP relaxation, or the trivial one when GLOP
     does not finish in `time_limit` seconds."""
     relaxation = lp_relaxation(prepared, pairs, levels, floors, k, time_limit)
     return _trivial_bound(pairs, levels[k]) if relaxation is None else relaxation.bound
-
-
-def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                  time_limit: float) -> Relaxation | None:
-    """The LP relaxation of level `k` (see `Relaxation`), or None when GLOP does not
-    finish in `time_limit` seconds."""
-    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    model.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
-    if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
-        return None
-    reduced, bound = lagrangian(prepared, pairs, levels, floors, k, model)
-    return Relaxation(model.solver.Objective().Value(), [v.solution_value() for v in model.x],
-                      {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound)
-
-
-def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-               model: LevelMip) -> tuple[np.ndarray, float]:
-    """Reduced costs d and the Lagrangian bound L of level `k` from the LP's dual values y.
-
-    For any y >= 0 on the <= rows and y <= 0 on the >= rows (the signs are enforced here,
-    so GLOP's tolerances cannot make it wrong), every answer x in {0,1} meets
-        c.x = y.Ax + d.x <= y.b + sum_p max(0, d_p) - sum_{p deviating} |d_p|  = L - ...
-    where d = c - yA and a pair *deviates* when x_p = 1 with d_p < 0 or x_p = 0 with
-    d_p > 0. So L is an upper bound (at the LP optimum it equals the LP value), and an
-    answer worth at least T deviates only on pairs with |d_p| <= L - T
-    (`reduced_search`)."""
-    d = np.asarray(levels[k], dtype=float)
-    unit = np.array([p.unit for p in pairs], dtype=np.int64)
-    home = np.array([p.home for p in pairs], dtype=np.int64)
-    size = np.array([prepared.units[p.unit].size for p in pairs], dtype=float)
-    y_unit = np.zeros(len(prepared.units))
-    for u, row in model.units.items():
-        y_unit[u] = max(0.0, row.dual_value())
-    y_home = np.zeros(len(prepared.rooms))
-    room = np.zeros(len(prepared.rooms))
-    for h, row in model.capacity.items():
-        y_home[h], room[h] = max(0.0, row.dual_value()), prepared.rooms[h]
-    d -= y_unit[unit] + y_home[home] * size
-    bound = float(y_unit.sum() + (y_home * room).sum())
-    for i, j, row in model.apart:
-        y = max(0.0, row.dual_value())
-        d[i] -= y
-        d[j] -= y
-        bound += y
-    for level, row in model.floors:
-        y = min(0.0, row.dual_value())
-        d -= y * np.asarray(levels[level], dtype=float)
-        bound += y * floors[level]
-    return d, bound + float(np.maximum(d, 0.0).sum())

@@ -24,18 +24,21 @@ least as good as every bound left, so the best `top` are exact and found quickly
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import time
 from dataclasses import dataclass
 
-from .eligibility import room, staffed_room
-from .fit import fit_points
+import numpy as np
 from ortools.linear_solver import pywraplp
 
-from .engine import LevelMip, build_level_mip, is_feasible, lagrangian, objective_levels, solve_levels
-from .transport import transport_answer
+from .eligibility import room, staffed_room
+from .engine import is_feasible, objective_levels, solve_levels
+from .fit import fit_points
 from .instance import Home, Instance
+from .lp import LevelMip, build_level_mip, dive, lagrangian
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
+from .transport import transport_answer
 
 CHANGES = ("bed", "staff")
 
@@ -100,8 +103,9 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     parts = components(prepared)
     part_of_home = {pair.home: i for i, part in enumerate(parts) for pair in part.pairs}
     base: dict[int, tuple[list[Pair], list[int]]] = {}  # component -> its answer and tier counts
-    prices: dict[int, list[tuple[float, dict[int, float]]] | None] = {}
+    prices: dict[int, list[Pricing] | None] = {}
     lps: dict[int, TierLPs] = {}
+    part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     impacts: list[Impact] = []
     candidates: list[tuple[tuple[float, ...], int, str, int]] = []
     for h, home in enumerate(prepared.homes):
@@ -115,22 +119,31 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                 impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 continue
             bound = (math.inf,) * len(TIERS)
-            if not new_pairs:  # the same pairs, more room: the LP prices bound the gain
-                part = part_of_home[h]
+            touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+            if h in part_of_home:
+                touched.add(part_of_home[h])
+            if len(touched) == 1:
+                # The component's LP prices bound the gain (new pairs, if any, join it).
+                part = touched.pop()
                 if part not in base:
                     base[part] = _base_answer(prepared, parts[part], placed, result, deadline, workers)
                 if part not in prices:
                     lps[part] = TierLPs(prepared, parts[part].pairs)
                     prices[part] = _prices(lps[part], base[part][1], deadline)
-                bound = _gain_bound(prices[part], base[part][1], h, places)
+                bound = _gain_bound(prices[part], base[part][1], h, places, new_pairs, prepared)
                 if all(b <= 0 for b in bound):  # proven: no tier can gain
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                     continue
             candidates.append((bound, h, change, places))
-    candidates.sort(key=lambda c: tuple(-b for b in c[0]))
+    # Most promising first. A bound from the prices is tightened once (the LPs re-solved
+    # with the change) when it comes first, and the change goes back in its new place.
+    queue = [(tuple(-b for b in bound), False, h, change, places) for bound, h, change, places in candidates]
+    heapq.heapify(queue)
     complete = True
     exact: list[Impact] = []
-    for bound, h, change, places in candidates:
+    while queue:
+        key, tightened, h, change, places = heapq.heappop(queue)
+        bound = tuple(-b for b in key)
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -138,6 +151,14 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
         if time.perf_counter() >= deadline:
             complete = False
             break
+        if not tightened and top is not None:
+            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline)
+            if tighter is not None:
+                if all(b <= 0 for b in tighter):  # proven: no tier can gain
+                    exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
+                else:
+                    heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
+                continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
                           workers)
         exact.append(impact)
@@ -179,15 +200,24 @@ def _base_answer(prepared: Prepared, part: Component, placed: dict[int, Pair], r
 
 
 class TierLPs:
-    """The LP relaxation of each tier level on one component, the levels above held at
-    the run's counts, kept loaded: a change of one home's room is then priced again by a
-    warm-started re-solve (GLOP without preprocessing keeps its basis: a few dozen
-    iterations instead of thousands)."""
+    """The LP relaxation of each tier level on one component, kept loaded: a change of
+    one home's room is priced again by a warm-started re-solve (GLOP without
+    preprocessing keeps its basis: a few dozen iterations instead of thousands).
+
+    A change that lets new units in (`_new_pairs`) adds their pairs as columns, with the
+    rows they need, enabled only while that change is priced; GLOP keeps its basis when
+    only columns are added."""
 
     def __init__(self, prepared: Prepared, pairs: list[Pair]):
         self.prepared = prepared
-        self.pairs = pairs
+        self.base = len(pairs)
+        self.columns = list(pairs)  # the component's pairs, then every pair added
         self.levels = objective_levels(prepared, pairs)
+        self.added: dict[tuple[int, int], int] = {}
+        self.by_home: dict[int, list[int]] = {}  # column indexes at each home
+        for i, pair in enumerate(pairs):
+            self.by_home.setdefault(pair.home, []).append(i)
+        self.upper = np.ones(len(pairs))
         self.models: list[LevelMip] = []
         for k in range(len(TIERS)):
             # Floors and rooms are set before each solve.
@@ -195,9 +225,70 @@ class TierLPs:
             model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
             self.models.append(model)
 
+    @property
+    def pairs(self) -> list[Pair]:
+        return self.columns[:self.base]
+
+    def enable(self, new_pairs: list[Pair]) -> list[int]:
+        """Columns for `new_pairs` (added the first time), enabled; returns their indexes."""
+        indexes = []
+        for pair in new_pairs:
+            key = (pair.unit, pair.home)
+            if key not in self.added:
+                self.added[key] = self._add_column(pair)
+            indexes.append(self.added[key])
+        self._bounds(indexes, 1.0)
+        return indexes
+
+    def disable(self, indexes: list[int]) -> None:
+        self._bounds(indexes, 0.0)
+
+    def _bounds(self, indexes: list[int], upper: float) -> None:
+        for i in indexes:
+            self.upper[i] = upper
+            for model in self.models:
+                model.x[i].SetBounds(0.0, upper)
+
+    def _add_column(self, pair: Pair) -> int:
+        """One more pair in every level's model: its unit's one-home row, its home's
+        capacity row, keep-apart rows beside the pairs already at that home, the floors
+        and the objective (each made when missing)."""
+        unit = self.prepared.units[pair.unit]
+        coefficients = [c[0] for c in objective_levels(self.prepared, [pair])]
+        index = len(self.columns)
+        here = self.by_home.setdefault(pair.home, [])
+        at_home = [i for i in here if self.columns[i].unit in self.prepared.apart.get(pair.unit, ())]
+        for k, model in enumerate(self.models):
+            lp = model.solver
+            var = lp.NumVar(0.0, 0.0, "")
+            model.x.append(var)
+            if pair.unit not in model.units:
+                model.units[pair.unit] = lp.Constraint(-lp.infinity(), 1.0)
+            model.units[pair.unit].SetCoefficient(var, 1.0)
+            if pair.home not in model.capacity:
+                model.capacity[pair.home] = lp.Constraint(-lp.infinity(), float(self.prepared.rooms[pair.home]))
+                for i in here:
+                    model.capacity[pair.home].SetCoefficient(model.x[i], float(self.prepared.units[self.columns[i].unit].size))
+            model.capacity[pair.home].SetCoefficient(var, float(unit.size))
+            for i in at_home:
+                row = lp.Constraint(-lp.infinity(), 1.0)
+                row.SetCoefficient(model.x[i], 1.0)
+                row.SetCoefficient(var, 1.0)
+                model.apart.append((i, index, row))
+            for level, row in model.floors:
+                row.SetCoefficient(var, float(coefficients[level]))
+            lp.Objective().SetCoefficient(var, float(coefficients[k]))
+        self.columns.append(pair)
+        here.append(index)
+        for level, c in zip(self.levels, coefficients):
+            level.append(c)
+        self.upper = np.append(self.upper, 0.0)
+        return index
+
     def solve(self, k: int, rooms: list[int], floors: list[int], deadline: float) -> tuple[float, LevelMip] | None:
-        """Level `k`'s Lagrangian bound with these rooms and floors, and its model (its
-        duals price each home); None when GLOP does not finish by `deadline`."""
+        """Level `k`'s Lagrangian bound with these rooms and floors (the enabled columns
+        only), and its model (its duals price each home); None when GLOP does not finish
+        by `deadline`."""
         model = self.models[k]
         for home, row in model.capacity.items():
             row.SetUb(float(rooms[home]))
@@ -206,52 +297,144 @@ class TierLPs:
         model.solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
         if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
-        changed = _restricted(self.prepared, self.pairs, rooms)
-        return lagrangian(changed, self.pairs, self.levels, floors, k, model)[1], model
+        changed = _restricted(self.prepared, self.columns, rooms)
+        return lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)[1], model
 
 
-def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[tuple[float, dict[int, float]]] | None:
-    """Per tier level of the component: its LP bound (levels above held at `counts`)
-    and each home's capacity price; None when an LP does not finish in time."""
+@dataclass
+class Pricing:
+    """One tier level's LP on a component: its Lagrangian bound and the signed dual values
+    of its rows (capacity per home, one home per unit, the floors of the levels above)."""
+
+    bound: float
+    homes: dict[int, float]
+    units: dict[int, float]
+    floors: dict[int, float]
+
+
+def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] | None:
+    """Per tier level of the component: its LP bound (levels above held at `counts`) and
+    its dual values; None when an LP does not finish in time."""
     found = []
     for k in range(len(TIERS)):
         solved = lps.solve(k, lps.prepared.rooms, counts[:k], deadline)
         if solved is None:
             return None
         bound, model = solved
-        found.append((bound, {home: row.dual_value() for home, row in model.capacity.items()}))
+        found.append(Pricing(bound, {home: max(0.0, row.dual_value()) for home, row in model.capacity.items()},
+                             {unit: max(0.0, row.dual_value()) for unit, row in model.units.items()},
+                             {level: min(0.0, row.dual_value()) for level, row in model.floors}))
     return found
 
 
-def _quick(lps: TierLPs, before: list[Pair], rooms: list[int],
+def changed_columns(lps: TierLPs, rooms: list[int]) -> Prepared:
+    """The instance seen through every column of `lps`, with these rooms."""
+    return _restricted(lps.prepared, lps.columns, rooms)
+
+
+def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair],
            deadline: float) -> tuple[list[Pair], list[int]] | None:
-    """The exact answer on `lps.pairs` with these `rooms`, without a search, when one is
-    found: the transportation answer from the run's answer (`solver.transport`: the
-    special units stay, the others move into the new room) is proven when it reaches,
-    tier after tier, the LP bound solved with the new room. None otherwise."""
-    changed = _restricted(lps.prepared, lps.pairs, rooms)
+    """The exact answer on the component's pairs and `new_pairs` with these `rooms`,
+    without a search, when one is found: a transportation answer (`solver.transport`) is
+    proven when it reaches, tier after tier, the LP bound solved with the change. The
+    special units stay where the run put them (the others move into the new room); when
+    that falls short of a level's bound, where that level's LP puts them. None otherwise."""
+    pairs = lps.pairs + new_pairs
+    levels = objective_levels(lps.prepared, pairs)
+    changed = _restricted(lps.prepared, pairs, rooms)
     placed = set(before)
-    answer = transport_answer(changed, lps.pairs, lps.levels, len(TIERS) - 1,
-                              [float(pair in placed) for pair in lps.pairs])
-    if answer is None or not is_feasible(changed, lps.pairs, [], [], answer):
+    enabled = lps.enable(new_pairs)
+    try:
+        columns = list(range(lps.base)) + enabled
+        score = [float(pair in placed) for pair in pairs]
+        for attempt in range(3):
+            answer = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
+            if answer is None or not is_feasible(changed, pairs, [], [], answer):
+                return None
+            values = [sum(c for c, v in zip(levels[k], answer) if v) for k in range(len(TIERS))]
+            for k in range(len(TIERS)):
+                solved = lps.solve(k, rooms, values[:k], deadline)
+                if solved is None:
+                    return None
+                target = math.floor(solved[0] + 1e-6)
+                if values[k] < target:
+                    if attempt == 0:  # the LP's own values
+                        x = [v.solution_value() for v in solved[1].x]
+                    else:  # a dive on the loaded LP, to the bound
+                        x = dive(changed_columns(lps, rooms), lps.columns, lps.levels, values[:k], k, target,
+                                 deadline, solved[1])
+                        if x is None:
+                            return None
+                    score = [x[i] for i in columns]
+                    break
+            else:
+                return [pair for pair, v in zip(pairs, answer) if v], values
         return None
-    values = [sum(c for c, v in zip(lps.levels[k], answer) if v) for k in range(len(TIERS))]
-    for k in range(len(TIERS)):
-        solved = lps.solve(k, rooms, values[:k], deadline)
-        if solved is None or values[k] < math.floor(solved[0] + 1e-6):
-            return None
-    return [pair for pair, v in zip(lps.pairs, answer) if v], values
+    finally:
+        lps.disable(enabled)
 
 
-def _gain_bound(prices: list[tuple[float, dict[int, float]]] | None, counts: list[int], home: int,
-                places: int) -> tuple[float, ...]:
+def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
+                   part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
+                   deadline: float) -> tuple[float, ...] | None:
+    """The gain bound from the tier LPs re-solved warm with the change (tighter than the
+    prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
+    None when the change touches more than one component or an LP is stopped."""
+    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+    if home in part_of_home:
+        touched.add(part_of_home[home])
+    if len(touched) != 1 or next(iter(touched)) not in lps:
+        return None
+    part = next(iter(touched))
+    loaded, counts = lps[part], base[part][1]
+    rooms = list(prepared.rooms)
+    rooms[home] += places
+    enabled = loaded.enable(new_pairs)
+    try:
+        # Each tier's bound holds the tiers above at their own bounds: an answer below
+        # one of those is lexicographically below this tuple whatever its later tiers.
+        bound: list[float] = []
+        for k in range(len(TIERS)):
+            solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
+            if solved is None:  # stopped, or the tiers above cannot all reach their bounds
+                return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
+            bound.append(math.floor(solved[0] + 1e-6) - counts[k])
+        return tuple(bound)
+    finally:
+        loaded.disable(enabled)
+
+
+def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
+                new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
     """An upper bound on the gain per tier, lexicographically: once a tier may gain, the
-    tiers after it are unbounded (their floors would change)."""
+    tiers after it are unbounded (their floors would change).
+
+    The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
+    y): one more place adds y_home per place, and each new pair (a unit that fits only
+    with the new room) adds its reduced cost where positive; a new unit's own row, or a
+    home without a capacity row, has y = 0."""
     if prices is None:
         return (math.inf,) * len(TIERS)
     bound: list[float] = []
-    for (value, price), count in zip(prices, counts):
-        gain = math.floor(value + max(0.0, price.get(home, 0.0)) * places + 1e-6) - count
+    for k, (pricing, count) in enumerate(zip(prices, counts)):
+        price = pricing.homes.get(home, 0.0)
+        reduced = []
+        for pair in new_pairs:
+            unit = prepared.units[pair.unit]
+            reduced.append((unit.tiers[k] - pricing.units.get(pair.unit, 0.0) - price * unit.size
+                            - sum(y * unit.tiers[j] for j, y in pricing.floors.items()), unit.size))
+        if home in pricing.homes:
+            extra = price * places + sum(max(0.0, d) for d, _ in reduced)
+        else:
+            # A home outside the LP (no capacity row): its row's y is free to choose, and the
+            # bound is convex in it, so the best y is 0 or where a new pair's term vanishes.
+            total = prepared.rooms[home] + places
+            d = np.array([r for r, _ in reduced], dtype=float)
+            size = np.array([s for _, s in reduced], dtype=float)
+            ys = np.concatenate([[0.0], np.maximum(0.0, d / size)]) if len(d) else np.zeros(1)
+            extra = float((ys * total + np.maximum(0.0, d[None, :] - ys[:, None] * size[None, :]).sum(axis=1)).min())
+        gain = math.floor(pricing.bound + extra + 1e-6) - count
         bound.append(gain)
         if gain > 0:
             return tuple(bound + [math.inf] * (len(TIERS) - len(bound)))
@@ -290,11 +473,10 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
         counts = [a + b for a, b in zip(counts, base[i][1])]
     rooms = list(prepared.rooms)
     rooms[home] += places
-    if not new_pairs and len(touched) == 1 and next(iter(touched)) in lps:
-        loaded = lps[next(iter(touched))]
+    if len(touched) == 1 and next(iter(touched)) in lps:
+        quick = _quick(lps[next(iter(touched))], before, rooms, new_pairs, deadline)
     else:
-        loaded = TierLPs(prepared, pairs)
-    quick = _quick(loaded, before, rooms, deadline)
+        quick = _quick(TierLPs(prepared, pairs), before, rooms, [], deadline)
     if quick is not None:
         return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
     answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -30,12 +31,12 @@ class Unit:
     index: int
     referrals: tuple[Referral, ...]
 
-    @property
+    @cached_property  # on the hot path of every model build; a unit never changes
     def size(self) -> int:
         """Places the whole unit takes in one home."""
         return sum(places_needed(r) for r in self.referrals)
 
-    @property
+    @cached_property
     def tiers(self) -> tuple[int, ...]:
         """How many members the unit has in each urgency tier."""
         return tuple(sum(r.urgency == t for r in self.referrals) for t in TIERS)

@@ -85,11 +85,11 @@ def fix_special(prepared: Prepared, pairs: list[Pair], special: set[int], score)
 
 
 def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], first: int,
-                     score) -> list[int] | None:
-    """A 0/1 answer on `pairs`: special units fixed by `score`, the rest by a min-cost flow
-    that maximises `levels` lexicographically (at least levels 0..`first`). None when the
-    weights would not fit in int64 or the flow fails."""
-    special = special_units(prepared, pairs)
+                     score, hold: set[int] = frozenset()) -> list[int] | None:
+    """A 0/1 answer on `pairs`: special units (and the units in `hold`) fixed by `score`,
+    the rest by a min-cost flow that maximises `levels` lexicographically (at least levels
+    0..`first`). None when the weights would not fit in int64 or the flow fails."""
+    special = special_units(prepared, pairs) | hold
     fixed, left = fix_special(prepared, pairs, special, score)
     singles = np.array([i for i, p in enumerate(pairs) if p.unit not in special], dtype=np.int64)
     solution = np.zeros(len(pairs), dtype=np.int64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from solver.eligibility import room
 from solver.engine import solve
@@ -102,3 +103,19 @@ def test_top_stops_once_the_best_are_exact():
     assert found[("harbor", "bed")] == (1, 0, 0) and found[("ozark", "bed")] == (0, 1, 0)
     assert best.complete and (best.impacts[0].home, best.impacts[0].key) == ("harbor", (1, 0, 0))
     assert ("ozark", "bed") not in {(i.home, i.change) for i in best.impacts}
+
+
+@IMPACT
+@given(instances(max_homes=4, max_referrals=6), st.integers(1, 3))
+def test_the_best_top_are_the_brute_force_best(inst, top):
+    """With `top`, the bounds tightened by re-solved LPs may skip changes: the best `top`
+    gains reported still equal the brute-force best `top`, each exact."""
+    result = result_to_json(solve(inst, time_limit=10, workers=1))
+    report = bed_impact(inst, result, time_limit=30, workers=1, top=top)
+    assert report.complete
+    base = tiers(inst)
+    truth = sorted((tuple(a - b for a, b in zip(tiers(changed(inst, h.id, c)), base)) for h in inst.homes
+                    for c in CHANGES), reverse=True)
+    for impact in report.impacts:
+        assert impact.key == tuple(a - b for a, b in zip(tiers(changed(inst, impact.home, impact.change)), base))
+    assert [i.key for i in report.impacts[:top]] == truth[:top]

@@ -1,0 +1,261 @@
+"""The level's model for the `pywraplp` solvers (GLOP, SCIP), and what its LP tells.
+
+The rows are those written out in `solver.engine` (one home, capacity, keep apart, the
+levels above held at their floors); `build_level_mip` writes them for GLOP (the LP
+relaxation) and SCIP (branch and bound), `rows_by_unit`, `capacity_rows` and
+`keep_apart_rows` list them for both this and the CP-SAT model. From an LP optimum:
+`lp_relaxation` (value, values per pair, prices per home), `lagrangian` (a bound that
+holds whatever GLOP's tolerances, and each pair's reduced cost) and `dive` (the special
+units decided while the LP keeps its bound, for the transportation answer).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from .prepare import Pair, Prepared
+from .transport import special_units
+
+__all__ = ["LevelMip", "Relaxation", "build_level_mip", "capacity_rows", "dive", "keep_apart_rows",
+           "lagrangian", "lp_relaxation", "rows_by_unit"]
+
+
+def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
+    """Indexes of the pairs of each unit: the one-home rows."""
+    rows: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        rows.setdefault(pair.unit, []).append(i)
+    return rows
+
+
+def capacity_rows(prepared: Prepared, pairs: list[Pair]) -> dict[int, list[int]]:
+    """Indexes of the pairs of each home whose candidates could overflow its room.
+
+    Pairs exist only where the unit fits alone, so a home whose candidates fit all
+    together needs no row.
+    """
+    rows: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        rows.setdefault(pair.home, []).append(i)
+    return {home: members for home, members in rows.items()
+            if sum(prepared.units[pairs[i].unit].size for i in members) > prepared.rooms[home]}
+
+
+def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of `pairs` at one home whose units must be kept apart: the
+    pairwise rows. Only units with a link have any, so most models get none."""
+    if not prepared.apart:
+        return []
+    at_home: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        if pair.unit in prepared.apart:
+            at_home.setdefault(pair.home, []).append(i)
+    rows = []
+    for members in at_home.values():
+        for a, i in enumerate(members):
+            for j in members[a + 1:]:
+                if pairs[j].unit in prepared.apart[pairs[i].unit]:
+                    rows.append((i, j))
+    return rows
+
+
+@dataclass
+class LevelMip:
+    """A level's model for a `pywraplp` backend, with its rows by kind (their dual values
+    price each constraint: `solver.impact`, `lagrangian`)."""
+
+    solver: pywraplp.Solver
+    x: list
+    units: dict[int, pywraplp.Constraint]  # one home, by unit
+    capacity: dict[int, pywraplp.Constraint]  # by home, where one is needed
+    apart: list[tuple[int, int, pywraplp.Constraint]]  # keep apart, by its two pair indexes
+    floors: list[tuple[int, pywraplp.Constraint]]  # the levels above, by level
+
+
+def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
+                    k: int, backend: str, every_floor: bool = False) -> LevelMip:
+    """The same model for a `pywraplp` backend: "GLOP" solves its LP relaxation, "SCIP" the MIP.
+
+    A floor of 0 needs no row, unless `every_floor` (a model re-solved with other floors)."""
+    mip = pywraplp.Solver.CreateSolver(backend)
+    integer = backend != "GLOP"
+    x = [mip.IntVar(0.0, 1.0, "") if integer else mip.NumVar(0.0, 1.0, "") for _ in pairs]
+    model = LevelMip(mip, x, {}, {}, [], [])
+    for unit, members in rows_by_unit(pairs).items():
+        row = model.units[unit] = mip.Constraint(-mip.infinity(), 1.0)
+        for i in members:
+            row.SetCoefficient(x[i], 1.0)
+    for home, members in capacity_rows(prepared, pairs).items():
+        row = model.capacity[home] = mip.Constraint(-mip.infinity(), float(prepared.rooms[home]))
+        for i in members:
+            row.SetCoefficient(x[i], float(prepared.units[pairs[i].unit].size))
+    for i, j in keep_apart_rows(prepared, pairs):
+        row = mip.Constraint(-mip.infinity(), 1.0)
+        row.SetCoefficient(x[i], 1.0)
+        row.SetCoefficient(x[j], 1.0)
+        model.apart.append((i, j, row))
+    for level, (coefficients, floor) in enumerate(zip(levels, floors)):
+        if floor or every_floor:
+            row = mip.Constraint(float(floor), mip.infinity())
+            for var, c in zip(x, coefficients):
+                if c:
+                    row.SetCoefficient(var, float(c))
+            model.floors.append((level, row))
+    objective = mip.Objective()
+    for var, c in zip(x, levels[k]):
+        if c:
+            objective.SetCoefficient(var, float(c))
+    objective.SetMaximization()
+    return model
+
+
+@dataclass
+class Relaxation:
+    """The LP optimum of a level (GLOP), its values per pair and each capacity row's price.
+
+    Level values are integers, so the optimum rounded down is a bound; the engine adds a
+    small margin first, which keeps GLOP's tolerances on the safe (higher) side."""
+
+    value: float
+    x: list[float]
+    prices: dict[int, float]
+    reduced: np.ndarray  # reduced cost of each pair (`lagrangian`)
+    lagrangian: float  # the bound the signed dual values prove
+
+    @property
+    def bound(self) -> int:
+        """Level values are integers: the Lagrangian bound rounded down (the margin for
+        rounding errors only loosens it)."""
+        return math.floor(self.lagrangian + 1e-6)
+
+
+def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                  time_limit: float) -> Relaxation | None:
+    """The LP relaxation of level `k` (see `Relaxation`), or None when GLOP does not
+    finish in `time_limit` seconds."""
+    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    model.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    reduced, bound = lagrangian(prepared, pairs, levels, floors, k, model)
+    return Relaxation(model.solver.Objective().Value(), [v.solution_value() for v in model.x],
+                      {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound)
+
+
+def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+               model: LevelMip, upper: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Reduced costs d and the Lagrangian bound L of level `k` from the LP's dual values y.
+
+    For any y >= 0 on the <= rows and y <= 0 on the >= rows (the signs are enforced here,
+    so GLOP's tolerances cannot make it wrong), every answer x in {0,1} meets
+        c.x = y.Ax + d.x <= y.b + sum_p max(0, d_p) - sum_{p deviating} |d_p|  = L - ...
+    where d = c - yA and a pair *deviates* when x_p = 1 with d_p < 0 or x_p = 0 with
+    d_p > 0. So L is an upper bound (at the LP optimum it equals the LP value), and an
+    answer worth at least T deviates only on pairs with |d_p| <= L - T
+    (`reduced_search`). `upper` gives each pair's upper bound when some are fixed at 0
+    (their max(0, d_p) then counts for nothing)."""
+    d = np.asarray(levels[k], dtype=float)
+    unit = np.array([p.unit for p in pairs], dtype=np.int64)
+    home = np.array([p.home for p in pairs], dtype=np.int64)
+    size = np.array([prepared.units[p.unit].size for p in pairs], dtype=float)
+    y_unit = np.zeros(len(prepared.units))
+    for u, row in model.units.items():
+        y_unit[u] = max(0.0, row.dual_value())
+    y_home = np.zeros(len(prepared.rooms))
+    room = np.zeros(len(prepared.rooms))
+    for h, row in model.capacity.items():
+        y_home[h], room[h] = max(0.0, row.dual_value()), prepared.rooms[h]
+    d -= y_unit[unit] + y_home[home] * size
+    bound = float(y_unit.sum() + (y_home * room).sum())
+    for i, j, row in model.apart:
+        y = max(0.0, row.dual_value())
+        d[i] -= y
+        d[j] -= y
+        bound += y
+    for level, row in model.floors:
+        y = min(0.0, row.dual_value())
+        d -= y * np.asarray(levels[level], dtype=float)
+        bound += y * floors[level]
+    positive = np.maximum(d, 0.0) if upper is None else np.maximum(d, 0.0) * upper
+    return d, bound + float(positive.sum())
+
+
+def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+         target: int | None, deadline: float, model: LevelMip | None = None) -> list[float] | None:
+    """LP values with every special unit (`solver.transport`) decided, where the LP still
+    reaches `target`: a score for the transportation answer.
+
+    The single-place units form a transportation problem, so the fractions of an LP
+    optimum sit on the special units. One at a time, the special pair with the largest
+    fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
+    each solve from the last basis (no preprocessing, so the basis carries over), a few
+    dozen iterations. It stops when none is fractional, at `deadline`, or when neither
+    choice keeps `target` (then the values reached so far are returned). None when the
+    first LP does not reach `target` or the last one is stopped by `deadline`. Without a
+    `target`, the first LP's optimum rounded down is kept. A loaded `model` (GLOP without
+    preprocessing, rows already set) is used as it is, and its bounds are put back after."""
+    if model is not None:
+        bounds = [(v.lb(), v.ub()) for v in model.x]
+        try:
+            return _dive(prepared, pairs, model, target, deadline)
+        finally:
+            for v, (lower, upper) in zip(model.x, bounds):
+                v.SetBounds(lower, upper)
+    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
+    return _dive(prepared, pairs, model, target, deadline)
+
+
+def _dive(prepared: Prepared, pairs: list[Pair], model: LevelMip, target: int | None,
+          deadline: float) -> list[float] | None:
+    special = special_units(prepared, pairs)
+    lp, x = model.solver, model.x
+    watched = [i for i, p in enumerate(pairs) if p.unit in special]
+    together = True
+
+    solved = [False]  # the last solve finished: its values can be read
+
+    def solve_reaches() -> bool:
+        lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        solved[0] = lp.Solve() == pywraplp.Solver.OPTIMAL
+        # Relative tolerance: a weighted objective of several levels runs into millions.
+        return solved[0] and lp.Objective().Value() >= target - 1e-6 * max(1.0, abs(target))
+
+    if target is None:
+        lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        value = lp.Objective().Value()
+        target = math.floor(value + 1e-6 * max(1.0, abs(value)))
+    if not solve_reaches():
+        return None
+    while time.perf_counter() < deadline:
+        fraction = {i: x[i].solution_value() for i in watched}  # read before any change
+        fractional = [i for i in watched if 1e-6 < fraction[i] < 1 - 1e-6]
+        if not fractional:
+            break
+        # Each unit's largest fraction, all at once first: often the LP keeps `target`
+        # and one solve decides them all; else (and from then on) the largest alone.
+        top: dict[int, int] = {}
+        for i in sorted(fractional, key=lambda j: (fraction[j], -j)):
+            top[pairs[i].unit] = i
+        chosen = list(top.values())
+        for i in chosen:
+            x[i].SetBounds(1.0, 1.0)
+        if together and len(chosen) > 1:
+            if solve_reaches():
+                continue
+            together = False
+        for i in chosen:
+            x[i].SetBounds(0.0, 1.0)
+        i = max(chosen, key=lambda j: (fraction[j], -j))
+        x[i].SetBounds(1.0, 1.0)
+        if not solve_reaches():
+            x[i].SetBounds(0.0, 0.0)
+            if not solve_reaches():
+                break
+    return [v.solution_value() for v in x] if solved[0] else None
