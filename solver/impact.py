@@ -481,7 +481,18 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
         return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
     answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
     proven = answer.proven or answer.values == answer.bounds
-    return _impact(prepared, home, change, places, before, counts, answer.chosen, answer.values, proven)
+    chosen, values = at_least_the_run(answer.chosen, answer.values, before, counts)
+    return _impact(prepared, home, change, places, before, counts, chosen, values, proven)
+
+
+def at_least_the_run(chosen: list[Pair], values: list[int], before: list[Pair],
+                     counts: list[int]) -> tuple[list[Pair], list[int]]:
+    """The re-solve's answer, or the run's own where a search cut off by the time limit
+    came back lexicographically worse: the run's answer stays feasible with more room, so
+    a change never loses youths, and an unproven impact reads "no gain found", not a loss."""
+    if tuple(values) < tuple(counts):
+        return before, counts
+    return chosen, values
 
 
 def _impact(prepared: Prepared, home: int, change: str, places: int, before: list[Pair], counts: list[int],

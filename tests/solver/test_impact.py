@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from solver.eligibility import room
 from solver.engine import solve
 from solver.greedy import greedy
-from solver.impact import CHANGES, bed_impact, with_change
+from solver.impact import CHANGES, at_least_the_run, bed_impact, with_change
 from solver.instance import URGENCIES
+from solver.prepare import Pair
 from solver.result import result_to_json
 
 from .factories import home, instance, referral
@@ -119,3 +120,12 @@ def test_the_best_top_are_the_brute_force_best(inst, top):
     for impact in report.impacts:
         assert impact.key == tuple(a - b for a, b in zip(tiers(changed(inst, impact.home, impact.change)), base))
     assert [i.key for i in report.impacts[:top]] == truth[:top]
+
+
+def test_a_cut_off_re_solve_never_reports_a_loss():
+    run = [Pair(0, 0, 10)]
+    worse = [Pair(1, 0, 5)]
+    # Fewer urgent youths for one more planned youth is a loss; the run's answer stands.
+    assert at_least_the_run(worse, [0, 3, 5], run, [0, 4, 2]) == (run, [0, 4, 2])
+    # A better answer (more urgent youths, whatever the lower tiers do) is kept.
+    assert at_least_the_run(worse, [0, 5, 0], run, [0, 4, 2]) == (worse, [0, 5, 0])
