@@ -200,6 +200,17 @@ def get_request_for_operator(session: Session, user: User, request_id: int):
     return request, home
 
 
+def get_offer_for_operator(session: Session, user: User, offer_id: int):
+    """An offer of a bed made at one of the operator's homes, else 404 (audited)."""
+    from .models import PlacementOffer
+
+    made = session.get(PlacementOffer, offer_id) if user.role == "operator" else None
+    home = session.get(Home, made.home_id) if made is not None else None
+    if home is None or home.provider_id != user.organisation_id:
+        _deny(session, user, "placement_offer", offer_id)
+    return made
+
+
 # The operator's queue --------------------------------------------------------------
 
 QUEUE_STATUSES = ("open", "held", "requested", "declined")  # a referral still looking for a bed

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_login import current_user
 
 from .. import audit
-from ..access import get_own_home, get_queue_referral, get_referral, get_referral_part, roles_required
+from ..access import get_offer_for_operator, get_own_home, get_queue_referral, get_referral, get_referral_part, roles_required
 from ..database import get_session
 from ..forms.caseworker import OfferAcceptForm, OfferDeclineForm
 from ..forms.provider import OfferForm
@@ -48,6 +48,16 @@ def make_offer(referral_id: int):
     home = get_own_home(session, current_user, validate(OfferForm, _body()).home_id.data)
     made = offers.offer(session, current_user, referral, home, current_app.config["HOLD_HOURS"])
     return reply(_offer(made), 201)
+
+
+@api_route(bp, "/offers/<int:offer_id>/withdraw", "POST", summary="Withdraw my home's offer before the caseworker answers",
+           tag="queue", roles=OPERATOR, response="Offer")
+@roles_required(*OPERATOR)
+def withdraw_offer(offer_id: int):
+    """The places go back into availability at once; the caseworker is told in the portal."""
+    session = get_session()
+    made = get_offer_for_operator(session, current_user, offer_id)
+    return reply(_offer(offers.withdraw(session, current_user, made)))
 
 
 @api_route(bp, "/referrals/<int:referral_id>/offers", "GET", summary="Beds homes offered to this youth",

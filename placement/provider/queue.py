@@ -5,7 +5,7 @@ from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import audit
-from ..access import get_own_home, get_queue_referral, roles_required
+from ..access import get_offer_for_operator, get_own_home, get_queue_referral, roles_required
 from ..database import get_session
 from ..forms.provider import OfferForm
 from ..services import offers
@@ -43,6 +43,18 @@ def make_offer(referral_id: int):
     hours = current_app.config["HOLD_HOURS"]
     outcome = perform(lambda: offers.offer(session, current_user, referral, home, hours),
                       f"Bed offered at {home.name}. It is kept for {hours:g} hours while the caseworker decides.")
+    if not outcome.done:
+        return queue_page(outcome.status)
+    return redirect(url_for("provider.queue"))
+
+
+@bp.post("/offers/<int:offer_id>/withdraw")
+@roles_required("operator")
+def withdraw_offer(offer_id: int):
+    session = get_session()
+    made = get_offer_for_operator(session, current_user, offer_id)
+    outcome = perform(lambda: offers.withdraw(session, current_user, made),
+                      "Offer withdrawn: the bed is back in your availability and the caseworker has been told.")
     if not outcome.done:
         return queue_page(outcome.status)
     return redirect(url_for("provider.queue"))

@@ -303,7 +303,10 @@ TABLE: dict[str, Row] = {
                                    args={"referral_id": "offer_referral_id", "offer_id": "offer_id"}),
     "caseworker.decline_offer": Row(only(CASEWORKER), owner="caseworker", foreign=NOT_FOUND, form={"reason": "too_far"},
                                     args={"referral_id": "declined_referral_id", "offer_id": "declined_offer_id"}),
+    "provider.withdraw_offer": Row(only(OPERATOR), owner="operator", foreign=NOT_FOUND,
+                                   args={"offer_id": "withdraw_offer_id"}),
     "api.queue": Row(api(OPERATOR)),
+    "api.withdraw_offer": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND, args={"offer_id": "api_withdraw_offer_id"}),
     "api.make_offer": Row(api(OPERATOR), owner="operator", foreign=NOT_FOUND, form={"home_id": "{offer_home_id}"},
                           args={"referral_id": "api_queue_referral_id"}),
     "api.referral_offers": Row(api(CASEWORKER), owner="caseworker", foreign=NOT_FOUND,
@@ -469,15 +472,16 @@ def _arrival_world(factory, home, caseworker) -> dict[str, object]:
 
 def offer_world(factory, provider, operator, caseworker) -> dict[str, object]:
     """A second home of the provider with room for every offer the rows make, two waiting youths
-    for the operators to offer a bed to, and four live offers for the caseworker to answer."""
+    for the operators to offer a bed to, four live offers for the caseworker to answer and two
+    for the home to withdraw."""
     from placement.models import PlacementOffer
 
-    home = factory.home(provider, licensed_beds=10, availability={"open_beds": 8, "staff_on_duty": 4, "youth_per_staff": 3,
+    home = factory.home(provider, licensed_beds=12, availability={"open_beds": 10, "staff_on_duty": 4, "youth_per_staff": 3,
                                                                    "current_youth": 2})
     now = utcnow()
     ids = {"offer_home_id": home.id, "queue_referral_id": make_referral(factory, caseworker).id,
            "api_queue_referral_id": make_referral(factory, caseworker).id}
-    for key in ("offer", "declined", "api_offer", "api_declined"):
+    for key in ("offer", "declined", "api_offer", "api_declined", "withdraw", "api_withdraw"):
         referral = make_referral(factory, caseworker)
         made = PlacementOffer(referral_id=referral.id, home_id=home.id, offered_by_id=operator.id, places=1,
                               created_at=now, expires_at=now + timedelta(hours=4))

@@ -259,6 +259,38 @@ def test_the_api_offers_lists_accepts_and_declines(app, client, factory, world):
         assert f"{API}{path}" in spec["paths"]
 
 
+def test_the_home_withdraws_its_offer_the_bed_returns_and_the_caseworker_is_told(app, client, factory, world):
+    made = _offer(app, factory, world)
+    room = home_service.status(factory.session, world.home).room
+    # Another provider's operator, and a caseworker, cannot withdraw it (404, audited).
+    assert post(_signed_in(app, world.other_operator), f"/provider/offers/{made.id}/withdraw", {},
+                token_from="/provider/queue").status_code == 404
+    stranger = bearer(api_token(factory, world.other_operator))
+    assert client.post(f"{API}/offers/{made.id}/withdraw", headers=stranger).status_code == 404
+    assert client.post(f"{API}/offers/{made.id}/withdraw",
+                       headers=bearer(api_token(factory, world.caseworker))).status_code == 403
+    assert factory.get(PlacementOffer, made.id).status == "pending"
+    login(client, world.operator)
+    done = post(client, f"/provider/offers/{made.id}/withdraw", {}, token_from="/provider/queue")
+    assert done.status_code == 302 and factory.get(PlacementOffer, made.id).status == "withdrawn"
+    assert home_service.status(factory.session, world.home).room == room + 1
+    told = factory.session.exec(select(Notification).where(Notification.user_id == world.caseworker.id)).all()
+    assert any("withdrew its offer" in n.message and world.fits.case_reference in n.message for n in told)
+    assert factory.session.exec(select(AuditEvent).where(
+        AuditEvent.action == "placement_offer_withdrawn", AuditEvent.object_id == made.id)).first() is not None
+    # Twice is refused, and the caseworker can no longer accept it.
+    again = post(client, f"/provider/offers/{made.id}/withdraw", {}, token_from="/provider/queue")
+    assert again.status_code == 409
+    with app.app_context(), pytest.raises(Conflict, match="withdrawn"):
+        offers.accept(factory.session, world.caseworker, world.fits, factory.get(PlacementOffer, made.id))
+    factory.session.rollback()
+    # The API does the same, and answers with the offer.
+    second = _offer(app, factory, world, world.icpc)
+    answer = client.post(f"{API}/offers/{second.id}/withdraw", headers=bearer(api_token(factory, world.operator)))
+    assert answer.status_code == 200 and answer.get_json()["status"] == "withdrawn"
+    assert _conforms(client, "Offer", answer.get_json())
+
+
 def test_the_demo_operator_finds_youths_waiting(client, factory):
     from placement.demo import DEMO_PASSWORD, seed
     from placement.demo.queue import QUEUE_OPERATOR
