@@ -108,6 +108,7 @@ def test_the_queue_shows_only_youths_the_homes_could_take_and_no_notes(app, clie
         assert hidden.case_reference not in page
     assert SECRET_NOTE not in page and "on file with the agency" in page
     assert "Waiting youths" in page  # in the operator's navigation
+    assert 'data-testid="queue-more"' not in page
     listed = factory.session.exec(select(AuditEvent).where(AuditEvent.action == "referral_listed")).all()
     assert any("queue" in event.detail for event in listed)
     body = client.get(f"{API}/queue", headers=bearer(api_token(factory, world.operator))).get_json()
@@ -122,6 +123,18 @@ def test_the_queue_shows_only_youths_the_homes_could_take_and_no_notes(app, clie
                        token_from="/provider/queue")
         assert refused.status_code == 404
     assert factory.session.exec(select(PlacementOffer)).first() is None
+
+
+def test_a_long_queue_shows_a_phone_sized_part_and_all_on_asking(client, factory, world, monkeypatch):
+    from placement.provider import queue as queue_views
+
+    monkeypatch.setattr(queue_views, "SHOWN", 1)
+    login(client, world.operator)
+    page = client.get("/provider/queue").get_data(as_text=True)
+    assert page.count('data-testid="queue-') == 2  # one card and the "show all" note
+    assert 'data-testid="queue-more"' in page and "Show all 2" in page
+    every = client.get("/provider/queue?all=1").get_data(as_text=True)
+    assert f'data-testid="queue-{world.fits.id}"' in every and f'data-testid="queue-{world.icpc.id}"' in every
 
 
 def test_an_offer_holds_the_bed_alerts_the_caseworker_and_accepting_places_the_youth(app, client, factory, world):
