@@ -41,7 +41,10 @@ How a batch's level is decided (`solve_level`), cheapest first:
      only deviate from the LP on pairs whose reduced cost is within the gap, so all other
      pairs are fixed and SCIP (batches of 5,000-80,000 pairs: LP-driven branch and bound
      proves these models where CP-SAT on two workers does not) or CP-SAT (the others)
-     searches the rest; finding nothing better is the proof.
+     searches the rest; finding nothing better is the proof. At the fit level, whose LP
+     bound is rarely reached, a first such search assumes the optimum near the bound
+     (`OPTIMISTIC_GAP`), which fixes more pairs; if nothing reaches it, the bound drops
+     and the usual search follows.
 Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
 
 Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
