@@ -41,7 +41,10 @@ How a batch's level is decided (`solve_level`), cheapest first:
      only deviate from the LP on pairs whose reduced cost is within the gap, so all other
      pairs are fixed and SCIP (batches of 5,000-80,000 pairs: LP-driven branch and bound
      proves these models where CP-SAT on two workers does not) or CP-SAT (the others)
-     searches the rest; finding nothing better is the proof.
+     searches the rest; finding nothing better is the proof. At the fit level, whose LP
+     bound is rarely reached, a first such search assumes the optimum near the bound
+     (`OPTIMISTIC_GAP`), which fixes more pairs; if nothing reaches it, the bound drops
+     and the usual search follows.
 Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
 
 Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
@@ -96,6 +99,11 @@ FLOW_PAIRS_PER_SECOND = 400_000
 # about 0.1-0.5 s for 40,000 pairs), which prove most levels with no search; smaller
 # ones are proven quickly by CP-SAT without them.
 LP_PAIRS = 2_000
+# At the fit level, a first search assumes the optimum within this share of the LP bound
+# (`reduced_search` with a target): dense benchmark, the optimum is 0.17% below it and
+# the guess leaves 22,672 of 38,197 pairs free (SCIP 3.2 s -> 2.4 s at load 5). A wrong guess
+# costs that search and lowers the bound; the usual search follows.
+OPTIMISTIC_GAP = 0.002
 # Time kept back from the search for explaining the unplaced children and building the
 # result: per child greedy leaves unplaced (stretch: 2,389 in 5.3 s at load 11, so 2.2 ms;
 # rounded up), plus a share of the limit for the last calls overrunning a little.
@@ -108,6 +116,16 @@ MIP_PAIRS = 5_000
 MIP_MAX_PAIRS = 80_000
 SCIP_NO_PRESOLVE = "presolving/maxrounds = 0\n"
 SCIP_NO_CUTS = "separating/maxroundsroot = 0\nseparating/maxrounds = 0\n"
+# The fit level needs SCIP's root cuts (clique, zero-half, aggregation close its 0.17% LP
+# gap), but not Gomory or strong CG cuts, nor the rounding heuristics, which on 38,000
+# columns each cost a pass over the LP and find nothing the diving heuristics and the
+# answer in hand do not (dense benchmark fit level, load about 5: 5.0 s -> 3.1 s). Its
+# root LP is solved with steepest-edge pricing: 3,056 simplex iterations instead of 7,567
+# (1.0 s instead of 2.2 s). Zero-half cuts are the ones it cannot do without (7.5 s without).
+SCIP_FIT = "lp/pricing = s\n" + "".join(f"{name}/freq = -1\n" for name in (
+    "separating/gomory", "separating/strongcg", "heuristics/feaspump", "heuristics/rens",
+    "heuristics/shiftandpropagate", "heuristics/locks", "heuristics/randrounding", "heuristics/simplerounding",
+    "heuristics/rounding", "heuristics/zirounding", "heuristics/trivial", "heuristics/clique", "heuristics/alns"))
 
 __all__ = ["solve", "result_to_json", "Result"]
 
@@ -416,7 +434,14 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         offer_transport(prepared, pairs, levels, floors, k, proof, None, schedule.deadline_for(batch))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and relaxation is not None:
-        reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers)
+        guess = proof.bound - math.ceil(OPTIMISTIC_GAP * proof.bound)
+        if k == FIT_LEVEL and guess > proof.value + 1:
+            # The answer in hand is far below the bound (the flow could not keep the
+            # special units' tiers), so fixing by it fixes nothing; the optimum is
+            # usually much nearer the bound. Either way the bound drops or the level is proven.
+            reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, guess)
+        if proof.value < proof.bound:
+            reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers)
     elif proof.value < proof.bound:
         search(prepared, pairs, levels, floors, k, proof, deadline, workers)
     schedule.finish(batch)
@@ -437,7 +462,8 @@ def search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floor
 
 
 def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                   proof: Proof, relaxation: Relaxation, deadline: float, workers: int) -> None:
+                   proof: Proof, relaxation: Relaxation, deadline: float, workers: int,
+                   target: int | None = None) -> None:
     """Search only among the answers better than the one in hand (reduced-cost fixing).
 
     An answer worth T = value + 1 or more deviates from the LP's preference only on pairs
@@ -445,8 +471,12 @@ def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]
     where d < 0. The search on what is left (the fixed units and their room removed)
     either finds a better answer or shows there is none, so the level is decided either
     way, on a model often half the size (dense benchmark, fit level: 19,700 of 38,200
-    pairs)."""
-    target = proof.value + 1
+    pairs).
+
+    A `target` above value + 1 (`OPTIMISTIC_GAP`) fixes more pairs: the search then
+    either reaches the optimum (it is at least `target`, so in the reduced model) or
+    proves that no answer reaches `target`, which lowers the bound to `target` - 1."""
+    target = proof.value + 1 if target is None else target
     d = relaxation.reduced
     free = np.abs(d) <= relaxation.lagrangian - target + 1e-6
     ones = np.flatnonzero(~free & (d > 0)).tolist()
@@ -461,7 +491,7 @@ def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]
     units = {pairs[i].unit for i in ones}
     clash = any(prepared.apart.get(u, frozenset()) & members for members in occupants.values() for u in members)
     if len(units) < len(ones) or min(rooms, default=0) < 0 or clash:
-        proof.offer(proof.solution, proof.value, proof.value)  # the fixed pairs alone break a rule
+        proof.offer(proof.solution, proof.value, target - 1)  # the fixed pairs alone break a rule
         return
     kept = [i for i in np.flatnonzero(free).tolist()
             if pairs[i].unit not in units and rooms[pairs[i].home] >= prepared.units[pairs[i].unit].size
@@ -483,7 +513,7 @@ def reduced_search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]
         if is_feasible(prepared, pairs, levels[:k], floors, combined):
             proof.offer(combined, _value(levels[k], combined), proof.bound)
     # Every answer worth `target` or more lies in the reduced model.
-    proof.offer(proof.solution, proof.value, base[k] + sub.bound if sub.bound >= 0 else proof.value)
+    proof.offer(proof.solution, proof.value, max(target - 1, base[k] + sub.bound if sub.bound >= 0 else -1))
 
 
 def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[int] | None:
@@ -575,8 +605,9 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     # costs time; no cutting planes either at the tier levels, whose 0/1 objectives the
     # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
     # urgent level 9.6 s with SCIP's defaults, 5.8 s without presolve, 3.4 s without both;
-    # planned 17.7 s -> 6.3 s without both; fit 13.0 s without both, 6.3 s with cuts.
-    mip.SetSolverSpecificParametersAsString(SCIP_NO_PRESOLVE + (SCIP_NO_CUTS if k != FIT_LEVEL else ""))
+    # planned 17.7 s -> 6.3 s without both; fit 13.0 s without both, 6.3 s with cuts
+    # (`SCIP_FIT`: some of them).
+    mip.SetSolverSpecificParametersAsString(SCIP_NO_PRESOLVE + (SCIP_NO_CUTS if k != FIT_LEVEL else SCIP_FIT))
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)  # the default 1e-4 is no proof
     mip.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
