@@ -148,27 +148,19 @@ def reserved_places(session: Session, home_ids: list[int], now: datetime, where=
     """Places under live holds and offers plus pending requests (a request ends its hold)."""
     if not home_ids:
         return {}
-    reserved: dict[int, int] = {}
-    # A home's pending offer of a bed reserves its places like a hold, until it expires.
+    # One statement: a home's pending offer of a bed reserves its places like a hold, until
+    # it expires; a pending request holds its places (a request ends its hold).
     live = sa.union_all(
         select(Hold.home_id.label("home_id"), Hold.places.label("places"))
         .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now),
         select(PlacementOffer.home_id.label("home_id"), PlacementOffer.places.label("places"))
         .where(PlacementOffer.home_id.in_(_selected(home_ids, where)), PlacementOffer.status == "pending",
                PlacementOffer.expires_at > now),
+        select(PlacementRequest.home_id.label("home_id"), PlacementRequest.places.label("places"))
+        .where(PlacementRequest.home_id.in_(_selected(home_ids, where)), PlacementRequest.status == "pending"),
     ).subquery()
-    held = session.exec(select(live.c.home_id, func.sum(live.c.places)).group_by(live.c.home_id)).all()
-    requested = session.exec(
-        select(PlacementRequest.home_id, func.sum(PlacementRequest.places))
-        .where(
-            PlacementRequest.home_id.in_(_selected(home_ids, where)),
-            PlacementRequest.status == "pending",
-        )
-        .group_by(PlacementRequest.home_id)
-    ).all()
-    for home_id, places in [*held, *requested]:
-        reserved[home_id] = reserved.get(home_id, 0) + int(places or 0)
-    return reserved
+    rows = session.exec(select(live.c.home_id, func.sum(live.c.places)).group_by(live.c.home_id)).all()
+    return {home_id: int(places or 0) for home_id, places in rows}
 
 
 def statuses(session: Session, homes: list[Home], where=None) -> list[HomeStatus]:
