@@ -102,14 +102,15 @@ class _SolverHomes:
     """Home i of a search's rows as the solver sees it, made only when indexed (the bulk
     rules look at one only at a rounding boundary)."""
 
-    def __init__(self, candidates: list[Candidate]):
-        self._candidates = candidates
+    def __init__(self, rows: list, reserved: dict[int, int]):
+        self._rows, self._reserved = rows, reserved
 
     def __getitem__(self, i) -> SolverHome:
-        return self._candidates[i].solver_home
+        row = self._rows[i]
+        return solver_home(HomeStatus(row, latest_of(row), self._reserved.get(row.id, 0)))
 
     def __len__(self) -> int:
-        return len(self._candidates)
+        return len(self._rows)
 
 
 @dataclass(frozen=True)
@@ -145,22 +146,18 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)
-    candidates = []
-    for row in rows:
-        latest, held = latest_of(row), reserved.get(row.id, 0)
-        candidates.append(Candidate(
-            home=row, reserved_places=held, latest=latest, distance_km=0.0, points=0,
-            room=room_now(latest, held, row.is_active), rules_broken=0, wanted=wanted,
-            stale=is_stale(latest.recorded_at if latest else None, stale_after_hours, now)))
-    table = _table(rows, candidates)
+    table = _table(rows, _SolverHomes(rows, reserved))
     everyone = np.arange(len(rows))
     broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
     points = fit_points_among(table, wanted, everyone).tolist()
     km = distances_km(table, everyone, wanted.location).tolist()
     needed = places_needed(wanted)
     available, full, excluded = [], [], []
-    for i, candidate in enumerate(candidates):
-        candidate.rules_broken, candidate.points, candidate.distance_km = broken[i], points[i], km[i]
+    for i, row in enumerate(rows):
+        latest, held = latest_of(row), reserved.get(row.id, 0)
+        candidate = Candidate(row, held, latest, km[i], points[i], room_now(latest, held, row.is_active),
+                              is_stale(latest.recorded_at if latest else None, stale_after_hours, now),
+                              broken[i], None, wanted)
         if wanted.icwa:  # the step reads the home's solver record: only for an ICWA youth
             candidate.icwa_step = preference_step(candidate.solver_home, wanted)
         if candidate.rules_broken:
@@ -180,12 +177,12 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     return SearchResult(referral, needed, available, full, excluded, others, now, wanted.icwa, first)
 
 
-def _table(rows: list, candidates: list[Candidate]) -> HomeTable:
+def _table(rows: list, homes: _SolverHomes) -> HomeTable:
     """The rules' columns of the homes in `rows` (of ELIGIBILITY_COLUMNS), read straight
     from the rows' columns: the same values `solver_home` gives each home."""
     columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
     return HomeTable.from_columns(
-        _SolverHomes(candidates), ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
+        homes, ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
         max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
         **{name: columns[name] for name in TABLE_FIELDS})
 
