@@ -30,6 +30,7 @@ the model holds it (`engine.add_keep_apart`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,6 +192,11 @@ def is_eligible(home: Home, referral: Referral) -> bool:
     )
 
 
+# The Home fields a HomeTable reads as they are (besides id, ages and location).
+TABLE_FIELDS = ("genders", "accepts_pregnant", "accepts_parenting", "substance_use_support", "medical_level",
+          "mental_health_level", "program", "state", "accepts_out_of_state", "languages", "cultural_services")
+
+
 class HomeTable:
     """The homes as numpy columns, to test one referral against many homes at once.
 
@@ -201,23 +207,44 @@ class HomeTable:
     """
 
     def __init__(self, homes: tuple[Home, ...]):
+        self._fill(homes, ids=[h.id for h in homes], min_age=[h.ages[0] for h in homes],
+                   max_age=[h.ages[1] for h in homes], **{name: [getattr(h, name) for h in homes] for name in TABLE_FIELDS})
+        self.lat = np.array([h.location.lat for h in homes], np.float64)
+        self.lon = np.array([h.location.lon for h in homes], np.float64)
+
+    @classmethod
+    def from_columns(cls, homes: Sequence[Home], **columns) -> "HomeTable":
+        """The table from one value list per home field, for callers that hold homes as
+        rows rather than `Home` objects (the bed search reads thousands per request).
+
+        `columns` names `ids`, `min_age`, `max_age`, `lat`, `lon` and every field of
+        `TABLE_FIELDS`, each in the same home order; `homes` gives home i's `Home` on indexing
+        and may build it then: the rules index it only at a rounding boundary."""
+        table = cls.__new__(cls)
+        table._fill(homes, **{k: v for k, v in columns.items() if k not in ("lat", "lon")})
+        table.lat = np.array(columns["lat"], np.float64)
+        table.lon = np.array(columns["lon"], np.float64)
+        return table
+
+    def _fill(self, homes, *, ids, min_age, max_age, genders, accepts_pregnant, accepts_parenting,
+              substance_use_support, medical_level, mental_health_level, program, state,
+              accepts_out_of_state, languages, cultural_services) -> None:
         self.homes = homes
-        self.ids = np.array([h.id for h in homes], dtype=object)
+        self.ids = np.array(ids, dtype=object)
         column = lambda values, dtype=None: np.array(values, dtype=dtype)  # noqa: E731
-        self.min_age = column([h.ages[0] for h in homes], np.int64)
-        self.max_age = column([h.ages[1] for h in homes], np.int64)
-        self.serves = {g: column([g in h.genders for h in homes], bool) for g in GENDERS}
-        self.accepts_pregnant = column([h.accepts_pregnant for h in homes], bool)
-        self.accepts_parenting = column([h.accepts_parenting for h in homes], bool)
-        self.supports = {need: column([h.substance_use_support in ok for h in homes], bool)
+        self.min_age = column(min_age, np.int64)
+        self.max_age = column(max_age, np.int64)
+        self.serves = {g: column([g in served for served in genders], bool) for g in GENDERS}
+        self.accepts_pregnant = column(accepts_pregnant, bool)
+        self.accepts_parenting = column(accepts_parenting, bool)
+        self.supports = {need: column([support in ok for support in substance_use_support], bool)
                          for need, ok in SUBSTANCE_SUPPORT_FOR.items()}
-        self.medical_level = column([h.medical_level for h in homes], np.int64)
-        self.mental_health_level = column([h.mental_health_level for h in homes], np.int64)
-        self.program = column([h.program for h in homes], object)
-        self.state = column([h.state for h in homes], object)
-        self.accepts_out_of_state = column([h.accepts_out_of_state for h in homes], bool)
-        self.lat = column([h.location.lat for h in homes], np.float64)
-        self.lon = column([h.location.lon for h in homes], np.float64)
+        self.medical_level = column(medical_level, np.int64)
+        self.mental_health_level = column(mental_health_level, np.int64)
+        self.program = column(program, object)
+        self.state = column(state, object)
+        self.accepts_out_of_state = column(accepts_out_of_state, bool)
+        self._languages, self._cultural_services = languages, cultural_services
         self._speaks: dict[str, np.ndarray] = {}
         self._offers: dict[str, np.ndarray] = {}
         self._in_state: dict[str, np.ndarray] = {}
@@ -226,7 +253,7 @@ class HomeTable:
     def speaks(self, language: str) -> np.ndarray:
         """Per home: its staff speak `language` (computed once per language)."""
         if language not in self._speaks:
-            self._speaks[language] = np.array([language in h.languages for h in self.homes], bool)
+            self._speaks[language] = np.array([language in spoken for spoken in self._languages], bool)
         return self._speaks[language]
 
     def in_state(self, state: str) -> np.ndarray:
@@ -245,7 +272,7 @@ class HomeTable:
     def offers(self, service: str) -> np.ndarray:
         """Per home: it offers the cultural service (computed once per service)."""
         if service not in self._offers:
-            self._offers[service] = np.array([service in h.cultural_services for h in self.homes], bool)
+            self._offers[service] = np.array([service in offered for offered in self._cultural_services], bool)
         return self._offers[service]
 
 

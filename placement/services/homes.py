@@ -73,9 +73,7 @@ class HomeStatus:
     @property
     def room(self) -> int:
         """Places the home can take now: beds and staffing must both allow it."""
-        if self.latest is None or not self.home.is_active:
-            return 0
-        return staffed_room(self.open_beds, self.current_youth, self.latest.staff_on_duty, self.latest.youth_per_staff)
+        return room_now(self.latest, self.reserved_places, self.home.is_active)
 
     @property
     def staff_limited(self) -> bool:
@@ -85,8 +83,22 @@ class HomeStatus:
         return age_hours(self.updated_at, now)
 
     def is_stale(self, stale_after_hours: float, now: datetime | None = None) -> bool:
-        age = self.age_hours(now)
-        return age is None or age > stale_after_hours
+        return is_stale(self.updated_at, stale_after_hours, now)
+
+
+def room_now(latest: Latest | None, reserved_places: int, active: bool) -> int:
+    """Places a home can take now (`HomeStatus.room`), from its latest entry and the places
+    reserved: for callers that hold thousands of homes as rows, not statuses."""
+    if latest is None or not active:
+        return 0
+    return staffed_room(max(0, latest.open_beds - reserved_places), latest.current_youth + reserved_places,
+                        latest.staff_on_duty, latest.youth_per_staff)
+
+
+def is_stale(updated_at: datetime | None, stale_after_hours: float, now: datetime | None = None) -> bool:
+    """Figures last updated at `updated_at` are too old to trust without a call (or none)."""
+    age = age_hours(updated_at, now)
+    return age is None or age > stale_after_hours
 
 
 def _selected(home_ids: list[int], where):
@@ -96,14 +108,35 @@ def _selected(home_ids: list[int], where):
     return select(Home.id).where(where) if where is not None else home_ids
 
 
+def _newest_entry():
+    """Per home (correlated to Home): the id of its latest availability entry. One index
+    probe per home (ix_availability_home_id, migration 0008): the log holds hundreds of
+    rows per home, and grouping them all to find each maximum read every one."""
+    return select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
+
+
+# The latest entry's columns beside a home's, in `with_latest` rows (`latest_of` reads them back).
+LATEST_LABELS = tuple(column.label(f"latest_{column.key}") for column in _LATEST_COLUMNS)
+
+
+def with_latest(statement):
+    """`statement` (a select of Home columns) with each home's latest availability entry
+    joined on as `LATEST_LABELS` (all None for a home that never published): one query
+    for homes and their figures."""
+    return (statement.add_columns(*LATEST_LABELS)
+            .outerjoin(AvailabilityUpdate, AvailabilityUpdate.id == _newest_entry()))
+
+
+def latest_of(row) -> Latest | None:
+    """The latest entry in a row of `with_latest` (its last columns)."""
+    values = row[-len(LATEST_LABELS):]
+    return None if values[0] is None else Latest._make(values)
+
+
 def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int, Latest]:
     if not home_ids:
         return {}
-    # One index probe per home (ix_availability_home_id, migration 0008): the log holds
-    # hundreds of rows per home, and grouping them all to find each maximum read every one.
-    newest = (
-        select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
-    )
+    newest = _newest_entry()
     rows = session.exec(
         select(*_LATEST_COLUMNS).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == newest)
         .where(where if where is not None else Home.id.in_(home_ids))
@@ -111,31 +144,23 @@ def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int,
     return {row.home_id: Latest._make(row) for row in rows}
 
 
-def _reserved_places(session: Session, home_ids: list[int], now: datetime, where=None) -> dict[int, int]:
+def reserved_places(session: Session, home_ids: list[int], now: datetime, where=None) -> dict[int, int]:
     """Places under live holds and offers plus pending requests (a request ends its hold)."""
     if not home_ids:
         return {}
-    reserved: dict[int, int] = {}
-    # A home's pending offer of a bed reserves its places like a hold, until it expires.
+    # One statement: a home's pending offer of a bed reserves its places like a hold, until
+    # it expires; a pending request holds its places (a request ends its hold).
     live = sa.union_all(
         select(Hold.home_id.label("home_id"), Hold.places.label("places"))
         .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now),
         select(PlacementOffer.home_id.label("home_id"), PlacementOffer.places.label("places"))
         .where(PlacementOffer.home_id.in_(_selected(home_ids, where)), PlacementOffer.status == "pending",
                PlacementOffer.expires_at > now),
+        select(PlacementRequest.home_id.label("home_id"), PlacementRequest.places.label("places"))
+        .where(PlacementRequest.home_id.in_(_selected(home_ids, where)), PlacementRequest.status == "pending"),
     ).subquery()
-    held = session.exec(select(live.c.home_id, func.sum(live.c.places)).group_by(live.c.home_id)).all()
-    requested = session.exec(
-        select(PlacementRequest.home_id, func.sum(PlacementRequest.places))
-        .where(
-            PlacementRequest.home_id.in_(_selected(home_ids, where)),
-            PlacementRequest.status == "pending",
-        )
-        .group_by(PlacementRequest.home_id)
-    ).all()
-    for home_id, places in [*held, *requested]:
-        reserved[home_id] = reserved.get(home_id, 0) + int(places or 0)
-    return reserved
+    rows = session.exec(select(live.c.home_id, func.sum(live.c.places)).group_by(live.c.home_id)).all()
+    return {home_id: int(places or 0) for home_id, places in rows}
 
 
 def statuses(session: Session, homes: list[Home], where=None) -> list[HomeStatus]:
@@ -146,7 +171,7 @@ def statuses(session: Session, homes: list[Home], where=None) -> list[HomeStatus
     """
     ids = [home.id for home in homes]
     latest = _latest_rows(session, ids, where)
-    reserved = _reserved_places(session, ids, utcnow(), where)
+    reserved = reserved_places(session, ids, utcnow(), where)
     return [HomeStatus(home, latest.get(home.id), reserved.get(home.id, 0)) for home in homes]
 
 

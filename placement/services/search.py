@@ -10,14 +10,16 @@ shows the best 20 of each list, the API writes every home. Both come from the sc
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, func, select
 
-from solver.eligibility import Exclusion, HomeTable, distances_km, failures_among, is_eligible, places_needed, room
+from solver.eligibility import TABLE_FIELDS, Exclusion, HomeTable, distances_km, failures_among, is_eligible, places_needed
 from solver.eligibility import exclusions as exclusions_of
 from solver.fit import FIT_SCALE, Fit, fit_points_among
 from solver.fit import fit as fit_of
@@ -28,8 +30,8 @@ from solver.instance import Referral as SolverReferral
 from ..models import Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
-from .homes import HomeStatus, statuses
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, read_rows, solver_home, solver_referral
+from .homes import HomeStatus, Latest, is_stale, latest_of, reserved_places, room_now, with_latest
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, home_key, read_rows, solver_home, solver_referral
 
 # What a result shows of a home besides the rules' columns: never the street address.
 SEARCH_COLUMNS = (*ELIGIBILITY_COLUMNS, Home.name, Home.city, Home.provider_id, Organisation.name.label("provider_name"))
@@ -39,26 +41,40 @@ SEARCH_COLUMNS = (*ELIGIBILITY_COLUMNS, Home.name, Home.city, Home.provider_id, 
 class Candidate:
     """One home as a search result: never carries the street address to a template.
 
-    `status.home` is a plain row of `SEARCH_COLUMNS`. `fit` and `exclusions` are worded on
-    first use from the solver's scalar rules; the figures the lists are sorted by
-    (`points`, `rules_broken`) come from the bulk ones and agree with them. Not frozen
-    (a frozen dataclass sets each field through `object.__setattr__`: thousands per search),
-    but nothing changes a candidate once made."""
+    `home` is a plain row of `SEARCH_COLUMNS` and its latest availability (`with_latest`).
+    The figures the lists are sorted by (`points`, `rules_broken`, `room`, `stale`) come
+    from the bulk rules; the home's status, its solver record, `fit` and `exclusions` are
+    made on first use (a page shows 20 homes of thousands), from the scalar rules, which
+    property tests keep equal to the bulk ones. Not frozen (a frozen dataclass sets each
+    field through `object.__setattr__`: thousands per search), but nothing changes a
+    candidate once made."""
 
-    status: HomeStatus
-    provider_name: str
+    home: Any
+    reserved_places: int
+    latest: Latest | None
     distance_km: float
     points: int  # fit points (`fit.points`)
     room: int
     stale: bool
     rules_broken: int  # how many rules exclude the home (`len(exclusions)`)
     icwa_step: int | None = None  # the ICWA preference step the home meets (ICWA youths only)
-    solver_home: SolverHome | None = field(default=None, repr=False, compare=False)
     wanted: SolverReferral | None = field(default=None, repr=False, compare=False)
 
     @property
-    def home(self):
-        return self.status.home
+    def provider_name(self) -> str:
+        return self.home.provider_name
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return self.latest.recorded_at if self.latest else None
+
+    @cached_property
+    def status(self) -> HomeStatus:
+        return HomeStatus(self.home, self.latest, self.reserved_places)
+
+    @cached_property
+    def solver_home(self) -> SolverHome:
+        return solver_home(self.status)
 
     @property
     def eligible(self) -> bool:
@@ -80,6 +96,21 @@ class Candidate:
     @property
     def icwa_text(self) -> str:
         return step_text(self.icwa_step)
+
+
+class _SolverHomes:
+    """Home i of a search's rows as the solver sees it, made only when indexed (the bulk
+    rules look at one only at a rounding boundary)."""
+
+    def __init__(self, rows: list, reserved: dict[int, int]):
+        self._rows, self._reserved = rows, reserved
+
+    def __getitem__(self, i) -> SolverHome:
+        row = self._rows[i]
+        return solver_home(HomeStatus(row, latest_of(row), self._reserved.get(row.id, 0)))
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 @dataclass(frozen=True)
@@ -108,26 +139,27 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     exclude homes like every other rule. Every home in reach is in one of the three lists."""
     states = {referral.custody_state, *referral.icpc_approved_states}
     reach = Home.is_active.is_(True) & Home.state.in_(states)
-    # Named tuples, not mapped objects: thousands of homes in a large state's reach.
-    rows = read_rows(session, select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach))
+    # Homes and their latest figures in one query, as named tuples, not mapped objects:
+    # thousands of homes in a large state's reach.
+    rows = read_rows(session, with_latest(
+        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach)))
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
-    found = statuses(session, rows, reach)
-    homes = tuple(solver_home(status) for status in found)
-    table = HomeTable(homes)
-    everyone = np.arange(len(homes))
+    reserved = reserved_places(session, [row.id for row in rows], now, reach)
+    table = _table(rows, _SolverHomes(rows, reserved))
+    everyone = np.arange(len(rows))
     broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
     points = fit_points_among(table, wanted, everyone).tolist()
     km = distances_km(table, everyone, wanted.location).tolist()
     needed = places_needed(wanted)
     available, full, excluded = [], [], []
-    for i, status in enumerate(found):
-        home = homes[i]
-        candidate = Candidate(
-            status=status, provider_name=status.home.provider_name, distance_km=km[i], points=points[i],
-            room=room(home), stale=status.is_stale(stale_after_hours, now), rules_broken=broken[i],
-            icwa_step=preference_step(home, wanted), solver_home=home, wanted=wanted,
-        )
+    for i, row in enumerate(rows):
+        latest, held = latest_of(row), reserved.get(row.id, 0)
+        candidate = Candidate(row, held, latest, km[i], points[i], room_now(latest, held, row.is_active),
+                              is_stale(latest.recorded_at if latest else None, stale_after_hours, now),
+                              broken[i], None, wanted)
+        if wanted.icwa:  # the step reads the home's solver record: only for an ICWA youth
+            candidate.icwa_step = preference_step(candidate.solver_home, wanted)
         if candidate.rules_broken:
             excluded.append(candidate)
         elif candidate.room >= needed:
@@ -143,6 +175,16 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     ).one()
     first = min((c.icwa_step for c in available if c.icwa_step is not None), default=None) if wanted.icwa else None
     return SearchResult(referral, needed, available, full, excluded, others, now, wanted.icwa, first)
+
+
+def _table(rows: list, homes: _SolverHomes) -> HomeTable:
+    """The rules' columns of the homes in `rows` (of ELIGIBILITY_COLUMNS), read straight
+    from the rows' columns: the same values `solver_home` gives each home."""
+    columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
+    return HomeTable.from_columns(
+        homes, ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
+        max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
+        **{name: columns[name] for name in TABLE_FIELDS})
 
 
 def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:

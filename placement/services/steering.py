@@ -23,7 +23,7 @@ DEFAULT_ORDER_TEXT = ("Homes whose figures are fresh come first (stale ones may 
 
 
 def _freshness(candidate: Candidate) -> tuple:
-    updated = candidate.status.updated_at
+    updated = candidate.updated_at
     return (updated is None, -updated.timestamp() if updated else 0.0, candidate.distance_km)
 
 

@@ -46,3 +46,39 @@ def test_filters_narrow_the_lists_and_never_add_a_home(factory):
     assert steer(result, Steering(open_now=True)).full == []
     assert _names(steer(result, Steering(within_km=1)).available) == ["Near"]
     assert steer(result, Steering(within_km=1, sort="distance")).excluded == result.excluded
+
+
+def test_search_figures_agree_with_the_scalar_rules_for_every_home(factory):
+    """The search reads homes and their figures as columns; each candidate's figures must
+    equal what the scalar rules give for the same home read as a mapped object."""
+    from placement.models import Home, Hold
+    from placement.services.homes import status
+    from placement.services.solver_inputs import solver_home, solver_referral
+    from solver.eligibility import distance_km, exclusions
+    from solver.fit import fit
+
+    result, near, far, full = _world(factory)
+    org = factory.org("provider", "MO")
+    factory.home(org, name="Never published", availability=False)
+    factory.home(org, name="Too old for it", min_age=16, max_age=17, genders=["male"], substance_use_support="none")
+    factory.home(org, name="Detox, Spanish culture", substance_use_support="detox", cultural_services=["latinx"], lat=37.0, lon=-90.0)
+    held = factory.home(org, name="Held", availability={"open_beds": 1})
+    referral = result.referral
+    factory.session.add(Hold(referral_id=referral.id, home_id=held.id, places=1, created_by_id=referral.created_by_id,
+                             expires_at=utcnow() + timedelta(hours=2)))
+    factory.session.commit()
+    result = search(factory.session, referral, 24)
+    wanted = solver_referral(referral)
+    everyone = result.available + result.full + result.excluded
+    assert len(everyone) == 7 and {c.home.name for c in result.excluded} == {"Too old for it"}
+    assert {c.home.name for c in result.full} == {"Full", "Held", "Never published"}
+    for candidate in everyone:
+        home = factory.session.get(Home, candidate.home.id)
+        found = status(factory.session, home)
+        solver = solver_home(found)
+        assert candidate.rules_broken == len(exclusions(solver, wanted)), home.name
+        assert candidate.points == fit(solver, wanted).points, home.name
+        assert candidate.room == found.room and candidate.stale == found.is_stale(24), home.name
+        assert candidate.status.open_beds == found.open_beds and candidate.updated_at == found.updated_at
+        assert abs(candidate.distance_km - distance_km(solver.location, wanted.location)) < 1e-9
+        assert candidate.solver_home == solver
