@@ -14,13 +14,11 @@ import argparse
 import os
 import random
 import statistics
-import tempfile
 import time
 
 from sqlmodel import Session, select
 
-from placement import create_app, migrate
-from placement.demo import DEMO_PASSWORD, seed
+from bench_app import demo_app, signed_in  # scripts/, beside this file
 from placement.models import AvailabilityUpdate, Home, Organisation, Referral, User
 
 
@@ -58,12 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SAFEBED_MODE": "demo", "SECRET_KEY": "bench", "LOGIN_RATE_LIMIT": "1000 per minute"})
-    engine = app.extensions["safebed_engine"]
+    app, engine = demo_app()
     with Session(engine) as session:
-        seed(session)
         caseworker, agency = session.exec(
             select(User, Organisation).join(Organisation).where(User.role == "caseworker", Organisation.state == "MO")
         ).first()
@@ -73,9 +67,7 @@ def main() -> None:
         session.add(referral)
         session.commit()
         email, referral_id = caseworker.email, referral.id
-    client = app.test_client()
-    token = client.get("/login").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
-    client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    client = signed_in(app, email)
     print(f"database: {engine.dialect.name}")
     with Session(engine) as session:
         homes = len(session.exec(select(Home.id)).all())
