@@ -23,7 +23,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
-from .homes import HomeStatus, lock_home, status
+from .homes import HomeStatus, lock_home, offer_keeps_places, status
 from . import protections
 from .referrals import set_status
 from .solver_inputs import solver_home, solver_referral
@@ -293,8 +293,7 @@ def _offered(home: Home) -> str:
 def live_offer(session: Session, referral_id: int, home_id: int) -> PlacementOffer | None:
     """The home's pending, unexpired offer of a bed to the referral's youth, if any."""
     return session.exec(select(PlacementOffer).where(
-        PlacementOffer.referral_id == referral_id, PlacementOffer.home_id == home_id,
-        PlacementOffer.status == "pending", PlacementOffer.expires_at > utcnow())).first()
+        PlacementOffer.referral_id == referral_id, PlacementOffer.home_id == home_id, offer_keeps_places(utcnow()))).first()
 
 
 def withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int | None, now) -> None:

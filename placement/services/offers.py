@@ -28,7 +28,7 @@ from ..models import OFFER_DECLINE_REASONS, Home, PlacementOffer, PlacementReque
 from ..timeutil import utcnow
 from . import alert_texts, alerts, booking, consent, notifications, protections
 from .errors import Conflict, ServiceError
-from .homes import HomeStatus, lock_home, status, statuses
+from .homes import HomeStatus, lock_home, offer_keeps_places, status, statuses
 from .solver_inputs import solver_home, solver_referral
 
 
@@ -58,8 +58,7 @@ def queue(session: Session, operator: User) -> list[QueueEntry]:
     ids = [r.id for r in candidates]
     now = utcnow()
     offered = session.exec(select(PlacementOffer).where(
-        PlacementOffer.referral_id.in_(ids), PlacementOffer.home_id.in_(home_ids),
-        PlacementOffer.status == "pending", PlacementOffer.expires_at > now)).all()
+        PlacementOffer.referral_id.in_(ids), PlacementOffer.home_id.in_(home_ids), offer_keeps_places(now))).all()
     requested = session.exec(select(PlacementRequest.referral_id, PlacementRequest.home_id).where(
         PlacementRequest.referral_id.in_(ids), PlacementRequest.home_id.in_(home_ids),
         PlacementRequest.status == "pending")).all()
