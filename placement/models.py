@@ -334,6 +334,16 @@ class Hold(SQLModel, table=True):
     released_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     release_reason: str = Field(default="", max_length=32)
 
+    @classmethod
+    def keeps_places(cls, now: datetime):
+        """SQL condition for a hold still keeping its places: unreleased and unexpired
+        (expiry is read at read time; the sweep only records it afterwards)."""
+        return cls.released_at.is_(None) & (cls.expires_at > now)
+
+    def is_live(self, now: datetime) -> bool:
+        """The same rule as `keeps_places`, for a hold already loaded."""
+        return self.released_at is None and self.expires_at > now
+
 
 class PlacementRequest(SQLModel, table=True):
     __tablename__ = "placement_request"
@@ -405,6 +415,12 @@ class PlacementOffer(SQLModel, table=True):
     answered_at: Optional[datetime] = Field(default=None, sa_column=_time(nullable=True))
     decline_reason: Optional[str] = Field(default=None, max_length=32)
     request_id: Optional[int] = Field(default=None, foreign_key="placement_request.id")
+
+    @classmethod
+    def keeps_places(cls, now: datetime):
+        """SQL condition for an offer still keeping its places: pending and not yet expired
+        (expiry is read at read time, like a hold's)."""
+        return (cls.status == "pending") & (cls.expires_at > now)
 
 
 PLACEMENT_END_REASONS = {

@@ -91,7 +91,7 @@ def hold_json(hold: Hold, home: Home) -> dict:
         "id": hold.id, "referral_id": hold.referral_id, "home_id": hold.home_id, "home_name": home.name,
         "places": hold.places, "created_at": iso(hold.created_at), "expires_at": iso(hold.expires_at),
         "released_at": iso(hold.released_at), "release_reason": hold.release_reason,
-        "active": hold.released_at is None and hold.expires_at > now,
+        "active": hold.is_live(now),
     }
 
 

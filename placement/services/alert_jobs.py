@@ -39,7 +39,7 @@ def warn_expiring_holds(session: Session) -> str:
     now = utcnow()
     rows = session.exec(
         select(Hold, Home, Referral).join(Home, Home.id == Hold.home_id).join(Referral, Referral.id == Hold.referral_id)
-        .where(Hold.released_at.is_(None), Hold.expires_at > now, Hold.expires_at <= now + HOLD_WARNING,
+        .where(Hold.keeps_places(now), Hold.expires_at <= now + HOLD_WARNING,
                Referral.status == "held")  # a missing youth's kept bed (referral closed) is the home's
     ).all()
     warned = 0

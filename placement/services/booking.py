@@ -23,7 +23,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
-from .homes import HomeStatus, lock_home, offer_keeps_places, status
+from .homes import HomeStatus, lock_home, status
 from . import protections
 from .referrals import set_status
 from .solver_inputs import solver_home, solver_referral
@@ -40,7 +40,7 @@ def lock_referral(session: Session, referral: Referral) -> None:
 
 def _active_hold(session: Session, referral_id: int) -> Hold | None:
     return session.exec(
-        select(Hold).where(Hold.referral_id == referral_id, Hold.released_at.is_(None), Hold.expires_at > utcnow())
+        select(Hold).where(Hold.referral_id == referral_id, Hold.keeps_places(utcnow()))
     ).first()
 
 
@@ -133,7 +133,7 @@ def release_hold(session: Session, user: User, referral: Referral, held: Hold) -
     """Give the held bed back (the caller found `held` under `referral`)."""
     lock_home(session, held.home_id)
     session.refresh(held)
-    if held.released_at is not None or held.expires_at <= utcnow():
+    if not held.is_live(utcnow()):
         raise Conflict("This hold has already ended.")
     if referral.status == "closed":
         # The live hold of a closed referral is a missing youth's kept bed: releasing it
@@ -293,7 +293,7 @@ def _offered(home: Home) -> str:
 def live_offer(session: Session, referral_id: int, home_id: int) -> PlacementOffer | None:
     """The home's pending, unexpired offer of a bed to the referral's youth, if any."""
     return session.exec(select(PlacementOffer).where(
-        PlacementOffer.referral_id == referral_id, PlacementOffer.home_id == home_id, offer_keeps_places(utcnow()))).first()
+        PlacementOffer.referral_id == referral_id, PlacementOffer.home_id == home_id, PlacementOffer.keeps_places(utcnow()))).first()
 
 
 def withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int | None, now) -> None:
@@ -314,7 +314,7 @@ def withdraw_the_rest(session: Session, referral: Referral, kept_request_id: int
                            "The places are free again.",
         )
     for held in session.exec(
-        select(Hold).where(Hold.referral_id == referral.id, Hold.released_at.is_(None), Hold.expires_at > now)
+        select(Hold).where(Hold.referral_id == referral.id, Hold.keeps_places(now))
     ).all():
         held.released_at, held.release_reason = now, "placed_elsewhere"
         session.add(held)
@@ -388,7 +388,7 @@ def effective_statuses(session: Session, referrals: list[Referral]) -> dict[int,
     """`effective_status` of many referrals in one query (at most): id -> status."""
     held = [r.id for r in referrals if r.status == "held"]
     live = set(session.exec(
-        select(Hold.referral_id).where(Hold.referral_id.in_(held), Hold.released_at.is_(None), Hold.expires_at > utcnow())
+        select(Hold.referral_id).where(Hold.referral_id.in_(held), Hold.keeps_places(utcnow()))
     ).all()) if held else set()
     return {r.id: "open" if r.status == "held" and r.id not in live else r.status for r in referrals}
 

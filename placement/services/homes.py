@@ -144,12 +144,6 @@ def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int,
     return {row.home_id: Latest._make(row) for row in rows}
 
 
-def offer_keeps_places(now: datetime):
-    """SQL condition for an offer still keeping its places: pending and not yet expired
-    (expiry is read at read time, like a hold's)."""
-    return (PlacementOffer.status == "pending") & (PlacementOffer.expires_at > now)
-
-
 def reserved_places(session: Session, home_ids: list[int], now: datetime, where=None) -> dict[int, int]:
     """Places under live holds and offers plus pending requests (a request ends its hold)."""
     if not home_ids:
@@ -158,9 +152,9 @@ def reserved_places(session: Session, home_ids: list[int], now: datetime, where=
     # it expires; a pending request holds its places (a request ends its hold).
     live = sa.union_all(
         select(Hold.home_id.label("home_id"), Hold.places.label("places"))
-        .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.released_at.is_(None), Hold.expires_at > now),
+        .where(Hold.home_id.in_(_selected(home_ids, where)), Hold.keeps_places(now)),
         select(PlacementOffer.home_id.label("home_id"), PlacementOffer.places.label("places"))
-        .where(PlacementOffer.home_id.in_(_selected(home_ids, where)), offer_keeps_places(now)),
+        .where(PlacementOffer.home_id.in_(_selected(home_ids, where)), PlacementOffer.keeps_places(now)),
         select(PlacementRequest.home_id.label("home_id"), PlacementRequest.places.label("places"))
         .where(PlacementRequest.home_id.in_(_selected(home_ids, where)), PlacementRequest.status == "pending"),
     ).subquery()

@@ -108,7 +108,7 @@ def kept_bed(session: Session, episode: MissingEpisode, now: datetime | None = N
     if episode.bed_hold_id is None:
         return None
     held = session.get(Hold, episode.bed_hold_id)
-    if held.released_at is not None or held.expires_at <= (now or utcnow()):
+    if not held.is_live(now or utcnow()):
         return None
     return held
 
@@ -145,7 +145,7 @@ def episodes(session: Session, where, open_only: bool = False) -> list[EpisodeVi
     clocks = clocks_for(session, found, now)
     hold_ids = [episode.bed_hold_id for episode in found if episode.bed_hold_id is not None]
     live = {hold.id: hold for hold in session.exec(
-        select(Hold).where(Hold.id.in_(hold_ids), Hold.released_at.is_(None), Hold.expires_at > now)
+        select(Hold).where(Hold.id.in_(hold_ids), Hold.keeps_places(now))
     ).all()} if hold_ids else {}
     return [EpisodeView(episode, referral, home, clocks[episode.id], live.get(episode.bed_hold_id))
             for episode, referral, home in rows]

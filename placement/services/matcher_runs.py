@@ -61,7 +61,7 @@ def open_referrals(session: Session, state: str) -> list[Referral]:
     ).all())
     held = [r.id for r in rows if r.status == "held"]
     live = set(session.exec(
-        select(Hold.referral_id).where(Hold.referral_id.in_(held), Hold.released_at.is_(None), Hold.expires_at > utcnow())
+        select(Hold.referral_id).where(Hold.referral_id.in_(held), Hold.keeps_places(utcnow()))
     ).all()) if held else set()
     return [r for r in rows if r.id not in live]
 

@@ -15,6 +15,7 @@ with it and their homes are thanked.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,7 +29,7 @@ from ..models import OFFER_DECLINE_REASONS, Home, PlacementOffer, PlacementReque
 from ..timeutil import utcnow
 from . import alert_texts, alerts, booking, consent, notifications, protections
 from .errors import Conflict, ServiceError
-from .homes import HomeStatus, lock_home, offer_keeps_places, status, statuses
+from .homes import HomeStatus, lock_home, status, statuses
 from .solver_inputs import solver_home, solver_referral
 
 
@@ -57,19 +58,22 @@ def queue(session: Session, operator: User) -> list[QueueEntry]:
     home_ids = [home.id for home in homes]
     ids = [r.id for r in candidates]
     now = utcnow()
-    offered = session.exec(select(PlacementOffer).where(
-        PlacementOffer.referral_id.in_(ids), PlacementOffer.home_id.in_(home_ids), offer_keeps_places(now))).all()
-    requested = session.exec(select(PlacementRequest.referral_id, PlacementRequest.home_id).where(
-        PlacementRequest.referral_id.in_(ids), PlacementRequest.home_id.in_(home_ids),
-        PlacementRequest.status == "pending")).all()
+    offered: dict[int, dict[int, PlacementOffer]] = defaultdict(dict)
+    for made in session.exec(select(PlacementOffer).where(
+            PlacementOffer.referral_id.in_(ids), PlacementOffer.home_id.in_(home_ids), PlacementOffer.keeps_places(now))):
+        offered[made.referral_id][made.home_id] = made
+    requested: dict[int, set[int]] = defaultdict(set)
+    for referral_id, home_id in session.exec(select(PlacementRequest.referral_id, PlacementRequest.home_id).where(
+            PlacementRequest.referral_id.in_(ids), PlacementRequest.home_id.in_(home_ids),
+            PlacementRequest.status == "pending")):
+        requested[referral_id].add(home_id)
     tonight = [(found, solver_home(found)) for found in statuses(session, homes)]
     rules = protections.solver_fields(session, candidates, homes)
     entries = []
     for referral in candidates:
         wanted = solver_referral(referral, rules[referral.id])
         entry = QueueEntry(referral, places_needed(wanted))
-        entry.offers = {offer.home_id: offer for offer in offered if offer.referral_id == referral.id}
-        entry.requested = {home_id for referral_id, home_id in requested if referral_id == referral.id}
+        entry.offers, entry.requested = offered[referral.id], requested[referral.id]
         for found, candidate in tonight:
             under_way = found.home.id in entry.offers or found.home.id in entry.requested
             if is_eligible(candidate, wanted) and (under_way or room(candidate) >= entry.places):

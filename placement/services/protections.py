@@ -40,7 +40,6 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from .errors import Conflict, ServiceError
-from .homes import offer_keeps_places
 from .solver_inputs import home_key, referral_key
 
 MAX_AREAS = 20
@@ -288,9 +287,9 @@ def _homes_holding(session: Session, referral_ids: set[int]) -> dict[int, set[in
     ids = list(referral_ids)
     queries = (
         select(Placement.referral_id, Placement.home_id).where(Placement.referral_id.in_(ids), Placement.ended_at.is_(None)),
-        select(Hold.referral_id, Hold.home_id).where(Hold.referral_id.in_(ids), Hold.released_at.is_(None), Hold.expires_at > now)
+        select(Hold.referral_id, Hold.home_id).where(Hold.referral_id.in_(ids), Hold.keeps_places(now))
         .union_all(select(PlacementOffer.referral_id, PlacementOffer.home_id).where(
-            PlacementOffer.referral_id.in_(ids), offer_keeps_places(now))),
+            PlacementOffer.referral_id.in_(ids), PlacementOffer.keeps_places(now))),
         select(PlacementRequest.referral_id, PlacementRequest.home_id).where(
             PlacementRequest.referral_id.in_(ids), PlacementRequest.status == "pending"),
     )
