@@ -396,12 +396,14 @@ class Recorder:
         self.errors: dict[str, int] = defaultdict(int)
         self.codes: dict[str, set] = defaultdict(set)
 
-    def add(self, op: str, seconds: float, response: requests.Response | None, ok: bool) -> None:
+    def add(self, op: str, seconds: float, response: requests.Response | None, ok: bool, failure: str = "") -> None:
+        """One request's time; a refusal is counted with its status, or with `failure`
+        (the client's exception) when no answer came."""
         with self.lock:
             self.times[op].append(seconds)
             if not ok:
                 self.errors[op] += 1
-                self.codes[op].add(response.status_code if response is not None else "no answer")
+                self.codes[op].add(response.status_code if response is not None else f"no answer: {failure}")
             header = response.headers.get("X-SafeBed-DB") if response is not None else None
             if header:
                 ms, count, *cpu = header.split(";")
@@ -431,8 +433,8 @@ class VirtualUser:
             if op.endswith(".csv"):
                 for _ in response.iter_content(65536):
                     pass
-        except requests.RequestException:
-            self.recorder.add(op, time.perf_counter() - started, None, False)
+        except requests.RequestException as error:
+            self.recorder.add(op, time.perf_counter() - started, None, False, failure=type(error).__name__)
             return None
         self.recorder.add(op, time.perf_counter() - started, response, response.status_code in expect)
         if "text/html" in response.headers.get("Content-Type", ""):
