@@ -28,7 +28,7 @@ snapshot (server-side, median of 5), and the peak memory of the full audit CSV e
 from __future__ import annotations
 
 import argparse
-import hashlib
+import html
 import json
 import os
 import random
@@ -57,6 +57,8 @@ PASSWORD = "bench-password-not-secret-1"  # nosec B105 - synthetic benchmark acc
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SEED_MARK = "bench_load_seeded"
+# Only a database with one of these prefixes is dropped and re-seeded: never a real one.
+BENCH_DATABASE_PREFIXES = ("i16_", "safebed_i16_")
 ACTIONS = ("referral_viewed", "search", "hold_created", "request_created", "availability_updated", "login",
            "capacity_viewed", "referral_listed", "request_answered", "export", "outcomes_viewed")
 
@@ -336,8 +338,8 @@ def prepare_database(name: str, scale: float, reuse: bool) -> str:
                 migrate.upgrade(url)  # a new migration (indexes) applies to the seeded data
                 print(f"re-using the seeded database {name}")
                 return url
-        if not name.startswith("i16_"):
-            raise SystemExit("the benchmark database's name must start with i16_")
+        if not name.startswith(BENCH_DATABASE_PREFIXES):
+            raise SystemExit(f"the benchmark database's name must start with one of {', '.join(BENCH_DATABASE_PREFIXES)}")
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     migrate.upgrade(url)
@@ -394,12 +396,14 @@ class Recorder:
         self.errors: dict[str, int] = defaultdict(int)
         self.codes: dict[str, set] = defaultdict(set)
 
-    def add(self, op: str, seconds: float, response: requests.Response | None, ok: bool) -> None:
+    def add(self, op: str, seconds: float, response: requests.Response | None, ok: bool, failure: str = "") -> None:
+        """One request's time; a refusal is counted with its status, or with `failure`
+        (the client's exception) when no answer came."""
         with self.lock:
             self.times[op].append(seconds)
             if not ok:
                 self.errors[op] += 1
-                self.codes[op].add(response.status_code if response is not None else "no answer")
+                self.codes[op].add(response.status_code if response is not None else f"no answer: {failure}")
             header = response.headers.get("X-SafeBed-DB") if response is not None else None
             if header:
                 ms, count, *cpu = header.split(";")
@@ -429,8 +433,8 @@ class VirtualUser:
             if op.endswith(".csv"):
                 for _ in response.iter_content(65536):
                     pass
-        except requests.RequestException:
-            self.recorder.add(op, time.perf_counter() - started, None, False)
+        except requests.RequestException as error:
+            self.recorder.add(op, time.perf_counter() - started, None, False, failure=type(error).__name__)
             return None
         self.recorder.add(op, time.perf_counter() - started, response, response.status_code in expect)
         if "text/html" in response.headers.get("Content-Type", ""):
@@ -455,23 +459,38 @@ class VirtualUser:
         self.csrf = _csrf(self.http.get(self.base + "/", timeout=60).text)  # the signed-in session's form token
 
 
+def _older_link(response: requests.Response | None, path: str) -> str | None:
+    """The link (rel="next") to the next, older page of a list paged by keyset at `path`."""
+    found = re.search(rf'href="({re.escape(path)}\?[^"]+)" rel="next"', response.text if response is not None else "")
+    return html.unescape(found.group(1)) if found else None
+
+
 class Caseworker(VirtualUser):
     def __init__(self, *args, email: str, referrals: list[int], homes: list[int]):
         super().__init__(*args)
         self.email, self.referrals, self.homes = email, referrals, homes
+        self.older_link = None
 
     def step(self) -> None:
         referral = self.rng.choice(self.referrals)
         at = f"/caseworker/referrals/{referral}"
         self.choose(self.rng.random(), [
-            (0.15, ("GET caseworker/referrals", "/caseworker/referrals")),
-            (0.3, ("GET caseworker/referrals?page=2", "/caseworker/referrals?page=2")),
+            (0.15, self._referral_list),
+            (0.3, lambda: self._referral_list(older=True)),
             (0.5, ("GET caseworker/referral", at)),
             (0.85, ("GET caseworker/search", f"{at}/search")),
             # Hold a bed found by the search and release it again, or request it and withdraw.
             (0.95, lambda: self._book_then_undo(referral, "hold", "holds", "release")),
             (1.0, lambda: self._book_then_undo(referral, "request", "requests", "withdraw")),
         ])
+
+    def _referral_list(self, older: bool = False) -> None:
+        """The referral list's first page, or the page its last "Older referrals" link named."""
+        if older and self.older_link:
+            response = self.call("GET caseworker/referrals (older page)", "GET", self.older_link)
+        else:
+            response = self.call("GET caseworker/referrals", "GET", "/caseworker/referrals")
+        self.older_link = _older_link(response, "/caseworker/referrals")
 
     def _book_then_undo(self, referral: int, action: str, kind: str, undo: str) -> None:
         """Book a home the search offers (`action`), then undo it with the form the referral
@@ -546,8 +565,7 @@ class AuditReader(VirtualUser):
             day = (NOW - timedelta(days=self.rng.randint(2, 300))).date().isoformat()
             self.call("GET admin/audit.csv (one day)", "GET", f"/admin/audit.csv?date_from={day}&date_to={day}")
             return
-        found = re.search(r'href="(/admin/audit\?[^"]+)" rel="next"', response.text if response is not None else "")
-        self.next_link = found.group(1).replace("&amp;", "&") if found else None
+        self.next_link = _older_link(response, "/admin/audit")
 
 
 class ApiClient(VirtualUser):
@@ -704,11 +722,10 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
 def measure(url: str) -> None:
     """The largest state's dashboard, outcomes, unmet need and matcher snapshot (server time,
     no HTTP), and the peak memory of exporting the whole audit log as CSV."""
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
     from placement import create_app
-    from placement.models import User
-    from placement.services import audit_log, capacity, matcher_runs, outcomes, unmet_need
+    from placement.services import capacity, matcher_runs, outcomes, unmet_need
     from placement.services.tables import period
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SAFEBED_MODE": "demo", "SCHEDULER": "off"})
@@ -791,7 +808,7 @@ def main() -> None:
         compare(*sys.argv[2:4])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="i16_national", help="database name on 127.0.0.1 (must start with i16_)")
+    parser.add_argument("--database", default="i16_national", help="database name on 127.0.0.1 (must start with i16_ or safebed_i16_)")
     parser.add_argument("--scale", type=float, default=1.0, help="size of the world (1 = national; 0.1 for a quick run)")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it is already seeded")
     parser.add_argument("--seed-only", action="store_true")

@@ -6,12 +6,17 @@ server-side time only) on the demo world, then with 2,000 homes in the
 referral's reach. Uses a throw-away SQLite file, or DATABASE_URL if set to a
 PostgreSQL database you can overwrite.
 
-    python scripts/bench_search.py [--repeat 15]
+    python scripts/bench_search.py [--repeat 15] [--profile 25]
+
+--profile N also runs the 2,000-home search under cProfile and prints the N functions
+with the most time of their own, to see what dominates before changing anything.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import statistics
 import time
@@ -55,6 +60,7 @@ def _add_homes(session: Session, count: int, state: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N functions with most own time")
     args = parser.parse_args()
     app, engine = demo_app()
     with Session(engine) as session:
@@ -81,6 +87,17 @@ def main() -> None:
     _report("with 2,000 more homes in MO", second, args.repeat)
     print(f"ratio: {second[0] / first[0]:.1f}x wall, {second[1] / first[1]:.1f}x CPU; "
           f"load average {os.getloadavg()[0]:.2f} (1 min)")
+    if args.profile:
+        _profile(client, referral_id, args.repeat, args.profile)
+
+
+def _profile(client, referral_id: int, repeat: int, top: int) -> None:
+    """The search under cProfile: the `top` functions by own time, then by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.runcall(_time_search, client, referral_id, repeat)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 def _report(label: str, figures: tuple[float, float, int], repeat: int) -> None:

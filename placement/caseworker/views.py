@@ -25,7 +25,8 @@ from .pages import referral_page
 def referrals_list():
     form = referral_list_form(request.args)
     form.validate()
-    page = paged_lists.referrals(get_session(), current_user, form.list_filter(), request.args.get("page", 1, type=int))
+    page = paged_lists.referrals(get_session(), current_user, form.list_filter(), before=request.args.get("before", type=int),
+                                 after=request.args.get("after", type=int))
     return render_template("caseworker/referrals.html", page=page, form=form, query=form.query())
 
 

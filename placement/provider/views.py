@@ -109,7 +109,9 @@ def requests():
     form = request_list_form(http_request.args, home_service.operator_homes(session, current_user))
     form.validate()
     pending = booking.incoming_requests(session, current_user)
-    answered = paged_lists.answered_requests(session, current_user, form.list_filter(), http_request.args.get("page", 1, type=int))
+    answered = paged_lists.answered_requests(session, current_user, form.list_filter(),
+                                             before=http_request.args.get("before", type=int),
+                                             after=http_request.args.get("after", type=int))
     # The list shows each youth's case reference, age and gender: a read of those referrals.
     audit.record(session, "referral_listed", "referral", None, f"{len(pending) + len(answered.rows)} requests", actor=current_user)
     session.commit()

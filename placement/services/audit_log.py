@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 from .. import audit
 from ..models import AuditEvent, Organisation, User
 from ..timeutil import local, zone
+from . import keyset
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000  # the page counts matching events up to here, not a million on every view
@@ -59,24 +60,6 @@ class AuditRow:
     def local_at(self, tz_name: str) -> str:
         """The event time in the reader's zone, with year and seconds (an audit trail needs both)."""
         return local(self.event.at, tz_name).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    """One page of the log, paged by keyset: `older` and `newer` are the event ids the
-    next pages start from (None at either end), so a page deep in a million events costs
-    what the first one does."""
-
-    rows: list[AuditRow]
-    total: int  # matching events, counted up to COUNT_LIMIT + 1
-    newer: int | None = None
-    older: int | None = None
-
-    @property
-    def total_text(self) -> str:
-        if self.total > COUNT_LIMIT:
-            return f"More than {COUNT_LIMIT:,} events"
-        return f"{self.total:,} event{'' if self.total == 1 else 's'}"
 
 
 def _local_midnight_utc(day: date, tz_name: str) -> datetime | None:
@@ -154,39 +137,17 @@ def count(session: Session, filters: AuditFilter, upto_id: int | None = None) ->
     return session.exec(statement).one()
 
 
-def _bounded_count(session: Session, filters: AuditFilter) -> int:
-    """Matching events, counting no further than COUNT_LIMIT + 1."""
-    matching = (
-        select(AuditEvent.id).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(*_conditions(filters)).limit(COUNT_LIMIT + 1)
-    )
-    return session.exec(select(func.count()).select_from(matching.subquery())).one()
+# Newest first; the event's id names it in the page links.
+NEWEST_FIRST = keyset.NewestFirst(AuditEvent.at, AuditEvent.id, row_id=lambda row: row[0].id)
 
 
-def page(session: Session, filters: AuditFilter, before: int | None = None, after: int | None = None) -> AuditPage:
-    """One page of matching events, newest first: the newest, or those older than event
-    `before`, or those newer than event `after` (an unknown event id shows the newest)."""
-    cursor_id = before if before is not None else after
-    cursor = session.exec(select(AuditEvent.at, AuditEvent.id).where(AuditEvent.id == cursor_id)).first() \
-        if cursor_id is not None else None
-    statement = _rows_statement(filters)
-    key = sa.tuple_(AuditEvent.at, AuditEvent.id)
-    if cursor is None:
-        found = list(session.exec(statement.limit(PAGE_SIZE + 1)).all())
-        rows, newer, older_left = found[:PAGE_SIZE], False, len(found) > PAGE_SIZE
-    elif before is not None:
-        found = list(session.exec(statement.where(AuditEvent.at <= cursor.at, key < sa.tuple_(cursor.at, cursor.id))
-                                  .limit(PAGE_SIZE + 1)).all())
-        rows, newer, older_left = found[:PAGE_SIZE], True, len(found) > PAGE_SIZE
-    else:
-        ascending = statement.order_by(None).order_by(AuditEvent.at, AuditEvent.id)
-        found = list(session.exec(ascending.where(AuditEvent.at >= cursor.at, key > sa.tuple_(cursor.at, cursor.id))
-                                  .limit(PAGE_SIZE + 1)).all())
-        rows, newer, older_left = list(reversed(found[:PAGE_SIZE])), len(found) > PAGE_SIZE, True
-    return AuditPage(
-        [AuditRow(*row) for row in rows], _bounded_count(session, filters),
-        newer=rows[0][0].id if rows and newer else None, older=rows[-1][0].id if rows and older_left else None,
-    )
+def page(session: Session, filters: AuditFilter, before: int | None = None, after: int | None = None) -> keyset.KeysetPage:
+    """One page of matching events as AuditRows, newest first: the newest, or those older
+    than event `before`, or those newer than event `after` (an unknown event id shows the
+    newest). Matching events are counted up to COUNT_LIMIT."""
+    statement = _rows_statement(filters).order_by(None)
+    return keyset.page(session, statement, NEWEST_FIRST, PAGE_SIZE, COUNT_LIMIT, before=before, after=after,
+                       wrap=lambda row: AuditRow(*row))
 
 
 def _distinct(session: Session, column: str) -> list[str]:

@@ -1,19 +1,22 @@
-"""Searchable, filterable, paged lists: the caseworker's referrals and the operator's
-answered requests. Scoped and filtered in the query, like every list."""
+"""Searchable, filterable lists paged by keyset: the caseworker's referrals and the
+operator's answered requests. Scoped and filtered in the query, like every list."""
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from .. import audit
 from ..access import scope_referrals
 from ..models import Home, MissingEpisode, PlacementRequest, Referral, User
+from . import keyset
 from .booking import effective_statuses
 
 PAGE_SIZE = 20
+COUNT_LIMIT = 1_000  # the list counts its matches up to here, not every row on every page
+REFERRALS_NEWEST_FIRST = keyset.NewestFirst(Referral.created_at, Referral.id, row_id=lambda referral: referral.id)
+REQUESTS_NEWEST_FIRST = keyset.NewestFirst(PlacementRequest.created_at, PlacementRequest.id, row_id=lambda row: row[0].id)
 
 
 @dataclass(frozen=True)
@@ -30,25 +33,10 @@ class ListFilter:
         return bool(self.text or self.status or self.urgency or self.home_id)
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list
-    total: int
-    number: int
-    pages: int
-
-
 def _contains(column, text: str):
     """Case-insensitive "contains", with the user's % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
-
-
-def _page(session: Session, query, number: int) -> tuple[list, int, int, int]:
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, number), pages)
-    return list(session.exec(query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()), total, number, pages
 
 
 def missing_now(session: Session, referral_ids: list[int]) -> set[int]:
@@ -60,9 +48,11 @@ def missing_now(session: Session, referral_ids: list[int]) -> set[int]:
     ).all())
 
 
-def referrals(session: Session, user: User, filters: ListFilter, number: int = 1) -> Page:
-    """The user's referrals, newest first, as (referral, status) rows; a youth missing
-    from care has the status "missing" whatever the referral's own status says."""
+def referrals(session: Session, user: User, filters: ListFilter, before: int | None = None,
+              after: int | None = None) -> keyset.KeysetPage:
+    """One page of the user's referrals, newest first (older than referral `before`, or newer
+    than referral `after`), as (referral, status) rows; a youth missing from care has the
+    status "missing" whatever the referral's own status says."""
     missing = select(MissingEpisode.referral_id).where(MissingEpisode.closed_at.is_(None))
     query = select(Referral).where(scope_referrals(user))
     if filters.text:
@@ -73,18 +63,20 @@ def referrals(session: Session, user: User, filters: ListFilter, number: int = 1
         query = query.where(Referral.id.in_(missing))
     elif filters.status:
         query = query.where(Referral.status == filters.status, Referral.id.not_in(missing))
-    rows, total, number, pages = _page(session, query.order_by(Referral.created_at.desc(), Referral.id.desc()), number)
-    missing_ids = missing_now(session, [r.id for r in rows])
-    effective = effective_statuses(session, rows)
-    shown = [(r, "missing" if r.id in missing_ids else effective[r.id]) for r in rows]
-    audit.record(session, "referral_listed", "referral", None, f"{len(shown)} of {total} referrals", actor=user)
+    page = keyset.page(session, query, REFERRALS_NEWEST_FIRST, PAGE_SIZE, COUNT_LIMIT, before=before, after=after)
+    missing_ids = missing_now(session, [r.id for r in page.rows])
+    effective = effective_statuses(session, page.rows)
+    shown = [(r, "missing" if r.id in missing_ids else effective[r.id]) for r in page.rows]
+    audit.record(session, "referral_listed", "referral", None, f"{len(shown)} of {page.count_text('referral').lower()}", actor=user)
     session.commit()
-    return Page(shown, total, number, pages)
+    return replace(page, rows=shown)
 
 
-def answered_requests(session: Session, operator: User, filters: ListFilter, number: int = 1) -> Page:
-    """Requests to the operator's homes that were answered or withdrawn, newest first,
-    as (request, home, referral) rows."""
+def answered_requests(session: Session, operator: User, filters: ListFilter, before: int | None = None,
+                      after: int | None = None) -> keyset.KeysetPage:
+    """One page of the requests to the operator's homes that were answered or withdrawn,
+    newest first (older than request `before`, or newer than request `after`), as
+    (request, home, referral) rows."""
     query = (
         select(PlacementRequest, Home, Referral)
         .join(Home, Home.id == PlacementRequest.home_id)
@@ -97,6 +89,4 @@ def answered_requests(session: Session, operator: User, filters: ListFilter, num
         query = query.where(PlacementRequest.status == filters.status)
     if filters.home_id:
         query = query.where(Home.id == filters.home_id)
-    rows, total, number, pages = _page(
-        session, query.order_by(PlacementRequest.created_at.desc(), PlacementRequest.id.desc()), number)
-    return Page(rows, total, number, pages)
+    return keyset.page(session, query, REQUESTS_NEWEST_FIRST, PAGE_SIZE, COUNT_LIMIT, before=before, after=after)

@@ -99,7 +99,9 @@ def read_rows(session: Session, statement) -> list:
         maintain_column_froms=True)
     make = _row_type(tuple(c.key for c in columns))._make
     found = []
-    for row in session.exec(texts).all():
+    # Core, not the ORM's exec: plain columns need none of its per-row loading work, which
+    # cost a fifth of a 2,000-home search.
+    for row in session.connection().execute(texts).all():
         values = list(row)
         for i in lists:
             values[i] = _json_list(values[i])

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from placement.database import get_session
 from placement.models import AuditEvent, Hold, PlacementRequest, Referral, User
-from placement.services import accounts, booking
+from placement.services import accounts, audit_log, booking
 from placement.timeutil import clock, utcnow
 
 from ..helpers import HOME_FORM, PASSWORD, REFERRAL_FORM, csrf_token, login, make_referral, post
@@ -513,6 +513,28 @@ def test_audit_page_filters_by_action_actor_object_and_day(app, factory):
     assert rows(actor_email="%") == 0 and rows(actor_email="_") == 0
     page = client.get("/admin/audit", query_string={"action": "referral_viewed"}).get_data(as_text=True)
     assert IP in page and world.caseworker.email in page
+
+
+def test_audit_page_links_to_older_and_newer_events_keeping_the_filter(app, factory):
+    reader, client = _reader(app, factory)
+    moment = utcnow() - timedelta(hours=2)
+    for index in range(audit_log.PAGE_SIZE + 3):  # equal times: the id breaks the tie
+        factory.session.add(AuditEvent(actor_id=reader.id, action="search", object_type="referral", object_id=index,
+                                       detail="paging", at=moment))
+    factory.session.commit()
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r"<td>referral #(\d+)</td>", html)
+
+    first = client.get("/admin/audit", query_string={"action": "search"}).get_data(as_text=True)
+    assert f"{audit_log.PAGE_SIZE + 3} events" in first and "Newer events" not in first
+    assert shown(first) == [str(i) for i in range(audit_log.PAGE_SIZE + 2, 2, -1)]
+    older = re.search(r'<a href="([^"]+)" rel="next">Older events</a>', first).group(1).replace("&amp;", "&")
+    assert "action=search" in older
+    second = client.get(older).get_data(as_text=True)
+    assert shown(second) == ["2", "1", "0"] and "Older events" not in second
+    newer = re.search(r'<a href="([^"]+)" rel="prev">Newer events</a>', second).group(1).replace("&amp;", "&")
+    assert shown(client.get(newer).get_data(as_text=True)) == shown(first)
 
 
 @pytest.mark.parametrize("query", [

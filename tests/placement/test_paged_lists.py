@@ -1,10 +1,15 @@
-"""Referral and request lists: search, filters and paging, scoped in the query."""
+"""Referral and request lists: search, filters and keyset paging, scoped in the query."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
-from placement.models import PlacementRequest
-from placement.services.paged_lists import PAGE_SIZE, ListFilter, answered_requests, referrals
+from sqlmodel import select
+
+from placement.models import PlacementRequest, Referral
+from placement.services import keyset
+from placement.services.paged_lists import PAGE_SIZE, REFERRALS_NEWEST_FIRST, ListFilter, answered_requests, referrals
 from placement.timeutil import utcnow
 
 from ..helpers import login, make_referral
@@ -18,15 +23,68 @@ def test_referrals_page_search_and_filter_within_the_agency(factory):
     make_referral(factory, caseworker, case_reference="MO-JACKSON-1", county="Jackson")
     make_referral(factory, factory.user("caseworker", factory.org("agency", "MO")), case_reference="MO-LIST-OTHER")
     first = referrals(factory.session, caseworker, ListFilter())
-    assert (first.total, first.pages, len(first.rows)) == (PAGE_SIZE + 6, 2, PAGE_SIZE)
-    assert len(referrals(factory.session, caseworker, ListFilter(), 2).rows) == 6
-    assert referrals(factory.session, caseworker, ListFilter(), 99).number == 2
+    assert (first.total, len(first.rows), first.newer) == (PAGE_SIZE + 6, PAGE_SIZE, None)
+    assert first.older == first.rows[-1][0].id
+    second = referrals(factory.session, caseworker, ListFilter(), before=first.older)
+    assert (len(second.rows), second.older, second.newer) == (6, None, second.rows[0][0].id)
+    assert {r.id for r, _ in first.rows}.isdisjoint(r.id for r, _ in second.rows)
+    back = referrals(factory.session, caseworker, ListFilter(), after=second.newer)
+    assert [r.id for r, _ in back.rows] == [r.id for r, _ in first.rows] and back.newer is None
     found = referrals(factory.session, caseworker, ListFilter(text="list-0"))
     assert sorted(r.case_reference for r, _ in found.rows) == [f"MO-LIST-{i:02d}" for i in range(10)]
     assert [r.case_reference for r, _ in referrals(factory.session, caseworker, ListFilter(text="jackson")).rows] == ["MO-JACKSON-1"]
     assert referrals(factory.session, caseworker, ListFilter(text="%")).total == 0
     assert referrals(factory.session, caseworker, ListFilter(text="' OR 1=1--")).total == 0
     assert referrals(factory.session, caseworker, ListFilter(urgency="planned")).total == (PAGE_SIZE + 5) // 2
+
+
+def test_a_cursor_outside_the_list_shows_the_newest_page(factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    own = [make_referral(factory, caseworker) for _ in range(3)]
+    foreign = make_referral(factory, factory.user("caseworker", factory.org("agency", "MO")))
+    newest = [r.id for r, _ in referrals(factory.session, caseworker, ListFilter()).rows]
+    assert newest == [r.id for r in reversed(own)]
+    # Another agency's referral, an unknown id, a referral the filter leaves out: the newest page.
+    for cursor in (foreign.id, foreign.id + 1000, own[0].id):
+        filters = ListFilter(urgency="planned") if cursor == own[0].id else ListFilter()
+        page = referrals(factory.session, caseworker, filters, before=cursor)
+        assert [r.id for r, _ in page.rows] == ([] if filters.urgency else newest)
+
+
+def test_keyset_pages_walk_every_row_once_both_ways_through_equal_times(factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    same_moment = utcnow() - timedelta(hours=1)
+    made = [make_referral(factory, caseworker, created_at=same_moment if i % 3 else same_moment - timedelta(minutes=i))
+            for i in range(11)]
+    statement = select(Referral).where(Referral.agency_id == caseworker.organisation_id)
+    expected = [r.id for r in sorted(made, key=lambda r: (r.created_at, r.id), reverse=True)]
+
+    def walk(start, step):
+        pages, page = [], keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 4, 100, **start)
+        while True:
+            pages.append([r.id for r in page.rows])
+            cursor = step(page)
+            if cursor is None:
+                return pages
+            page = keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 4, 100, **cursor)
+
+    older = walk({}, lambda page: {"before": page.older} if page.older else None)
+    assert older == [expected[0:4], expected[4:8], expected[8:11]]
+    newer = walk({"before": expected[7]}, lambda page: {"after": page.newer} if page.newer else None)
+    assert newer == [expected[8:11], expected[4:8], expected[0:4]]
+
+
+def test_a_list_counts_no_further_than_its_bound(factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    for _ in range(7):
+        make_referral(factory, caseworker)
+    statement = select(Referral).where(Referral.agency_id == caseworker.organisation_id)
+    bounded = keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 4, 5)
+    assert (bounded.total, bounded.count_text("referral")) == (6, "More than 5 referrals")
+    exact = keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 4, 7)
+    assert exact.count_text("referral") == "7 referrals"
+    assert keyset.page(factory.session, statement.where(Referral.id == -1), REFERRALS_NEWEST_FIRST, 4, 7).count_text(
+        "referral") == "0 referrals"
 
 
 def test_a_missing_youth_is_listed_as_missing_not_closed(client, factory):
@@ -58,9 +116,12 @@ def test_the_list_pages_search_filter_and_page(client, factory):
         make_referral(factory, caseworker, case_reference=f"MO-PAGE-{i:02d}")
     login(client, caseworker)
     first = client.get("/caseworker/referrals").get_data(as_text=True)
-    assert "Page 1 of 2" in first and "MO-PAGE-21" in first and "MO-PAGE-00" not in first
-    second = client.get("/caseworker/referrals?page=2").get_data(as_text=True)
-    assert "MO-PAGE-00" in second
+    assert "MO-PAGE-21" in first and "MO-PAGE-00" not in first and "Newer referrals" not in first
+    older_link = re.search(r'<a href="([^"]+)" rel="next">Older referrals</a>', first)
+    second = client.get(html.unescape(older_link.group(1))).get_data(as_text=True)
+    assert "MO-PAGE-00" in second and "MO-PAGE-21" not in second and "Older referrals" not in second
+    newer_link = re.search(r'<a href="([^"]+)" rel="prev">Newer referrals</a>', second)
+    assert "MO-PAGE-21" in client.get(html.unescape(newer_link.group(1))).get_data(as_text=True)
     found = client.get("/caseworker/referrals?q=page-01&status=open&urgency=emergency").get_data(as_text=True)
     assert "MO-PAGE-01" in found and "MO-PAGE-02" not in found and "1 referral match" in found
     assert client.get("/caseworker/referrals?status=nonsense").status_code == 200

@@ -9,6 +9,8 @@ a page whose count grows with the rows it shows fails, naming the page and both 
 """
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -29,6 +31,7 @@ from placement.models import (
     Placement,
     PlacementRequest,
 )
+from placement.services import audit_log, paged_lists
 from placement.timeutil import utcnow
 
 from ..helpers import api_token, login, make_referral
@@ -160,3 +163,77 @@ def test_embedded_sqlite_uses_wal_and_waits_for_a_busy_lock(tmp_path):
     assert journal.lower() == "wal"
     assert busy >= 5000
     assert foreign_keys == 1
+
+
+# --- Lists paged by keyset: an older page costs what the first does, however long the list ---------
+
+
+def _statements(app, client, path: str) -> int:
+    engine = app.extensions["safebed_engine"]
+    statements = []
+    counter = lambda *_args: statements.append(1)  # noqa: E731
+    client.get(path).get_data()  # once to settle per-session writes
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(path)
+        response.get_data()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, f"{path}: HTTP {response.status_code}"
+    return len(statements)
+
+
+def _older_path(client, path: str) -> str:
+    found = re.search(r'<a href="([^"]+)" rel="next">Older', client.get(path).get_data(as_text=True))
+    assert found, f"{path} shows no link to older rows"
+    return html.unescape(found.group(1))
+
+
+def _newer_path(client, path: str) -> str:
+    found = re.search(r'<a href="([^"]+)" rel="prev">Newer', client.get(path).get_data(as_text=True))
+    assert found, f"{path} shows no link to newer rows"
+    return html.unescape(found.group(1))
+
+
+def _grow_lists(factory, caseworker, operator, home, pages: int) -> None:
+    """`pages` pages' worth of referrals, answered requests and audit events."""
+    session = factory.session
+    for _ in range(pages * paged_lists.PAGE_SIZE):
+        referral = make_referral(factory, caseworker, consent=False)
+        session.add(PlacementRequest(referral_id=referral.id, home_id=home.id, requested_by_id=caseworker.id, places=1,
+                                     status="declined", decline_reason="no_staff", answered_at=utcnow(),
+                                     answered_by_id=operator.id))
+    session.add_all([AuditEvent(actor_id=caseworker.id, action="search", object_type="referral", detail="count")
+                     for _ in range(pages * audit_log.PAGE_SIZE)])
+    session.commit()
+
+
+def test_keyset_list_pages_run_as_many_statements_with_more_rows(app, factory):
+    provider = factory.org("provider", "MO")
+    operator, home = factory.user("operator", provider), factory.home(provider)
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    reader = factory.user("admin", can_view_audit=True)
+    clients = {}
+    for user in (caseworker, operator, reader):
+        clients[user.role] = app.test_client()
+        login(clients[user.role], user)
+    lists = [("caseworker", "/caseworker/referrals?status=open"), ("operator", "/provider/requests?status=declined"),
+             ("admin", "/admin/audit?action=search")]
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for role, path in lists:
+            client = clients[role]
+            older = _older_path(client, path)
+            found[path] = _statements(app, client, path)
+            found[f"{path} (older page)"] = _statements(app, client, older)
+            found[f"{path} (newer page)"] = _statements(app, client, _newer_path(client, older))
+        return found
+
+    _grow_lists(factory, caseworker, operator, home, 2)
+    few = counts()
+    _grow_lists(factory, caseworker, operator, home, 4)
+    many = counts()
+    grown = [f"{page}: {few[page]} statements, then {many[page]}" for page in few if many[page] > few[page]]
+    assert not grown, "statements grow with the rows listed:\n" + "\n".join(grown)
+
