@@ -664,7 +664,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> dict:
+def run_load(url: str, port: int, users: int, per_user: int, seconds: float, think: float = 0.0) -> dict:
     base = f"http://127.0.0.1:{port}"
     recorder = Recorder()
     rng = random.Random(users)  # nosec B311
@@ -683,6 +683,8 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
             if time.monotonic() > deadline:
                 return
             person.step()
+            if think:  # a person reads the page before the next click: uniform over [0.5, 1.5] x think
+                time.sleep(think * person.rng.uniform(0.5, 1.5))
 
     threads = [threading.Thread(target=journey, args=(p,)) for p in people]
     for thread in threads:
@@ -692,7 +694,8 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
     total = sum(len(v) for v in recorder.times.values())
-    print(f"\n== {users} concurrent users: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; "
+    pace = f"pausing {think:g} s on average between requests" if think else "requests back to back"
+    print(f"\n== {users} concurrent users, {pace}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; "
           f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) ==")
     print(f"{'operation':44} {'n':>5} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4} {'db ms p50':>9} "
           f"{'db stmts':>8} {'cpu ms':>7}")
@@ -713,7 +716,7 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float) -> 
         print(f"(sign-in before the run: {len(logins)} users, median {statistics.median(logins):.0f} ms, "
               f"db {statistics.median(sign_ins.db.get('POST /login') or [0]):.1f} ms, "
               f"errors {sign_ins.errors.get('POST /login', 0)})")
-    return {"users": users, "requests": total, "seconds": elapsed, "rps": total / elapsed, "load": [load_before, load_after],
+    return {"users": users, "think": think, "requests": total, "seconds": elapsed, "rps": total / elapsed, "load": [load_before, load_after],
             "ops": table}
 
 
@@ -816,6 +819,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[16, 64], help="concurrent users per run")
     parser.add_argument("--requests", type=int, default=40, help="requests per user and run (upper bound)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per run")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a user pauses between requests (0: back to back, a stress test)")
     parser.add_argument("--port", type=int, default=5016)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
@@ -830,7 +835,7 @@ def main() -> None:
     server = start_server(url, args.port, args.workers, args.threads)
     try:
         for users in args.users:
-            results.append(run_load(url, args.port, users, args.requests, args.seconds))
+            results.append(run_load(url, args.port, users, args.requests, args.seconds, args.think))
     finally:
         stop_server(server)
     if args.json:
