@@ -23,6 +23,7 @@ def _nullable(schema: dict) -> dict:
 
 TIME = {"type": "string", "format": "date-time"}
 INT = {"type": "integer"}
+OLDER = {**_nullable(INT), "description": "Pass as `before` for the next, older page; null on the last."}
 NUM = {"type": "number"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
@@ -222,7 +223,7 @@ COMPONENTS: dict[str, dict] = {
     "AvailabilityRecorded": _object({"entry": _ref("Availability"), "home": _ref("Home")}),
     "Referral": _object({"id": INT, "status": {"enum": list(REFERRAL_STATUSES)}, **_REFERRAL_FIELD_TYPES,
                          "created_at": TIME, "updated_at": TIME}),
-    "ReferralList": _object({"referrals": {"type": "array", "items": _ref("Referral")}}),
+    "ReferralList": _object({"referrals": {"type": "array", "items": _ref("Referral")}, "older": OLDER}),
     "Hold": _object({"id": INT, "referral_id": INT, "home_id": INT, "home_name": STR, "places": INT,
                      "created_at": TIME, "expires_at": TIME, "released_at": _nullable(TIME), "release_reason": STR,
                      "active": BOOL}),
@@ -268,7 +269,7 @@ COMPONENTS: dict[str, dict] = {
                       "language": STR, "cultural_need": _nullable(STR), "has_run_before": BOOL, "county": STR,
                       "custody_state": STR}),
     "IncomingRequest": _object({"request": _ref("PlacementRequest"), "youth": _ref("Youth")}),
-    "IncomingRequestList": _object({"requests": {"type": "array", "items": _ref("IncomingRequest")}}),
+    "IncomingRequestList": _object({"requests": {"type": "array", "items": _ref("IncomingRequest")}, "older": OLDER}),
     "PlacementAccepted": _object({"request": _ref("PlacementRequest"), "placement_id": INT}),
     "MatcherRun": _object({"id": INT, "state": STR, "status": {"enum": ["queued", "running", "done", "failed"]},
                            "progress": {"type": "integer", "minimum": 0, "maximum": 100},

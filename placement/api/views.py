@@ -32,7 +32,9 @@ from ..forms.coordinator import StartRunForm
 from ..forms.protections import IcwaForm, KeepApartForm, KeepAwayForm
 from ..forms.provider import AvailabilityForm, DeclineForm
 from ..models import Hold, Home, KeepAwayArea, Organisation, Placement, PlacementRequest, Referral
-from ..services import booking, consent, directory, documents, handoff, matcher_runs, offers, protections, referral_view, referrals
+from ..services import (
+    booking, consent, directory, documents, handoff, matcher_runs, offers, paged_lists, protections, referral_view, referrals,
+)
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
 from ..services.search import search
@@ -88,6 +90,20 @@ def _flag(name: str) -> bool:
     if value not in ("true", "false"):
         raise ValidationFailed(f"{name} must be true or false.", {name: "expected true or false"})
     return value == "true"
+
+
+def _before() -> int | None:
+    """The `before` query parameter of a paged list: the `older` id the previous page gave."""
+    value = request.args.get("before")
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) >= 1):
+        raise ValidationFailed("before must be the older id that the previous page gave.", {"before": "expected a row id"})
+    return int(value)
+
+
+BEFORE = {"name": "before", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+          "description": "The next (older) page: the `older` id that the previous page gave."}
 
 
 def _stale_after() -> float:
@@ -163,15 +179,14 @@ def record_availability(home_id: int):
 @api_route(bp, "/referrals", "GET", summary="My agency's referrals, newest first", tag="referrals", roles=CASEWORKER,
            response="ReferralList",
            query=({"name": "include_finished", "in": "query", "required": False, "schema": {"type": "boolean"},
-                   "description": "Also list placed and closed referrals."},))
+                   "description": "Also list placed and closed referrals."}, BEFORE))
 @roles_required(*CASEWORKER)
 def referral_list():
-    """Listing is audited, like the page."""
+    """100 a page, newest first; listing is audited, like the page."""
     session = get_session()
-    finished = _flag("include_finished")
-    rows = referrals.listing(session, current_user, include_finished=finished)
-    effective = booking.effective_statuses(session, rows)
-    return reply({"referrals": [schemas.referral_json(r, effective[r.id]) for r in rows]})
+    page = paged_lists.api_referrals(session, current_user, _flag("include_finished"), _before())
+    effective = booking.effective_statuses(session, page.rows)
+    return reply({"referrals": [schemas.referral_json(r, effective[r.id]) for r in page.rows], "older": page.older})
 
 
 @api_route(bp, "/referrals", "POST", summary="Open a referral", tag="referrals", roles=CASEWORKER,
@@ -525,17 +540,24 @@ def _incoming(request_row: PlacementRequest, home, youth: Referral, consent_on_f
 @api_route(bp, "/requests", "GET", summary="Placement requests to my homes", tag="requests", roles=OPERATOR,
            response="IncomingRequestList",
            query=({"name": "answered", "in": "query", "required": False, "schema": {"type": "boolean"},
-                   "description": "The 50 latest answered requests instead of the pending ones."},))
+                   "description": "The answered requests, 100 a page, newest first, instead of the pending ones."},
+                  {**BEFORE, "description": "With answered: the next (older) page, the `older` id the previous page gave."}))
 @roles_required(*OPERATOR)
 def incoming_requests():
     """Each youth's needs, never case notes. Listing is audited, like the page."""
     session = get_session()
-    answered = _flag("answered")
-    rows = booking.incoming_requests(session, current_user, answered=answered, limit=50 if answered else None)
+    older = None
+    if _flag("answered"):
+        page = paged_lists.answered_requests(session, current_user, paged_lists.ListFilter(), _before(),
+                                             size=paged_lists.API_PAGE_SIZE)
+        rows, older = page.rows, page.older
+    else:
+        rows = booking.incoming_requests(session, current_user)
     audit.record(session, "referral_listed", "referral", None, f"{len(rows)} requests via api", actor=current_user)
     session.commit()
     on_file = consent.with_consent_on_file(session, [youth.id for _, _, youth in rows])
-    return reply({"requests": [_incoming(found, home, youth, youth.id in on_file) for found, home, youth in rows]})
+    return reply({"requests": [_incoming(found, home, youth, youth.id in on_file) for found, home, youth in rows],
+                  "older": older})
 
 
 @api_route(bp, "/requests/<int:request_id>", "GET", summary="One placement request to my homes", tag="requests",

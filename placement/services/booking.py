@@ -393,21 +393,18 @@ def effective_statuses(session: Session, referrals: list[Referral]) -> dict[int,
     return {r.id: "open" if r.status == "held" and r.id not in live else r.status for r in referrals}
 
 
-def incoming_requests(
-    session: Session, operator: User, answered: bool = False, limit: int | None = None,
-) -> list[tuple[PlacementRequest, Home, Referral]]:
-    """Requests to the operator's homes, newest first: pending ones, or (`answered`) the rest.
+def incoming_requests(session: Session, operator: User) -> list[tuple[PlacementRequest, Home, Referral]]:
+    """Pending requests to the operator's homes, newest first (the answered ones are a paged
+    list: `paged_lists.answered_requests`).
 
     Scoped and filtered in the query, so no other provider's row is ever loaded.
     """
-    pending = PlacementRequest.status == "pending"
     query = (
         select(PlacementRequest, Home, Referral)
         .join(Home, Home.id == PlacementRequest.home_id)
         .join(Referral, Referral.id == PlacementRequest.referral_id)
-        .where(Home.provider_id == operator.organisation_id, ~pending if answered else pending)
+        .where(Home.provider_id == operator.organisation_id, PlacementRequest.status == "pending")
         .order_by(PlacementRequest.created_at.desc(), PlacementRequest.id.desc())
-        .limit(limit)
     )
     return list(session.exec(query).all())
 

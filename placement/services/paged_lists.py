@@ -12,9 +12,11 @@ from ..access import scope_referrals
 from ..models import Home, MissingEpisode, PlacementRequest, Referral, User
 from . import keyset
 from .booking import effective_statuses
+from .referrals import ACTIVE_STATUSES
 
 PAGE_SIZE = 20
 COUNT_LIMIT = 1_000  # the list counts its matches up to here, not every row on every page
+API_PAGE_SIZE = 100  # rows per page of an API list: a client asks for the next with `before`
 REFERRALS_NEWEST_FIRST = keyset.NewestFirst(Referral.created_at, Referral.id, row_id=lambda referral: referral.id)
 REQUESTS_NEWEST_FIRST = keyset.NewestFirst(PlacementRequest.created_at, PlacementRequest.id, row_id=lambda row: row[0].id)
 
@@ -72,8 +74,20 @@ def referrals(session: Session, user: User, filters: ListFilter, before: int | N
     return replace(page, rows=shown)
 
 
+def api_referrals(session: Session, user: User, include_finished: bool, before: int | None = None) -> keyset.KeysetPage:
+    """One page of the user's referrals for the API, newest first (older than referral
+    `before`): the active ones, or (`include_finished`) every one. Listing is audited."""
+    query = select(Referral).where(scope_referrals(user))
+    if not include_finished:
+        query = query.where(Referral.status.in_(ACTIVE_STATUSES))
+    page = keyset.page(session, query, REFERRALS_NEWEST_FIRST, API_PAGE_SIZE, COUNT_LIMIT, before=before)
+    audit.record(session, "referral_listed", "referral", None, f"{len(page.rows)} referrals via api", actor=user)
+    session.commit()
+    return page
+
+
 def answered_requests(session: Session, operator: User, filters: ListFilter, before: int | None = None,
-                      after: int | None = None) -> keyset.KeysetPage:
+                      after: int | None = None, size: int = PAGE_SIZE) -> keyset.KeysetPage:
     """One page of the requests to the operator's homes that were answered or withdrawn,
     newest first (older than request `before`, or newer than request `after`), as
     (request, home, referral) rows."""
@@ -89,4 +103,4 @@ def answered_requests(session: Session, operator: User, filters: ListFilter, bef
         query = query.where(PlacementRequest.status == filters.status)
     if filters.home_id:
         query = query.where(Home.id == filters.home_id)
-    return keyset.page(session, query, REQUESTS_NEWEST_FIRST, PAGE_SIZE, COUNT_LIMIT, before=before, after=after)
+    return keyset.page(session, query, REQUESTS_NEWEST_FIRST, size, COUNT_LIMIT, before=before, after=after)

@@ -103,16 +103,6 @@ def read(session: Session, user: User, referral: Referral) -> Referral:
     return referral
 
 
-def listing(session: Session, user: User, include_finished: bool = False) -> list[Referral]:
-    query = select(Referral).where(scope_referrals(user))
-    if not include_finished:
-        query = query.where(Referral.status.in_(ACTIVE_STATUSES))
-    referrals = list(session.exec(query.order_by(Referral.created_at.desc())).all())
-    audit.record(session, "referral_listed", "referral", None, f"{len(referrals)} referrals", actor=user)
-    session.commit()
-    return referrals
-
-
 def history(session: Session, referral: Referral) -> list[ReferralEvent]:
     return list(
         session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id)).all()

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from placement.models import PlacementRequest, Referral
-from placement.services import keyset
+from placement.services import keyset, paged_lists
 from placement.services.paged_lists import PAGE_SIZE, REFERRALS_NEWEST_FIRST, ListFilter, answered_requests, referrals
 from placement.timeutil import utcnow
 
-from ..helpers import login, make_referral
+from ..helpers import api_token, bearer, login, make_referral
 from .lifecycle_world import make_world, report_missing
 
 
@@ -136,3 +136,41 @@ def test_the_operator_filters_answered_requests_by_home(app, factory):
     assert "None yet." not in html
     other = client.get("/provider/requests?status=declined").get_data(as_text=True)
     assert world.referral.case_reference not in other
+
+
+def test_the_api_lists_page_by_keyset_within_the_agency(client, factory, monkeypatch):
+    monkeypatch.setattr(paged_lists, "API_PAGE_SIZE", 2)
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    own = [make_referral(factory, caseworker, case_reference=f"MO-API-{i}") for i in range(5)]
+    foreign = make_referral(factory, factory.user("caseworker", factory.org("agency", "MO")), case_reference="MO-API-OTHER")
+    token = bearer(api_token(factory, caseworker))
+    pages, before = [], None
+    while True:
+        body = client.get(f"/api/v1/referrals{'' if before is None else f'?before={before}'}", headers=token).get_json()
+        pages.append([r["case_reference"] for r in body["referrals"]])
+        before = body["older"]
+        if before is None:
+            break
+    assert pages == [["MO-API-4", "MO-API-3"], ["MO-API-2", "MO-API-1"], ["MO-API-0"]]
+    # Another agency's referral as the cursor reveals nothing: the newest page again.
+    assert [r["id"] for r in client.get(f"/api/v1/referrals?before={foreign.id}", headers=token).get_json()["referrals"]] == \
+        [own[4].id, own[3].id]
+    for bad in ("abc", "-1", "0", "1.5", "99999999999", "１２"):
+        refused = client.get(f"/api/v1/referrals?before={bad}", headers=token)
+        assert refused.status_code == 422 and "before" in refused.get_json()["error"]["fields"]
+
+
+def test_the_api_pages_answered_requests(client, factory, monkeypatch):
+    monkeypatch.setattr(paged_lists, "API_PAGE_SIZE", 2)
+    world = make_world(factory)
+    for i in range(3):
+        declined = make_referral(factory, world.caseworker, case_reference=f"MO-ANSWERED-{i}")
+        factory.session.add(PlacementRequest(referral_id=declined.id, home_id=world.home.id, requested_by_id=world.caseworker.id,
+                                             places=1, status="declined", decline_reason="no_staff"))
+        factory.session.commit()
+    token = bearer(api_token(factory, world.operator))
+    first = client.get("/api/v1/requests?answered=true", headers=token).get_json()
+    second = client.get(f"/api/v1/requests?answered=true&before={first['older']}", headers=token).get_json()
+    seen = [r["request"]["id"] for r in first["requests"] + second["requests"]]
+    assert len(first["requests"]) == 2 and second["older"] is None and len(seen) == len(set(seen)) == 4
+    assert client.get("/api/v1/requests", headers=token).get_json()["older"] is None
