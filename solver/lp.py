@@ -235,13 +235,14 @@ def _dive(prepared: Prepared, pairs: list[Pair], model: LevelMip, target: int | 
         # Relative tolerance: a weighted objective of several levels runs into millions.
         return solved[0] and lp.Objective().Value() >= target - 1e-6 * max(1.0, abs(target))
 
-    if target is None:
+    if target is None:  # the first LP reaches its own optimum rounded down: no second solve
         lp.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
-        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        solved[0] = lp.Solve() == pywraplp.Solver.OPTIMAL
+        if not solved[0]:
             return None
         value = lp.Objective().Value()
         target = math.floor(value + 1e-6 * max(1.0, abs(value)))
-    if not solve_reaches():
+    elif not solve_reaches():
         return None
     while time.perf_counter() < deadline:
         fraction = {i: x[i].solution_value() for i in watched}  # read before any change
