@@ -127,6 +127,12 @@ SCIP_FIT = "lp/pricing = s\n" + "".join(f"{name}/freq = -1\n" for name in (
     "heuristics/shiftandpropagate", "heuristics/locks", "heuristics/randrounding", "heuristics/simplerounding",
     "heuristics/rounding", "heuristics/zirounding", "heuristics/trivial", "heuristics/clique", "heuristics/alns"))
 
+# GLOP's dual simplex on the fit level's LP: its objective (fit points) is far less
+# degenerate than a tier count's, and the dual simplex takes 2,662 iterations where the
+# primal takes 4,272 (dense benchmark, 0.31 s instead of 0.64 s of CPU). At the tier
+# levels the primal is 5-20 times faster, so they keep GLOP's default.
+GLOP_FIT = "use_dual_simplex: true"
+
 __all__ = ["solve", "result_to_json", "Result"]
 
 
@@ -425,7 +431,8 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
         # The LP relaxation is cheap and on these assignment-like models nearly tight: its
         # bound, with the transportation answer built from its values, proves most levels
         # without branch and bound (`solver.transport`).
-        relaxation = lp_relaxation(prepared, pairs, levels, floors, k, remaining)
+        relaxation = lp_relaxation(prepared, pairs, levels, floors, k, remaining,
+                                   GLOP_FIT if k == FIT_LEVEL else "")
         if relaxation is not None:
             proof.offer(best, proof.value, relaxation.bound)
         offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))

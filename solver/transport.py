@@ -59,19 +59,32 @@ def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int
 
 def special_units(prepared: Prepared, pairs: list[Pair]) -> set[int]:
     """Units the flow cannot place: several places, or a keep-apart link."""
-    return {p.unit for p in pairs if prepared.units[p.unit].size > 1 or p.unit in prepared.apart}
+    unit = _column(pairs, "unit")
+    return set(np.unique(unit[_special_mask(prepared, unit, frozenset())]).tolist())
 
 
-def fix_special(prepared: Prepared, pairs: list[Pair], special: set[int], score) -> tuple[list[int], list[int]]:
-    """Place the special units greedily by descending `score` (pairs scoring 0 are not
-    placed) where room is left and no keep-apart link breaks. Returns the pair indexes
-    chosen and the room left in each home."""
+def _column(pairs: list[Pair], field: str) -> np.ndarray:
+    """One field of every pair, as an array."""
+    return np.fromiter((getattr(p, field) for p in pairs), dtype=np.int64, count=len(pairs))
+
+
+def _special_mask(prepared: Prepared, unit: np.ndarray, hold: set[int]) -> np.ndarray:
+    """Per pair (its unit in `unit`): whether its unit is special or held."""
+    special = np.array([u.size > 1 for u in prepared.units], dtype=bool)
+    special[list(prepared.apart) + list(hold)] = True
+    return special[unit]
+
+
+def fix_special(prepared: Prepared, pairs: list[Pair], special: np.ndarray, score) -> tuple[list[int], list[int]]:
+    """Place the units of the pairs marked `special` (a mask per pair) greedily by
+    descending `score` (pairs scoring 0 are not placed) where room is left and no
+    keep-apart link breaks. Returns the pair indexes chosen and the room left in each home."""
     left = list(prepared.rooms)
     at: dict[int, int] = {}
     chosen = []
-    order = sorted((i for i, p in enumerate(pairs) if p.unit in special and score[i] > 1e-6),
-                   key=lambda i: (-score[i], i))
-    for i in order:
+    score = np.asarray(score, dtype=float)
+    candidates = np.flatnonzero(special & (score > 1e-6))
+    for i in candidates[np.lexsort((candidates, -score[candidates]))].tolist():
         pair = pairs[i]
         size = prepared.units[pair.unit].size
         if pair.unit in at or left[pair.home] < size:
@@ -89,15 +102,16 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
     """A 0/1 answer on `pairs`: special units (and the units in `hold`) fixed by `score`,
     the rest by a min-cost flow that maximises `levels` lexicographically (at least levels
     0..`first`). None when the weights would not fit in int64 or the flow fails."""
-    special = special_units(prepared, pairs) | hold
+    unit = _column(pairs, "unit")
+    special = _special_mask(prepared, unit, hold)
     fixed, left = fix_special(prepared, pairs, special, score)
-    singles = np.array([i for i, p in enumerate(pairs) if p.unit not in special], dtype=np.int64)
+    singles = np.flatnonzero(~special)
     solution = np.zeros(len(pairs), dtype=np.int64)
     solution[fixed] = 1
     if not len(singles):
         return solution.tolist()
-    units, unit_node = np.unique([pairs[i].unit for i in singles], return_inverse=True)
-    homes, home_node = np.unique([pairs[i].home for i in singles], return_inverse=True)
+    units, unit_node = np.unique(unit[singles], return_inverse=True)
+    homes, home_node = np.unique(_column(pairs, "home")[singles], return_inverse=True)
     source, sink = len(units) + len(homes), len(units) + len(homes) + 1
     weights = lexicographic_weights(pairs, levels, first, sink + 1)
     if weights is None:

@@ -33,6 +33,7 @@ from solver.engine import solve
 from solver.fit import fit_points, fit_points_among
 from solver.greedy import greedy
 from solver.instance import URGENCIES, Circle
+from solver.prepare import component_labels, components, prepare
 from solver.result import result_to_json
 
 from .strategies import brute_force, homes, icwa_count, instances, referrals, without_rules
@@ -189,3 +190,42 @@ def test_checker_catches_broken_answers(instance, how):
     broken = mutate(result, how)
     if broken is not None:
         assert check(instance, broken) != []
+
+
+def _connected_pairs(pairs) -> list[frozenset]:
+    """The components as sets of pairs, by a plain graph search: the reference."""
+    left = set(range(len(pairs)))
+    found = []
+    while left:
+        todo, seen = [left.pop()], set()
+        while todo:
+            i = todo.pop()
+            seen.add(i)
+            linked = {j for j in left if pairs[j].unit == pairs[i].unit or pairs[j].home == pairs[i].home}
+            left -= linked
+            todo.extend(linked)
+        found.append(frozenset(pairs[i] for i in seen))
+    return found
+
+
+@given(instances(max_homes=6, max_referrals=10), st.integers(0, len(URGENCIES) - 1))
+def test_components_are_the_connected_parts_largest_first_in_input_order(instance, top):
+    prepared = prepare(instance)
+    pairs = [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top]
+    parts = components(prepared, pairs)
+    assert sorted(map(frozenset, (part.pairs for part in parts)), key=sorted) == \
+        sorted(_connected_pairs(pairs), key=sorted)
+    assert [len(part.pairs) for part in parts] == sorted((len(part.pairs) for part in parts), reverse=True)
+    for part in parts:
+        assert part.pairs == [p for p in pairs if p in part.pairs]
+        assert part.units == list(dict.fromkeys(p.unit for p in part.pairs))
+
+
+@given(st.integers(2, 60), st.randoms(use_true_random=False))
+def test_component_labels_reach_the_far_end_of_a_long_chain(length, rng):
+    # A path 0 - 1 - ... - (length - 1), its edges in any order: the smallest label has
+    # to travel the whole path.
+    edges = [(i, i + 1) for i in range(length - 1)]
+    rng.shuffle(edges)
+    tails, heads = (np.array(side, dtype=np.int64) for side in zip(*edges))
+    assert component_labels(tails, heads, length + 1).tolist() == [0] * length + [length]
