@@ -33,10 +33,10 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from .eligibility import room, staffed_room
-from .engine import is_feasible, objective_levels, solve_levels
+from .engine import Proof, is_feasible, objective_levels, reduced_search, run_mip, solve_levels
 from .fit import fit_points
 from .instance import Home, Instance
-from .lp import LevelMip, build_level_mip, dive, lagrangian
+from .lp import LevelMip, Relaxation, build_level_mip, lagrangian
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
 from .transport import transport_answer
 
@@ -285,10 +285,11 @@ class TierLPs:
         self.upper = np.append(self.upper, 0.0)
         return index
 
-    def solve(self, k: int, rooms: list[int], floors: list[int], deadline: float) -> tuple[float, LevelMip] | None:
+    def solve(self, k: int, rooms: list[int], floors: list[int],
+              deadline: float) -> tuple[float, LevelMip, np.ndarray] | None:
         """Level `k`'s Lagrangian bound with these rooms and floors (the enabled columns
-        only), and its model (its duals price each home); None when GLOP does not finish
-        by `deadline`."""
+        only), its model (its duals price each home) and every column's reduced cost
+        (`lp.lagrangian`); None when GLOP does not finish by `deadline`."""
         model = self.models[k]
         for home, row in model.capacity.items():
             row.SetUb(float(rooms[home]))
@@ -298,7 +299,8 @@ class TierLPs:
         if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         changed = _restricted(self.prepared, self.columns, rooms)
-        return lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)[1], model
+        reduced, bound = lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)
+        return bound, model, reduced
 
 
 @dataclass
@@ -320,58 +322,84 @@ def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] |
         solved = lps.solve(k, lps.prepared.rooms, counts[:k], deadline)
         if solved is None:
             return None
-        bound, model = solved
+        bound, model, _ = solved
         found.append(Pricing(bound, {home: max(0.0, row.dual_value()) for home, row in model.capacity.items()},
                              {unit: max(0.0, row.dual_value()) for unit, row in model.units.items()},
                              {level: min(0.0, row.dual_value()) for level, row in model.floors}))
     return found
 
 
-def changed_columns(lps: TierLPs, rooms: list[int]) -> Prepared:
-    """The instance seen through every column of `lps`, with these rooms."""
-    return _restricted(lps.prepared, lps.columns, rooms)
+def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair], deadline: float,
+                 workers: int) -> tuple[list[Pair], list[int], bool]:
+    """The best answer on the component's pairs and `new_pairs` with these `rooms`, tier
+    after tier, from the run's answer `before` (still feasible with more room); returns
+    it, its tier counts and whether each count is proven.
 
-
-def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair],
-           deadline: float) -> tuple[list[Pair], list[int]] | None:
-    """The exact answer on the component's pairs and `new_pairs` with these `rooms`,
-    without a search, when one is found: a transportation answer (`solver.transport`) is
-    proven when it reaches, tier after tier, the LP bound solved with the change. The
-    special units stay where the run put them (the others move into the new room); when
-    that falls short of a level's bound, where that level's LP puts them. None otherwise."""
+    Each tier's bound is its LP solved warm with the change and the tiers above held
+    where they are now. An answer reaching it is the optimum: first the transportation
+    answer (`solver.transport`) with the special units where the answer in hand, then
+    the LP, puts them; else a search among the answers that reach the bound
+    (`engine.reduced_search`: the LP is nearly integral, so reduced-cost fixing leaves
+    little to search), then, when none does, among those better than the answer in hand."""
+    prepared = lps.prepared
     pairs = lps.pairs + new_pairs
-    levels = objective_levels(lps.prepared, pairs)
-    changed = _restricted(lps.prepared, pairs, rooms)
+    levels = objective_levels(prepared, pairs)
+    changed = _restricted(prepared, pairs, rooms)
     placed = set(before)
+    answer = [int(pair in placed) for pair in pairs]
+    values: list[int] = []
+    proven = True
     enabled = lps.enable(new_pairs)
     try:
         columns = list(range(lps.base)) + enabled
-        score = [float(pair in placed) for pair in pairs]
-        for attempt in range(3):
-            answer = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
-            if answer is None or not is_feasible(changed, pairs, [], [], answer):
-                return None
-            values = [sum(c for c, v in zip(levels[k], answer) if v) for k in range(len(TIERS))]
-            for k in range(len(TIERS)):
-                solved = lps.solve(k, rooms, values[:k], deadline)
-                if solved is None:
-                    return None
-                target = math.floor(solved[0] + 1e-6)
-                if values[k] < target:
-                    if attempt == 0:  # the LP's own values
-                        x = [v.solution_value() for v in solved[1].x]
-                    else:  # a dive on the loaded LP, to the bound
-                        x = dive(changed_columns(lps, rooms), lps.columns, lps.levels, values[:k], k, target,
-                                 deadline, solved[1])
-                        if x is None:
-                            return None
-                    score = [x[i] for i in columns]
-                    break
-            else:
-                return [pair for pair, v in zip(pairs, answer) if v], values
-        return None
+        for k in range(len(TIERS)):
+            proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
+            solved = lps.solve(k, rooms, values, deadline) if proven else None
+            if solved is not None:
+                bound, model, reduced = solved
+                proof.bound = max(proof.value, math.floor(bound + 1e-6))
+                x = [model.x[i].solution_value() for i in columns]
+                for score in (answer, x):
+                    if proof.value >= proof.bound:
+                        break
+                    flow = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
+                    if flow is not None and is_feasible(changed, pairs, levels[:k], values, flow):
+                        proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+                if proof.value < proof.bound:
+                    _search_support(changed, pairs, levels, values, k, proof, x, deadline)
+                relaxation = Relaxation(bound, [], {}, reduced[columns], bound)
+                if proof.value < proof.bound:
+                    reduced_search(changed, pairs, levels, values, k, proof, relaxation, deadline, workers,
+                                   proof.bound)
+                if proof.value < proof.bound:
+                    reduced_search(changed, pairs, levels, values, k, proof, relaxation, deadline, workers)
+            proven = proven and proof.value >= proof.bound
+            answer = proof.solution
+            values.append(proof.value)
+        # A later tier's search may place more of a tier above than its own search did.
+        values = [int(np.dot(c, answer)) for c in levels[:len(TIERS)]]
+        return [pair for pair, v in zip(pairs, answer) if v], values, proven
     finally:
         lps.disable(enabled)
+
+
+def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                    proof: Proof, x: list[float], deadline: float) -> None:
+    """Search level `k` among the pairs of the answer in hand and those its LP uses: the
+    LP optimum lies among them, and being nearly integral, most often so does an answer
+    reaching its bound. A few hundred pairs instead of tens of thousands (reduced-cost
+    fixing frees almost all of them: the LP is degenerate). SCIP, whose LP bound on
+    these pairs is the full one, proves such an answer at once; CP-SAT does not."""
+    support = [i for i, (v, value) in enumerate(zip(proof.solution, x)) if v or value > 1e-6]
+    trial = Proof([proof.solution[i] for i in support], proof.value, proof.bound)
+    run_mip(prepared, [pairs[i] for i in support], [[c[i] for i in support] for c in levels], floors, k, trial,
+            deadline)
+    if trial.value > proof.value:
+        solution = [0] * len(pairs)
+        for i, v in zip(support, trial.solution):
+            solution[i] = v
+        if is_feasible(prepared, pairs, levels[:k], floors, solution):
+            proof.offer(solution, trial.value, proof.bound)
 
 
 def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
@@ -455,9 +483,8 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
              result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
              deadline: float, workers: int) -> Impact:
-    """Solve the tiers again on the components the change touches, from the run's answer:
-    proven without a search when the transportation answer meets the LP bounds (`_quick`;
-    the component's loaded LPs when the change adds no pair), else by `solve_levels`."""
+    """Solve the tiers again on the components the change touches, from the run's answer
+    (`_exact_tiers`, on the component's loaded LPs when the change touches only it)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
@@ -474,14 +501,10 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
     rooms = list(prepared.rooms)
     rooms[home] += places
     if len(touched) == 1 and next(iter(touched)) in lps:
-        quick = _quick(lps[next(iter(touched))], before, rooms, new_pairs, deadline)
+        chosen, values, proven = _exact_tiers(lps[next(iter(touched))], before, rooms, new_pairs, deadline, workers)
     else:
-        quick = _quick(TierLPs(prepared, pairs), before, rooms, [], deadline)
-    if quick is not None:
-        return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
-    answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
-    proven = answer.proven or answer.values == answer.bounds
-    chosen, values = at_least_the_run(answer.chosen, answer.values, before, counts)
+        chosen, values, proven = _exact_tiers(TierLPs(prepared, pairs), before, rooms, [], deadline, workers)
+    chosen, values = at_least_the_run(chosen, values, before, counts)
     return _impact(prepared, home, change, places, before, counts, chosen, values, proven)
 
 
