@@ -144,6 +144,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     while queue:
         key, tightened, h, change, places = heapq.heappop(queue)
         bound = tuple(-b for b in key)
+        kth = None
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -152,7 +153,8 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
             complete = False
             break
         if not tightened and top is not None:
-            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline)
+            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline,
+                                     bound, kth)
             if tighter is not None:
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
@@ -160,7 +162,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                     heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
                 continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
-                          workers)
+                          workers, bound if tightened else None)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -330,7 +332,8 @@ def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] |
 
 
 def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair], deadline: float,
-                 workers: int) -> tuple[list[Pair], list[int], bool]:
+                 workers: int, known: tuple[float, ...] | None = None,
+                 counts: list[int] | None = None) -> tuple[list[Pair], list[int], bool]:
     """The best answer on the component's pairs and `new_pairs` with these `rooms`, tier
     after tier, from the run's answer `before` (still feasible with more room); returns
     it, its tier counts and whether each count is proven.
@@ -338,9 +341,11 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
     Each tier's bound is its LP solved warm with the change and the tiers above held
     where they are now. An answer reaching it is the optimum: first the transportation
     answer (`solver.transport`) with the special units where the answer in hand, then
-    the LP, puts them; else a search among the answers that reach the bound
-    (`engine.reduced_search`: the LP is nearly integral, so reduced-cost fixing leaves
-    little to search), then, when none does, among those better than the answer in hand."""
+    the LP, puts them; else a search near the LP's answer (`_search_support`), then
+    among the answers that reach the bound (`engine.reduced_search`), then, when none
+    does, among those better than the answer in hand. `known` is the gain bound
+    `_tighter_bound` found from the run's tier `counts`: a tier whose tiers above reached
+    theirs, and that reaches its own, needs no LP."""
     prepared = lps.prepared
     pairs = lps.pairs + new_pairs
     levels = objective_levels(prepared, pairs)
@@ -354,6 +359,10 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
         columns = list(range(lps.base)) + enabled
         for k in range(len(TIERS)):
             proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
+            if known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
+                    and proof.value >= counts[k] + known[k]:
+                values.append(proof.value)  # the bound `_tighter_bound` found for the same LP
+                continue
             solved = lps.solve(k, rooms, values, deadline) if proven else None
             if solved is not None:
                 bound, model, reduced = solved
@@ -365,9 +374,9 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
                     flow = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
                     if flow is not None and is_feasible(changed, pairs, levels[:k], values, flow):
                         proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+                relaxation = Relaxation(bound, x, {}, reduced[columns], bound)
                 if proof.value < proof.bound:
-                    _search_support(changed, pairs, levels, values, k, proof, x, deadline)
-                relaxation = Relaxation(bound, [], {}, reduced[columns], bound)
+                    _search_support(changed, pairs, levels, values, k, proof, relaxation, deadline)
                 if proof.value < proof.bound:
                     reduced_search(changed, pairs, levels, values, k, proof, relaxation, deadline, workers,
                                    proof.bound)
@@ -384,30 +393,53 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
 
 
 def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                    proof: Proof, x: list[float], deadline: float) -> None:
-    """Search level `k` among the pairs of the answer in hand and those its LP uses: the
-    LP optimum lies among them, and being nearly integral, most often so does an answer
-    reaching its bound. A few hundred pairs instead of tens of thousands (reduced-cost
-    fixing frees almost all of them: the LP is degenerate). SCIP, whose LP bound on
-    these pairs is the full one, proves such an answer at once; CP-SAT does not."""
-    support = [i for i, (v, value) in enumerate(zip(proof.solution, x)) if v or value > 1e-6]
-    trial = Proof([proof.solution[i] for i in support], proof.value, proof.bound)
-    run_mip(prepared, [pairs[i] for i in support], [[c[i] for i in support] for c in levels], floors, k, trial,
-            deadline)
-    if trial.value > proof.value:
-        solution = [0] * len(pairs)
-        for i, v in zip(support, trial.solution):
-            solution[i] = v
-        if is_feasible(prepared, pairs, levels[:k], floors, solution):
-            proof.offer(solution, trial.value, proof.bound)
+                    proof: Proof, relaxation: Relaxation, deadline: float) -> None:
+    """Search level `k` near the LP's answer, for one that reaches the bound: first
+    among the pairs of the answer in hand and those the LP uses (the LP optimum lies
+    among them, and being nearly integral, most often so does such an answer), then
+    also among the pairs that reduced-cost fixing leaves free at the homes and units
+    where the LP departs from the answer in hand.
+
+    A few hundred or thousand pairs instead of tens of thousands: reduced-cost fixing
+    alone frees almost all of them (the LP is degenerate). SCIP, whose LP bound on these
+    pairs is the full one, proves such an answer at once; CP-SAT does not. Finding none
+    proves nothing (the rest was left out): the caller searches further."""
+    x = np.asarray(relaxation.x)
+    solution = np.asarray(proof.solution)
+    used = (solution > 0) | (x > 1e-6)
+    fractional = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+    homes = {pairs[i].home for i in fractional}
+    units = {pairs[i].unit for i in fractional}
+    free = np.abs(relaxation.reduced) <= relaxation.lagrangian - proof.bound + 1e-6
+    near = np.array([p.home in homes or p.unit in units for p in pairs], dtype=bool)
+    for keep in (used, used | (free & near)):
+        if proof.value >= proof.bound or time.perf_counter() >= deadline:
+            return
+        support = np.flatnonzero(keep).tolist()
+        trial = Proof([proof.solution[i] for i in support], proof.value, proof.bound)
+        run_mip(prepared, [pairs[i] for i in support], [[c[i] for i in support] for c in levels], floors, k,
+                trial, deadline)
+        if trial.value > proof.value:
+            found = [0] * len(pairs)
+            for i, v in zip(support, trial.solution):
+                found[i] = v
+            if is_feasible(prepared, pairs, levels[:k], floors, found):
+                proof.offer(found, trial.value, proof.bound)
 
 
 def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
                    part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
-                   deadline: float) -> tuple[float, ...] | None:
+                   deadline: float, priced: tuple[float, ...],
+                   beaten: tuple[int, ...] | None) -> tuple[float, ...] | None:
     """The gain bound from the tier LPs re-solved warm with the change (tighter than the
     prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
-    None when the change touches more than one component or an LP is stopped."""
+    None when the change touches more than one component or an LP is stopped.
+
+    Each LP is a fifth of a second on a dense state, so none is solved that cannot
+    change the answer: the leading tiers `priced` (the bound from the prices) at no gain
+    gain nothing (the run's answer stays feasible: the gain is not negative either), and
+    once the tiers so far fall below `beaten` (the `top`-th best gain found), the tiers
+    after them are left unbounded."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
     if home in part_of_home:
@@ -424,6 +456,11 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
         # one of those is lexicographically below this tuple whatever its later tiers.
         bound: list[float] = []
         for k in range(len(TIERS)):
+            if not any(bound) and priced[k] <= 0:
+                bound.append(0)
+                continue
+            if beaten is not None and tuple(bound) < beaten[:k]:
+                return tuple(bound + [math.inf] * (len(TIERS) - k))
             solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
             if solved is None:  # stopped, or the tiers above cannot all reach their bounds
                 return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
@@ -482,9 +519,10 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
              result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
-             deadline: float, workers: int) -> Impact:
+             deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
     """Solve the tiers again on the components the change touches, from the run's answer
-    (`_exact_tiers`, on the component's loaded LPs when the change touches only it)."""
+    (`_exact_tiers`, on the component's loaded LPs when the change touches only it;
+    `known`: the gain bound `_tighter_bound` found there)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
@@ -501,7 +539,8 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
     rooms = list(prepared.rooms)
     rooms[home] += places
     if len(touched) == 1 and next(iter(touched)) in lps:
-        chosen, values, proven = _exact_tiers(lps[next(iter(touched))], before, rooms, new_pairs, deadline, workers)
+        chosen, values, proven = _exact_tiers(lps[next(iter(touched))], before, rooms, new_pairs, deadline, workers,
+                                              known, counts)
     else:
         chosen, values, proven = _exact_tiers(TierLPs(prepared, pairs), before, rooms, [], deadline, workers)
     chosen, values = at_least_the_run(chosen, values, before, counts)
