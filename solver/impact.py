@@ -472,13 +472,14 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
 
 def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
                 new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
-    """An upper bound on the gain per tier, lexicographically: once a tier may gain, the
-    tiers after it are unbounded (their floors would change).
+    """An upper bound on the gain per tier, lexicographically: each tier's bound holds
+    the tiers above at their own bounds (as in `_tighter_bound`).
 
     The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
-    y): one more place adds y_home per place, and each new pair (a unit that fits only
-    with the new room) adds its reduced cost where positive; a new unit's own row, or a
-    home without a capacity row, has y = 0."""
+    y): one more place adds y_home per place, each new pair (a unit that fits only
+    with the new room) adds its reduced cost where positive, and a tier above held at
+    its count plus its gain g adds y_floor x g (y_floor <= 0: a floor raised costs); a
+    new unit's own row, or a home without a capacity row, has y = 0."""
     if prices is None:
         return (math.inf,) * len(TIERS)
     bound: list[float] = []
@@ -499,10 +500,8 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
             size = np.array([s for _, s in reduced], dtype=float)
             ys = np.concatenate([[0.0], np.maximum(0.0, d / size)]) if len(d) else np.zeros(1)
             extra = float((ys * total + np.maximum(0.0, d[None, :] - ys[:, None] * size[None, :]).sum(axis=1)).min())
-        gain = math.floor(pricing.bound + extra + 1e-6) - count
-        bound.append(gain)
-        if gain > 0:
-            return tuple(bound + [math.inf] * (len(TIERS) - len(bound)))
+        raised = sum(y * bound[j] for j, y in pricing.floors.items())
+        bound.append(math.floor(pricing.bound + extra + raised + 1e-6) - count)
     return tuple(bound)
 
 
