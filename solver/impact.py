@@ -456,7 +456,7 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
         # one of those is lexicographically below this tuple whatever its later tiers.
         bound: list[float] = []
         for k in range(len(TIERS)):
-            if not any(bound) and priced[k] <= 0:
+            if not any(priced[:k]) and priced[k] <= 0:  # the prices held the same floors
                 bound.append(0)
                 continue
             if beaten is not None and tuple(bound) < beaten[:k]:
