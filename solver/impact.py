@@ -365,23 +365,9 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
                 continue
             solved = lps.solve(k, rooms, values, deadline) if proven else None
             if solved is not None:
-                bound, model, reduced = solved
-                proof.bound = max(proof.value, math.floor(bound + 1e-6))
-                x = [model.x[i].solution_value() for i in columns]
-                for score in (answer, x):
-                    if proof.value >= proof.bound:
-                        break
-                    flow = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
-                    if flow is not None and is_feasible(changed, pairs, levels[:k], values, flow):
-                        proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
-                relaxation = Relaxation(bound, x, {}, reduced[columns], bound)
+                proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
                 if proof.value < proof.bound:
-                    _search_support(changed, pairs, levels, values, k, proof, relaxation, deadline)
-                if proof.value < proof.bound:
-                    reduced_search(changed, pairs, levels, values, k, proof, relaxation, deadline, workers,
-                                   proof.bound)
-                if proof.value < proof.bound:
-                    reduced_search(changed, pairs, levels, values, k, proof, relaxation, deadline, workers)
+                    _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers)
             proven = proven and proof.value >= proof.bound
             answer = proof.solution
             values.append(proof.value)
@@ -392,13 +378,34 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
         lps.disable(enabled)
 
 
+def _reach_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                 proof: Proof, solved: tuple[float, LevelMip, np.ndarray], columns: list[int], deadline: float,
+                 workers: int) -> None:
+    """Level `k` from the answer in hand to the bound of its LP (`solved`, from
+    `TierLPs.solve`; `columns`: the enabled ones) when an answer reaches it, cheapest
+    first (see `_exact_tiers`); else as far as the search proves by `deadline`."""
+    lagrangian_bound, model, reduced = solved
+    x = [model.x[i].solution_value() for i in columns]
+    for score in (proof.solution, x):
+        if proof.value >= proof.bound:
+            return
+        flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
+        if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
+            proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+    relaxation = Relaxation(lagrangian_bound, x, {}, reduced[columns], lagrangian_bound)
+    _search_support(prepared, pairs, levels, floors, k, proof, relaxation, deadline)
+    for target in (proof.bound, None):
+        if proof.value < proof.bound:
+            reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, target)
+
+
 def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                     proof: Proof, relaxation: Relaxation, deadline: float) -> None:
     """Search level `k` near the LP's answer, for one that reaches the bound: first
     among the pairs of the answer in hand and those the LP uses (the LP optimum lies
     among them, and being nearly integral, most often so does such an answer), then
     also among the pairs that reduced-cost fixing leaves free at the homes and units
-    where the LP departs from the answer in hand.
+    the LP leaves fractional (where the rounding that fell short has to change).
 
     A few hundred or thousand pairs instead of tens of thousands: reduced-cost fixing
     alone frees almost all of them (the LP is degenerate). SCIP, whose LP bound on these
