@@ -20,6 +20,15 @@ extra places` bounds what the change can reach. A home whose bound does not beat
 run's counts at any tier gains nothing, proven without a search. The others are solved,
 most promising first; with `top`, the search stops once `top` exact answers are at
 least as good as every bound left, so the best `top` are exact and found quickly.
+
+Solving a change again is a search for an answer that reaches, tier after tier, the
+bound of the tier's LP re-solved warm with the change: reached, it is optimal. The LP
+is nearly integral and the change local, so such an answer is almost always near the
+LP's own (`_reach_bound`): the run's answer moved by a min-cost flow, else SCIP on the
+few hundred pairs the answer in hand and the LP use, else on those plus the pairs free
+at the homes and units the LP leaves fractional, and only then a search of the whole
+component (reduced-cost fixing frees nearly all of it: the LP is degenerate). On the
+dense benchmark state every one of the best ten changes reaches its LP bound.
 """
 from __future__ import annotations
 
@@ -33,10 +42,10 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from .eligibility import room, staffed_room
-from .engine import is_feasible, objective_levels, solve_levels
+from .engine import Proof, is_feasible, objective_levels, reduced_search, run_mip, solve_levels
 from .fit import fit_points
 from .instance import Home, Instance
-from .lp import LevelMip, build_level_mip, dive, lagrangian
+from .lp import LevelMip, Relaxation, build_level_mip, lagrangian
 from .prepare import TIERS, Component, Pair, Prepared, components, eligible_for_unit, prepare
 from .transport import transport_answer
 
@@ -144,6 +153,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     while queue:
         key, tightened, h, change, places = heapq.heappop(queue)
         bound = tuple(-b for b in key)
+        kth = None
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -152,7 +162,8 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
             complete = False
             break
         if not tightened and top is not None:
-            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline)
+            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline,
+                                     bound, kth)
             if tighter is not None:
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
@@ -160,7 +171,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                     heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
                 continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
-                          workers)
+                          workers, bound if tightened else None)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -285,10 +296,11 @@ class TierLPs:
         self.upper = np.append(self.upper, 0.0)
         return index
 
-    def solve(self, k: int, rooms: list[int], floors: list[int], deadline: float) -> tuple[float, LevelMip] | None:
+    def solve(self, k: int, rooms: list[int], floors: list[int],
+              deadline: float) -> tuple[float, LevelMip, np.ndarray] | None:
         """Level `k`'s Lagrangian bound with these rooms and floors (the enabled columns
-        only), and its model (its duals price each home); None when GLOP does not finish
-        by `deadline`."""
+        only), its model (its duals price each home) and every column's reduced cost
+        (`lp.lagrangian`); None when GLOP does not finish by `deadline`."""
         model = self.models[k]
         for home, row in model.capacity.items():
             row.SetUb(float(rooms[home]))
@@ -298,7 +310,8 @@ class TierLPs:
         if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         changed = _restricted(self.prepared, self.columns, rooms)
-        return lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)[1], model
+        reduced, bound = lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)
+        return bound, model, reduced
 
 
 @dataclass
@@ -320,66 +333,129 @@ def _prices(lps: TierLPs, counts: list[int], deadline: float) -> list[Pricing] |
         solved = lps.solve(k, lps.prepared.rooms, counts[:k], deadline)
         if solved is None:
             return None
-        bound, model = solved
+        bound, model, _ = solved
         found.append(Pricing(bound, {home: max(0.0, row.dual_value()) for home, row in model.capacity.items()},
                              {unit: max(0.0, row.dual_value()) for unit, row in model.units.items()},
                              {level: min(0.0, row.dual_value()) for level, row in model.floors}))
     return found
 
 
-def changed_columns(lps: TierLPs, rooms: list[int]) -> Prepared:
-    """The instance seen through every column of `lps`, with these rooms."""
-    return _restricted(lps.prepared, lps.columns, rooms)
+def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair], deadline: float,
+                 workers: int, known: tuple[float, ...] | None = None,
+                 counts: list[int] | None = None) -> tuple[list[Pair], list[int], bool]:
+    """The best answer on the component's pairs and `new_pairs` with these `rooms`, tier
+    after tier, from the run's answer `before` (still feasible with more room); returns
+    it, its tier counts and whether each count is proven.
 
-
-def _quick(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: list[Pair],
-           deadline: float) -> tuple[list[Pair], list[int]] | None:
-    """The exact answer on the component's pairs and `new_pairs` with these `rooms`,
-    without a search, when one is found: a transportation answer (`solver.transport`) is
-    proven when it reaches, tier after tier, the LP bound solved with the change. The
-    special units stay where the run put them (the others move into the new room); when
-    that falls short of a level's bound, where that level's LP puts them. None otherwise."""
+    Each tier's bound is its LP solved warm with the change and the tiers above held
+    where they are now. An answer reaching it is the optimum: first the transportation
+    answer (`solver.transport`) with the special units where the answer in hand, then
+    the LP, puts them; else a search near the LP's answer (`_search_support`), then
+    among the answers that reach the bound (`engine.reduced_search`), then, when none
+    does, among those better than the answer in hand. `known` is the gain bound
+    `_tighter_bound` found from the run's tier `counts`: a tier whose tiers above reached
+    theirs, and that reaches its own, needs no LP."""
+    prepared = lps.prepared
     pairs = lps.pairs + new_pairs
-    levels = objective_levels(lps.prepared, pairs)
-    changed = _restricted(lps.prepared, pairs, rooms)
+    levels = objective_levels(prepared, pairs)
+    changed = _restricted(prepared, pairs, rooms)
     placed = set(before)
+    answer = [int(pair in placed) for pair in pairs]
+    values: list[int] = []
+    proven = True
     enabled = lps.enable(new_pairs)
     try:
         columns = list(range(lps.base)) + enabled
-        score = [float(pair in placed) for pair in pairs]
-        for attempt in range(3):
-            answer = transport_answer(changed, pairs, levels, len(TIERS) - 1, score)
-            if answer is None or not is_feasible(changed, pairs, [], [], answer):
-                return None
-            values = [sum(c for c, v in zip(levels[k], answer) if v) for k in range(len(TIERS))]
-            for k in range(len(TIERS)):
-                solved = lps.solve(k, rooms, values[:k], deadline)
-                if solved is None:
-                    return None
-                target = math.floor(solved[0] + 1e-6)
-                if values[k] < target:
-                    if attempt == 0:  # the LP's own values
-                        x = [v.solution_value() for v in solved[1].x]
-                    else:  # a dive on the loaded LP, to the bound
-                        x = dive(changed_columns(lps, rooms), lps.columns, lps.levels, values[:k], k, target,
-                                 deadline, solved[1])
-                        if x is None:
-                            return None
-                    score = [x[i] for i in columns]
-                    break
-            else:
-                return [pair for pair, v in zip(pairs, answer) if v], values
-        return None
+        for k in range(len(TIERS)):
+            proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
+            if known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
+                    and proof.value >= counts[k] + known[k]:
+                values.append(proof.value)  # the bound `_tighter_bound` found for the same LP
+                continue
+            solved = lps.solve(k, rooms, values, deadline) if proven else None
+            if solved is not None:
+                proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
+                if proof.value < proof.bound:
+                    _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers)
+            proven = proven and proof.value >= proof.bound
+            answer = proof.solution
+            values.append(proof.value)
+        # A later tier's search may place more of a tier above than its own search did.
+        values = [int(np.dot(c, answer)) for c in levels[:len(TIERS)]]
+        return [pair for pair, v in zip(pairs, answer) if v], values, proven
     finally:
         lps.disable(enabled)
 
 
+def _reach_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                 proof: Proof, solved: tuple[float, LevelMip, np.ndarray], columns: list[int], deadline: float,
+                 workers: int) -> None:
+    """Level `k` from the answer in hand to the bound of its LP (`solved`, from
+    `TierLPs.solve`; `columns`: the enabled ones) when an answer reaches it, cheapest
+    first (see `_exact_tiers`); else as far as the search proves by `deadline`."""
+    lagrangian_bound, model, reduced = solved
+    x = [model.x[i].solution_value() for i in columns]
+    for score in (proof.solution, x):
+        if proof.value >= proof.bound:
+            return
+        flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
+        if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
+            proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+    relaxation = Relaxation(lagrangian_bound, x, {}, reduced[columns], lagrangian_bound)
+    _search_support(prepared, pairs, levels, floors, k, proof, relaxation, deadline)
+    for target in (proof.bound, None):
+        if proof.value < proof.bound:
+            reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, target)
+
+
+def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                    proof: Proof, relaxation: Relaxation, deadline: float) -> None:
+    """Search level `k` near the LP's answer, for one that reaches the bound: first
+    among the pairs of the answer in hand and those the LP uses (the LP optimum lies
+    among them, and being nearly integral, most often so does such an answer), then
+    also among the pairs that reduced-cost fixing leaves free at the homes and units
+    the LP leaves fractional (where the rounding that fell short has to change).
+
+    A few hundred or thousand pairs instead of tens of thousands: reduced-cost fixing
+    alone frees almost all of them (the LP is degenerate). SCIP, whose LP bound on these
+    pairs is the full one, proves such an answer at once; CP-SAT does not. Finding none
+    proves nothing (the rest was left out): the caller searches further."""
+    x = np.asarray(relaxation.x)
+    solution = np.asarray(proof.solution)
+    used = (solution > 0) | (x > 1e-6)
+    fractional = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+    homes = {pairs[i].home for i in fractional}
+    units = {pairs[i].unit for i in fractional}
+    free = np.abs(relaxation.reduced) <= relaxation.lagrangian - proof.bound + 1e-6
+    near = np.array([p.home in homes or p.unit in units for p in pairs], dtype=bool)
+    for keep in (used, used | (free & near)):
+        if proof.value >= proof.bound or time.perf_counter() >= deadline:
+            return
+        support = np.flatnonzero(keep).tolist()
+        trial = Proof([proof.solution[i] for i in support], proof.value, proof.bound)
+        run_mip(prepared, [pairs[i] for i in support], [[c[i] for i in support] for c in levels], floors, k,
+                trial, deadline)
+        if trial.value > proof.value:
+            found = [0] * len(pairs)
+            for i, v in zip(support, trial.solution):
+                found[i] = v
+            if is_feasible(prepared, pairs, levels[:k], floors, found):
+                proof.offer(found, trial.value, proof.bound)
+
+
 def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
                    part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
-                   deadline: float) -> tuple[float, ...] | None:
+                   deadline: float, priced: tuple[float, ...],
+                   beaten: tuple[int, ...] | None) -> tuple[float, ...] | None:
     """The gain bound from the tier LPs re-solved warm with the change (tighter than the
     prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
-    None when the change touches more than one component or an LP is stopped."""
+    None when the change touches more than one component or an LP is stopped.
+
+    Each LP is a fifth of a second on a dense state, so none is solved that cannot
+    change the answer: the leading tiers `priced` (the bound from the prices) at no gain
+    gain nothing (the run's answer stays feasible: the gain is not negative either), and
+    once the tiers so far fall below `beaten` (the `top`-th best gain found), the tiers
+    after them are left unbounded."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
     if home in part_of_home:
@@ -396,6 +472,11 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
         # one of those is lexicographically below this tuple whatever its later tiers.
         bound: list[float] = []
         for k in range(len(TIERS)):
+            if not any(priced[:k]) and priced[k] <= 0:  # the prices held the same floors
+                bound.append(0)
+                continue
+            if beaten is not None and tuple(bound) < beaten[:k]:
+                return tuple(bound + [math.inf] * (len(TIERS) - k))
             solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
             if solved is None:  # stopped, or the tiers above cannot all reach their bounds
                 return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
@@ -407,13 +488,14 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
 
 def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
                 new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
-    """An upper bound on the gain per tier, lexicographically: once a tier may gain, the
-    tiers after it are unbounded (their floors would change).
+    """An upper bound on the gain per tier, lexicographically: each tier's bound holds
+    the tiers above at their own bounds (as in `_tighter_bound`).
 
     The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
-    y): one more place adds y_home per place, and each new pair (a unit that fits only
-    with the new room) adds its reduced cost where positive; a new unit's own row, or a
-    home without a capacity row, has y = 0."""
+    y): one more place adds y_home per place, each new pair (a unit that fits only
+    with the new room) adds its reduced cost where positive, and a tier above held at
+    its count plus its gain g adds y_floor x g (y_floor <= 0: a floor raised costs); a
+    new unit's own row, or a home without a capacity row, has y = 0."""
     if prices is None:
         return (math.inf,) * len(TIERS)
     bound: list[float] = []
@@ -434,10 +516,8 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
             size = np.array([s for _, s in reduced], dtype=float)
             ys = np.concatenate([[0.0], np.maximum(0.0, d / size)]) if len(d) else np.zeros(1)
             extra = float((ys * total + np.maximum(0.0, d[None, :] - ys[:, None] * size[None, :]).sum(axis=1)).min())
-        gain = math.floor(pricing.bound + extra + 1e-6) - count
-        bound.append(gain)
-        if gain > 0:
-            return tuple(bound + [math.inf] * (len(TIERS) - len(bound)))
+        raised = sum(y * bound[j] for j, y in pricing.floors.items())
+        bound.append(math.floor(pricing.bound + extra + raised + 1e-6) - count)
     return tuple(bound)
 
 
@@ -454,10 +534,10 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
              result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
-             deadline: float, workers: int) -> Impact:
-    """Solve the tiers again on the components the change touches, from the run's answer:
-    proven without a search when the transportation answer meets the LP bounds (`_quick`;
-    the component's loaded LPs when the change adds no pair), else by `solve_levels`."""
+             deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
+    """Solve the tiers again on the components the change touches, from the run's answer
+    (`_exact_tiers`, on the component's loaded LPs when the change touches only it;
+    `known`: the gain bound `_tighter_bound` found there)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
@@ -474,14 +554,11 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
     rooms = list(prepared.rooms)
     rooms[home] += places
     if len(touched) == 1 and next(iter(touched)) in lps:
-        quick = _quick(lps[next(iter(touched))], before, rooms, new_pairs, deadline)
+        chosen, values, proven = _exact_tiers(lps[next(iter(touched))], before, rooms, new_pairs, deadline, workers,
+                                              known, counts)
     else:
-        quick = _quick(TierLPs(prepared, pairs), before, rooms, [], deadline)
-    if quick is not None:
-        return _impact(prepared, home, change, places, before, counts, *quick, proven=True)
-    answer = solve_levels(_restricted(prepared, pairs, rooms), deadline, workers, len(TIERS), before)
-    proven = answer.proven or answer.values == answer.bounds
-    chosen, values = at_least_the_run(answer.chosen, answer.values, before, counts)
+        chosen, values, proven = _exact_tiers(TierLPs(prepared, pairs), before, rooms, [], deadline, workers)
+    chosen, values = at_least_the_run(chosen, values, before, counts)
     return _impact(prepared, home, change, places, before, counts, chosen, values, proven)
 
 
