@@ -716,6 +716,7 @@ ALERT_EVENTS = {
     "arrival_overdue": "A youth in transit has not arrived",
     "offer_new": "A home offered a bed to one of your youths",
     "offer_answered": "A caseworker answered your home's offer of a bed",
+    "offer_withdrawn": "A home withdrew its offer of a bed to one of your youths",
 }
 ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
 OUTBOX_CHANNELS = ("email", "webhook")

@@ -98,6 +98,12 @@ def offer_new(home_name: str, hours: float) -> AlertText:
                  "accept or decline it on the referral's page.")
 
 
+def offer_withdrawn(home_name: str) -> AlertText:
+    return _text("a home withdrew its offer of a bed",
+                 f"{home_name} withdrew its offer of a bed to one of your youths: the bed is no longer kept. "
+                 "Search again on the referral's page.")
+
+
 def offer_answered(home_name: str, accepted: bool) -> AlertText:
     if accepted:
         return _text("your offer of a bed was accepted",

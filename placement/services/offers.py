@@ -187,16 +187,17 @@ def decline(session: Session, caseworker: User, referral: Referral, made: Placem
 def withdraw(session: Session, operator: User, made: PlacementOffer) -> PlacementOffer:
     """The home takes back its offer before the caseworker answers (the bed is needed
     elsewhere, staff went home): its places go back into availability at once and the
-    caseworker is told in the portal."""
+    caseworker is alerted (`offer_withdrawn`), as for a new offer."""
     referral = session.get(Referral, made.referral_id)
     home = _answerable(session, referral, made)
     made.status, made.answered_at = "withdrawn", utcnow()
     session.add(made)
     audit.record(session, "placement_offer_withdrawn", "placement_offer", made.id,
                  f"withdrawn by the home: referral {referral.id} home {home.id}", actor=operator)
-    notifications.notify(session, _caseworkers(session, referral),
-                         f"{home.name} withdrew its offer of a bed to {referral.case_reference}; the bed is no longer kept.",
-                         f"/caseworker/referrals/{referral.id}")
+    alerts.alert(session, "offer_withdrawn", _caseworkers(session, referral), alert_texts.offer_withdrawn(home.name),
+                 f"/caseworker/referrals/{referral.id}", urgent=referral.urgency == "emergency",
+                 portal_message=f"{home.name} withdrew its offer of a bed to {referral.case_reference}; "
+                                "the bed is no longer kept.")
     session.commit()
     return made
 

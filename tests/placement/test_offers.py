@@ -12,7 +12,8 @@ from jsonschema import Draft202012Validator
 from sqlmodel import select
 
 from placement.models import (
-    AuditEvent, KeepApartLink, KeepAwayArea, Notification, Placement, PlacementOffer, PlacementRequest, Referral, ReferralConsent,
+    AuditEvent, KeepApartLink, KeepAwayArea, Notification, OutboxMessage, Placement, PlacementOffer, PlacementRequest, Referral,
+    ReferralConsent,
 )
 from placement.services import booking, offers, response_times
 from placement.services import homes as home_service
@@ -289,6 +290,10 @@ def test_the_home_withdraws_its_offer_the_bed_returns_and_the_caseworker_is_told
     assert home_service.status(factory.session, world.home).room == room + 1
     told = factory.session.exec(select(Notification).where(Notification.user_id == world.caseworker.id)).all()
     assert any("withdrew its offer" in n.message and world.fits.case_reference in n.message for n in told)
+    # It is an alert like a new offer: an e-mail that names the home, never the youth.
+    mail = factory.session.exec(select(OutboxMessage).where(
+        OutboxMessage.event == "offer_withdrawn", OutboxMessage.to_address == world.caseworker.email)).one()
+    assert world.home.name in mail.body and world.fits.case_reference not in mail.body + mail.subject
     assert factory.session.exec(select(AuditEvent).where(
         AuditEvent.action == "placement_offer_withdrawn", AuditEvent.object_id == made.id)).first() is not None
     # Twice is refused, and the caseworker can no longer accept it.
