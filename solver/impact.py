@@ -368,15 +368,22 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
         columns = list(range(lps.base)) + enabled
         for k in range(len(TIERS)):
             proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
-            if known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
-                    and proof.value >= counts[k] + known[k]:
-                values.append(proof.value)  # the bound `_tighter_bound` found for the same LP
-                continue
-            solved = lps.solve(k, rooms, values, deadline) if proven else None
-            if solved is not None:
-                proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
+            moved = False  # the flow from the answer in hand was tried
+            if proven and known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
+                    and math.isfinite(known[k]):
+                # The bound `_tighter_bound` found for the same LP: the LP is solved
+                # again only for its values, when the flow falls short of it.
+                proof.bound = max(proof.value, counts[k] + int(known[k]))
                 if proof.value < proof.bound:
-                    _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers)
+                    _flow_to_bound(changed, pairs, levels, values, k, proof, proof.solution)
+                moved = True
+            if proof.value < proof.bound or not moved:
+                solved = lps.solve(k, rooms, values, deadline) if proven else None
+                if solved is not None:
+                    proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
+                    if proof.value < proof.bound:
+                        _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers,
+                                     moved)
             proven = proven and proof.value >= proof.bound
             answer = proof.solution
             values.append(proof.value)
@@ -389,23 +396,31 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
 
 def _reach_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                  proof: Proof, solved: tuple[float, LevelMip, np.ndarray], columns: list[int], deadline: float,
-                 workers: int) -> None:
+                 workers: int, moved: bool = False) -> None:
     """Level `k` from the answer in hand to the bound of its LP (`solved`, from
     `TierLPs.solve`; `columns`: the enabled ones) when an answer reaches it, cheapest
-    first (see `_exact_tiers`); else as far as the search proves by `deadline`."""
+    first (see `_exact_tiers`); else as far as the search proves by `deadline`.
+    `moved`: the flow from the answer in hand was already tried."""
     lagrangian_bound, model, reduced = solved
     x = [model.x[i].solution_value() for i in columns]
-    for score in (proof.solution, x):
+    for score in ((x,) if moved else (proof.solution, x)):
         if proof.value >= proof.bound:
             return
-        flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
-        if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
-            proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+        _flow_to_bound(prepared, pairs, levels, floors, k, proof, score)
     relaxation = Relaxation(lagrangian_bound, x, {}, reduced[columns], lagrangian_bound)
     _search_support(prepared, pairs, levels, floors, k, proof, relaxation, deadline)
     for target in (proof.bound, None):
         if proof.value < proof.bound:
             reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, target)
+
+
+def _flow_to_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                   proof: Proof, score) -> None:
+    """The transportation answer with the special units placed by `score`
+    (`solver.transport`), offered when it keeps the floors of the levels above."""
+    flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
+    if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
+        proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
 
 
 def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
