@@ -128,9 +128,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                 impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 continue
             bound = (math.inf,) * len(TIERS)
-            touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-            if h in part_of_home:
-                touched.add(part_of_home[h])
+            touched = _touched(part_of_home, part_of_unit, h, new_pairs)
             if len(touched) == 1:
                 # The component's LP prices bound the gain (new pairs, if any, join it).
                 part = touched.pop()
@@ -472,9 +470,7 @@ def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dic
     once the tiers so far fall below `beaten` (the `top`-th best gain found), the tiers
     after them are left unbounded."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
-    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-    if home in part_of_home:
-        touched.add(part_of_home[home])
+    touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     if len(touched) != 1 or next(iter(touched)) not in lps:
         return None
     part = next(iter(touched))
@@ -536,6 +532,16 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
     return tuple(bound)
 
 
+def _touched(part_of_home: dict[int, int], part_of_unit: dict[int, int], home: int,
+             new_pairs: list[Pair]) -> set[int]:
+    """The components a change in `home` touches: the home's own, and those of the units
+    its new pairs let in."""
+    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+    if home in part_of_home:
+        touched.add(part_of_home[home])
+    return touched
+
+
 def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
     """Pairs the extra room creates: units eligible for `home` that fit only with it."""
     before = prepared.rooms[home]
@@ -555,9 +561,7 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
     `known`: the gain bound `_tighter_bound` found there)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
-    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-    if home in part_of_home:
-        touched.add(part_of_home[home])
+    touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     pairs = [p for i in sorted(touched) for p in parts[i].pairs] + new_pairs
     before: list[Pair] = []
     counts = [0] * len(TIERS)
