@@ -375,24 +375,30 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
     enabled = lps.enable(new_pairs)
     try:
         columns = list(range(lps.base)) + enabled
+        # The answer in hand is a flow's: the flow from it gives it again (its special
+        # units stay where they are, the rest is the same flow), so it is not tried.
+        flowed = False
         for k in range(len(TIERS)):
             proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
-            moved = False  # the flow from the answer in hand was tried
-            if proven and known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
-                    and math.isfinite(known[k]):
+            tried = flowed  # the flow from the answer in hand: tried, or no use
+            bounded = proven and known is not None and math.isfinite(known[k]) \
+                and values == [c + g for c, g in zip(counts, known[:k])]
+            if bounded:
                 # The bound `_tighter_bound` found for the same LP: the LP is solved
                 # again only for its values, when the flow falls short of it.
                 proof.bound = max(proof.value, counts[k] + int(known[k]))
-                if proof.value < proof.bound:
-                    _flow_to_bound(changed, pairs, levels, values, k, proof, proof.solution)
-                moved = True
-            if proof.value < proof.bound or not moved:
+                if proof.value < proof.bound and not tried:
+                    flowed = _flow_to_bound(changed, pairs, levels, values, k, proof, proof.solution)
+                    tried = True
+            if not bounded or proof.value < proof.bound:
                 solved = lps.solve(k, rooms, values, deadline) if proven else None
                 if solved is not None:
                     proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
                     if proof.value < proof.bound:
-                        _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers,
-                                     moved)
+                        before_search = proof.value
+                        taken = _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline,
+                                             workers, tried)
+                        flowed = taken or (flowed and proof.value == before_search)
             proven = proven and proof.value >= proof.bound
             answer = proof.solution
             values.append(proof.value)
@@ -405,31 +411,38 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
 
 def _reach_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                  proof: Proof, solved: tuple[float, LevelMip, np.ndarray], columns: list[int], deadline: float,
-                 workers: int, moved: bool = False) -> None:
+                 workers: int, tried: bool = False) -> bool:
     """Level `k` from the answer in hand to the bound of its LP (`solved`, from
     `TierLPs.solve`; `columns`: the enabled ones) when an answer reaches it, cheapest
     first (see `_exact_tiers`); else as far as the search proves by `deadline`.
-    `moved`: the flow from the answer in hand was already tried."""
+    `tried`: the flow from the answer in hand is of no use (tried, or gives it again).
+    Returns whether the answer it leaves is a flow's."""
     lagrangian_bound, model, reduced = solved
-    x = [model.x[i].solution_value() for i in columns]
-    for score in ((x,) if moved else (proof.solution, x)):
-        if proof.value >= proof.bound:
-            return
-        _flow_to_bound(prepared, pairs, levels, floors, k, proof, score)
+    flowed = not tried and _flow_to_bound(prepared, pairs, levels, floors, k, proof, proof.solution)
+    if proof.value >= proof.bound:
+        return flowed
+    x = [model.x[i].solution_value() for i in columns]  # read only when needed: 0.02 s on a dense state
+    flowed = _flow_to_bound(prepared, pairs, levels, floors, k, proof, x) or flowed
+    if proof.value >= proof.bound:
+        return flowed
+    found = proof.value
     relaxation = Relaxation(lagrangian_bound, x, {}, reduced[columns], lagrangian_bound)
     _search_support(prepared, pairs, levels, floors, k, proof, relaxation, deadline)
     for target in (proof.bound, None):
         if proof.value < proof.bound:
             reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, target)
+    return flowed and proof.value == found
 
 
 def _flow_to_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                   proof: Proof, score) -> None:
+                   proof: Proof, score) -> bool:
     """The transportation answer with the special units placed by `score`
-    (`solver.transport`), offered when it keeps the floors of the levels above."""
+    (`solver.transport`), offered when it keeps the floors of the levels above; returns
+    whether it is now the answer in hand."""
     flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
     if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
         proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+    return flow is not None and proof.solution is flow
 
 
 def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
