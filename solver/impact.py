@@ -142,16 +142,18 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                     continue
             candidates.append((bound, h, change, places))
-    # Most promising first. A bound from the prices is tightened once (the LPs re-solved
-    # with the change) when it comes first, and the change goes back in its new place.
-    queue = [(tuple(-b for b in bound), False, h, change, places) for bound, h, change, places in candidates]
+    # Most promising first. With `top`, a bound from the prices is tightened one tier at
+    # a time (that tier's LP re-solved with the change, the tiers after it priced again
+    # from there), and the change goes back in its new place: a change that falls behind
+    # the best `top` leaves its later tiers' LPs unsolved. Once every tier is tightened,
+    # it is solved again.
+    queue = [(tuple(-b for b in bound), 0, h, change, places) for bound, h, change, places in candidates]
     heapq.heapify(queue)
     complete = True
     exact: list[Impact] = []
     while queue:
-        key, tightened, h, change, places = heapq.heappop(queue)
+        key, tight, h, change, places = heapq.heappop(queue)
         bound = tuple(-b for b in key)
-        kth = None
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -159,17 +161,17 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
         if time.perf_counter() >= deadline:
             complete = False
             break
-        if not tightened and top is not None:
-            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline,
-                                     bound, kth)
+        if top is not None and tight < len(TIERS):
+            tighter = _tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places, bound, tight,
+                                    deadline)
             if tighter is not None:
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 else:
-                    heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
+                    heapq.heappush(queue, (tuple(-b for b in tighter), tight + 1, h, change, places))
                 continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
-                          workers, bound if tightened else None)
+                          workers, bound if top is not None and tight == len(TIERS) else None)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -362,7 +364,7 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
     the LP, puts them; else a search near the LP's answer (`_search_support`), then
     among the answers that reach the bound (`engine.reduced_search`), then, when none
     does, among those better than the answer in hand. `known` is the gain bound
-    `_tighter_bound` found from the run's tier `counts`: a tier whose tiers above reached
+    `_tighter_tier` found from the run's tier `counts`: a tier whose tiers above reached
     theirs, and that reaches its own, needs no LP."""
     prepared = lps.prepared
     pairs = lps.pairs + new_pairs
@@ -384,7 +386,7 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
             bounded = proven and known is not None and math.isfinite(known[k]) \
                 and values == [c + g for c, g in zip(counts, known[:k])]
             if bounded:
-                # The bound `_tighter_bound` found for the same LP: the LP is solved
+                # The bound `_tighter_tier` found for the same LP: the LP is solved
                 # again only for its values, when the flow falls short of it.
                 proof.bound = max(proof.value, counts[k] + int(known[k]))
                 if proof.value < proof.bound and not tried:
@@ -480,51 +482,48 @@ def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int
                 proof.offer(found, trial.value, proof.bound)
 
 
-def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
-                   part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
-                   deadline: float, priced: tuple[float, ...],
-                   beaten: tuple[int, ...] | None) -> tuple[float, ...] | None:
-    """The gain bound from the tier LPs re-solved warm with the change (tighter than the
-    prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
-    None when the change touches more than one component or an LP is stopped.
+def _tighter_tier(prepared: Prepared, part_of_home: dict[int, int], part_of_unit: dict[int, int], base: dict,
+                  lps: dict[int, "TierLPs"], prices: dict[int, list["Pricing"] | None], home: int, places: int,
+                  bound: tuple[float, ...], tight: int, deadline: float) -> tuple[float, ...] | None:
+    """The gain bound `bound` (its first `tight` tiers from re-solved LPs, the rest from
+    the prices) with tier `tight` bounded by its LP re-solved warm with the change (tighter
+    than the prices, which hold only near the run's basis) and the tiers after it priced
+    again from there (`_gain_bound`); None when the change touches more than one component
+    or the LP is stopped.
 
-    Each LP is a fifth of a second on a dense state, so none is solved that cannot
-    change the answer: the leading tiers `priced` (the bound from the prices) at no gain
-    gain nothing (the run's answer stays feasible: the gain is not negative either), and
-    once the tiers so far fall below `beaten` (the `top`-th best gain found), the tiers
-    after them are left unbounded."""
+    Each tier's LP holds the tiers above at their bounds (an answer below one of those is
+    lexicographically below the tuple whatever its later tiers). An LP is a fifth of a
+    second on a dense state, so none is solved that cannot change the answer: a tier
+    the prices bound at no gain, the tiers above at no gain either, gains nothing (the
+    run's answer stays feasible: the gain is not negative)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     if len(touched) != 1 or next(iter(touched)) not in lps:
         return None
     part = next(iter(touched))
     loaded, counts = lps[part], base[part][1]
-    rooms = list(prepared.rooms)
-    rooms[home] += places
-    enabled = loaded.enable(new_pairs)
-    try:
-        # Each tier's bound holds the tiers above at their own bounds: an answer below
-        # one of those is lexicographically below this tuple whatever its later tiers.
-        bound: list[float] = []
-        for k in range(len(TIERS)):
-            if not any(priced[:k]) and priced[k] <= 0:  # the prices held the same floors
-                bound.append(0)
-                continue
-            if beaten is not None and tuple(bound) < beaten[:k]:
-                return tuple(bound + [math.inf] * (len(TIERS) - k))
-            solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
-            if solved is None:  # stopped, or the tiers above cannot all reach their bounds
-                return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
-            bound.append(math.floor(solved[0] + 1e-6) - counts[k])
-        return tuple(bound)
-    finally:
-        loaded.disable(enabled)
+    prefix = list(bound[:tight])
+    if not any(prefix) and bound[tight] <= 0:  # the prices held the same floors
+        prefix.append(0)
+    else:
+        rooms = list(prepared.rooms)
+        rooms[home] += places
+        enabled = loaded.enable(new_pairs)
+        try:
+            solved = loaded.solve(tight, rooms, [c + g for c, g in zip(counts, prefix)], deadline)
+        finally:
+            loaded.disable(enabled)
+        if solved is None:  # stopped, or the tiers above cannot all reach their bounds
+            return None
+        prefix.append(math.floor(solved[0] + 1e-6) - counts[tight])
+    return _gain_bound(prices[part], counts, home, places, new_pairs, prepared, tuple(prefix))
 
 
 def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
-                new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
+                new_pairs: list[Pair], prepared: Prepared, prefix: tuple[float, ...] = ()) -> tuple[float, ...]:
     """An upper bound on the gain per tier, lexicographically: each tier's bound holds
-    the tiers above at their own bounds (as in `_tighter_bound`).
+    the tiers above at their own bounds (as in `_tighter_tier`); the first tiers' bounds
+    are `prefix` when given (from re-solved LPs).
 
     The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
     y): one more place adds y_home per place, each new pair (a unit that fits only
@@ -532,9 +531,11 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
     its count plus its gain g adds y_floor x g (y_floor <= 0: a floor raised costs); a
     new unit's own row, or a home without a capacity row, has y = 0."""
     if prices is None:
-        return (math.inf,) * len(TIERS)
-    bound: list[float] = []
+        return tuple(prefix) + (math.inf,) * (len(TIERS) - len(prefix))
+    bound: list[float] = list(prefix)
     for k, (pricing, count) in enumerate(zip(prices, counts)):
+        if k < len(prefix):
+            continue
         price = pricing.homes.get(home, 0.0)
         reduced = []
         for pair in new_pairs:
@@ -582,7 +583,7 @@ def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int,
              deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
     """Solve the tiers again on the components the change touches, from the run's answer
     (`_exact_tiers`, on the component's loaded LPs when the change touches only it;
-    `known`: the gain bound `_tighter_bound` found there)."""
+    `known`: the gain bound `_tighter_tier` found there)."""
     new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = _touched(part_of_home, part_of_unit, home, new_pairs)
