@@ -152,7 +152,8 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     complete = True
     exact: list[Impact] = []
     while queue:
-        key, tight, h, change, places = heapq.heappop(queue)
+        key, untight, h, change, places = heapq.heappop(queue)
+        tight = -untight  # among equal bounds, the most tightened first: its exact answer comes sooner
         bound = tuple(-b for b in key)
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
@@ -168,7 +169,7 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 else:
-                    heapq.heappush(queue, (tuple(-b for b in tighter), tight + 1, h, change, places))
+                    heapq.heappush(queue, (tuple(-b for b in tighter), -(tight + 1), h, change, places))
                 continue
         impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
                           workers, bound if top is not None and tight == len(TIERS) else None)
