@@ -117,13 +117,14 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     impacts: list[Impact] = []
     candidates: list[tuple[tuple[float, ...], int, str, int]] = []
+    opened: dict[tuple[int, str], list[Pair]] = {}  # each change's new pairs (`_new_pairs`)
     for h, home in enumerate(prepared.homes):
         for change in CHANGES:
             places = _extra_places(home, change)
             if places <= 0:
                 impacts.append(Impact(home.id, change, 0, dict.fromkeys(TIERS, 0), (), True))
                 continue
-            new_pairs = _new_pairs(prepared, h, prepared.rooms[h] + places)
+            new_pairs = opened[(h, change)] = _new_pairs(prepared, h, prepared.rooms[h] + places)
             if not new_pairs and h not in part_of_home:  # no unit can ever go there
                 impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 continue
@@ -163,16 +164,17 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
             complete = False
             break
         if top is not None and tight < len(TIERS):
-            tighter = _tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places, bound, tight,
-                                    deadline)
+            tighter = _tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places,
+                                    opened[(h, change)], bound, tight, deadline)
             if tighter is not None:
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 else:
                     heapq.heappush(queue, (tuple(-b for b in tighter), -(tight + 1), h, change, places))
                 continue
-        impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
-                          workers, bound if top is not None and tight == len(TIERS) else None)
+        impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places,
+                          opened[(h, change)], deadline, workers,
+                          bound if top is not None and tight == len(TIERS) else None)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -485,7 +487,8 @@ def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int
 
 def _tighter_tier(prepared: Prepared, part_of_home: dict[int, int], part_of_unit: dict[int, int], base: dict,
                   lps: dict[int, "TierLPs"], prices: dict[int, list["Pricing"] | None], home: int, places: int,
-                  bound: tuple[float, ...], tight: int, deadline: float) -> tuple[float, ...] | None:
+                  new_pairs: list[Pair], bound: tuple[float, ...], tight: int,
+                  deadline: float) -> tuple[float, ...] | None:
     """The gain bound `bound` (its first `tight` tiers from re-solved LPs, the rest from
     the prices) with tier `tight` bounded by its LP re-solved warm with the change (tighter
     than the prices, which hold only near the run's basis) and the tiers after it priced
@@ -496,8 +499,8 @@ def _tighter_tier(prepared: Prepared, part_of_home: dict[int, int], part_of_unit
     lexicographically below the tuple whatever its later tiers). An LP is a fifth of a
     second on a dense state, so none is solved that cannot change the answer: a tier
     the prices bound at no gain, the tiers above at no gain either, gains nothing (the
-    run's answer stays feasible: the gain is not negative)."""
-    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    run's answer stays feasible: the gain is not negative). `new_pairs`: the change's
+    (`_new_pairs`)."""
     touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     if len(touched) != 1 or next(iter(touched)) not in lps:
         return None
@@ -581,11 +584,11 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
              result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
-             deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
+             new_pairs: list[Pair], deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
     """Solve the tiers again on the components the change touches, from the run's answer
     (`_exact_tiers`, on the component's loaded LPs when the change touches only it;
-    `known`: the gain bound `_tighter_tier` found there)."""
-    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    `new_pairs`: the change's, from `_new_pairs`; `known`: the gain bound `_tighter_tier`
+    found there)."""
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     pairs = [p for i in sorted(touched) for p in parts[i].pairs] + new_pairs

@@ -182,7 +182,7 @@ def change_bounds(inst, result) -> dict[tuple[str, str], list[tuple[float, ...]]
             found = [_gain_bound(prices[part], base[part][1], h, places, new_pairs, prepared)]
             for tight in range(len(URGENCIES)):
                 found.append(_tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places,
-                                           found[-1], tight, deadline))
+                                           new_pairs, found[-1], tight, deadline))
             bounds[(target.id, change)] = found
     return bounds
 
