@@ -117,20 +117,19 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
     impacts: list[Impact] = []
     candidates: list[tuple[tuple[float, ...], int, str, int]] = []
+    opened: dict[tuple[int, str], list[Pair]] = {}  # each change's new pairs (`_new_pairs`)
     for h, home in enumerate(prepared.homes):
         for change in CHANGES:
             places = _extra_places(home, change)
             if places <= 0:
                 impacts.append(Impact(home.id, change, 0, dict.fromkeys(TIERS, 0), (), True))
                 continue
-            new_pairs = _new_pairs(prepared, h, prepared.rooms[h] + places)
+            new_pairs = opened[(h, change)] = _new_pairs(prepared, h, prepared.rooms[h] + places)
             if not new_pairs and h not in part_of_home:  # no unit can ever go there
                 impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 continue
             bound = (math.inf,) * len(TIERS)
-            touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-            if h in part_of_home:
-                touched.add(part_of_home[h])
+            touched = _touched(part_of_home, part_of_unit, h, new_pairs)
             if len(touched) == 1:
                 # The component's LP prices bound the gain (new pairs, if any, join it).
                 part = touched.pop()
@@ -144,16 +143,19 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
                     impacts.append(Impact(home.id, change, places, dict.fromkeys(TIERS, 0), (), True))
                     continue
             candidates.append((bound, h, change, places))
-    # Most promising first. A bound from the prices is tightened once (the LPs re-solved
-    # with the change) when it comes first, and the change goes back in its new place.
-    queue = [(tuple(-b for b in bound), False, h, change, places) for bound, h, change, places in candidates]
+    # Most promising first. With `top`, a bound from the prices is tightened one tier at
+    # a time (that tier's LP re-solved with the change, the tiers after it priced again
+    # from there), and the change goes back in its new place: a change that falls behind
+    # the best `top` leaves its later tiers' LPs unsolved. Once every tier is tightened,
+    # it is solved again.
+    queue = [(tuple(-b for b in bound), 0, h, change, places) for bound, h, change, places in candidates]
     heapq.heapify(queue)
     complete = True
     exact: list[Impact] = []
     while queue:
-        key, tightened, h, change, places = heapq.heappop(queue)
+        key, untight, h, change, places = heapq.heappop(queue)
+        tight = -untight  # among equal bounds, the most tightened first: its exact answer comes sooner
         bound = tuple(-b for b in key)
-        kth = None
         if top is not None and len(exact) >= top:
             kth = sorted((i.key for i in exact), reverse=True)[top - 1]
             if kth >= bound:  # nothing left can beat the best `top`
@@ -161,17 +163,18 @@ def bed_impact(instance: Instance, result: dict, time_limit: float = 10.0, worke
         if time.perf_counter() >= deadline:
             complete = False
             break
-        if not tightened and top is not None:
-            tighter = _tighter_bound(prepared, parts, part_of_home, part_of_unit, base, lps, h, places, deadline,
-                                     bound, kth)
+        if top is not None and tight < len(TIERS):
+            tighter = _tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places,
+                                    opened[(h, change)], bound, tight, deadline)
             if tighter is not None:
                 if all(b <= 0 for b in tighter):  # proven: no tier can gain
                     exact.append(Impact(prepared.homes[h].id, change, places, dict.fromkeys(TIERS, 0), (), True))
                 else:
-                    heapq.heappush(queue, (tuple(-b for b in tighter), True, h, change, places))
+                    heapq.heappush(queue, (tuple(-b for b in tighter), -(tight + 1), h, change, places))
                 continue
-        impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places, deadline,
-                          workers, bound if tightened else None)
+        impact = _resolve(prepared, parts, part_of_home, placed, result, base, lps, h, change, places,
+                          opened[(h, change)], deadline, workers,
+                          bound if top is not None and tight == len(TIERS) else None)
         exact.append(impact)
         complete = complete and impact.proven
     impacts.extend(exact)
@@ -229,6 +232,13 @@ class TierLPs:
         for i, pair in enumerate(pairs):
             self.by_home.setdefault(pair.home, []).append(i)
         self.upper = np.ones(len(pairs))
+        # Each column's unit, home and size, and the levels, as arrays for `lagrangian`:
+        # built once here instead of in each of the dozens of solves (0.02 s each on a
+        # dense state).
+        self.arrays = (np.array([p.unit for p in pairs], dtype=np.int64),
+                       np.array([p.home for p in pairs], dtype=np.int64),
+                       np.array([prepared.units[p.unit].size for p in pairs], dtype=float))
+        self.level_arrays = [np.array(level, dtype=float) for level in self.levels]
         self.models: list[LevelMip] = []
         for k in range(len(TIERS)):
             # Floors and rooms are set before each solve.
@@ -293,6 +303,9 @@ class TierLPs:
         here.append(index)
         for level, c in zip(self.levels, coefficients):
             level.append(c)
+        self.level_arrays = [np.append(level, float(c)) for level, c in zip(self.level_arrays, coefficients)]
+        self.arrays = tuple(np.append(column, value) for column, value
+                            in zip(self.arrays, (pair.unit, pair.home, float(unit.size))))
         self.upper = np.append(self.upper, 0.0)
         return index
 
@@ -310,7 +323,8 @@ class TierLPs:
         if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         changed = _restricted(self.prepared, self.columns, rooms)
-        reduced, bound = lagrangian(changed, self.columns, self.levels, floors, k, model, self.upper)
+        reduced, bound = lagrangian(changed, self.columns, self.level_arrays, floors, k, model, self.upper,
+                                    self.arrays)
         return bound, model, reduced
 
 
@@ -353,7 +367,7 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
     the LP, puts them; else a search near the LP's answer (`_search_support`), then
     among the answers that reach the bound (`engine.reduced_search`), then, when none
     does, among those better than the answer in hand. `known` is the gain bound
-    `_tighter_bound` found from the run's tier `counts`: a tier whose tiers above reached
+    `_tighter_tier` found from the run's tier `counts`: a tier whose tiers above reached
     theirs, and that reaches its own, needs no LP."""
     prepared = lps.prepared
     pairs = lps.pairs + new_pairs
@@ -366,17 +380,30 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
     enabled = lps.enable(new_pairs)
     try:
         columns = list(range(lps.base)) + enabled
+        # The answer in hand is a flow's: the flow from it gives it again (its special
+        # units stay where they are, the rest is the same flow), so it is not tried.
+        flowed = False
         for k in range(len(TIERS)):
             proof = Proof(answer, int(np.dot(levels[k], answer)), int(np.dot(levels[k], answer)))
-            if known is not None and values == [c + g for c, g in zip(counts, known[:k])] \
-                    and proof.value >= counts[k] + known[k]:
-                values.append(proof.value)  # the bound `_tighter_bound` found for the same LP
-                continue
-            solved = lps.solve(k, rooms, values, deadline) if proven else None
-            if solved is not None:
-                proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
-                if proof.value < proof.bound:
-                    _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline, workers)
+            tried = flowed  # the flow from the answer in hand: tried, or no use
+            bounded = proven and known is not None and math.isfinite(known[k]) \
+                and values == [c + g for c, g in zip(counts, known[:k])]
+            if bounded:
+                # The bound `_tighter_tier` found for the same LP: the LP is solved
+                # again only for its values, when the flow falls short of it.
+                proof.bound = max(proof.value, counts[k] + int(known[k]))
+                if proof.value < proof.bound and not tried:
+                    flowed = _flow_to_bound(changed, pairs, levels, values, k, proof, proof.solution)
+                    tried = True
+            if not bounded or proof.value < proof.bound:
+                solved = lps.solve(k, rooms, values, deadline) if proven else None
+                if solved is not None:
+                    proof.bound = max(proof.value, math.floor(solved[0] + 1e-6))
+                    if proof.value < proof.bound:
+                        before_search = proof.value
+                        taken = _reach_bound(changed, pairs, levels, values, k, proof, solved, columns, deadline,
+                                             workers, tried)
+                        flowed = taken or (flowed and proof.value == before_search)
             proven = proven and proof.value >= proof.bound
             answer = proof.solution
             values.append(proof.value)
@@ -389,23 +416,38 @@ def _exact_tiers(lps: TierLPs, before: list[Pair], rooms: list[int], new_pairs: 
 
 def _reach_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                  proof: Proof, solved: tuple[float, LevelMip, np.ndarray], columns: list[int], deadline: float,
-                 workers: int) -> None:
+                 workers: int, tried: bool = False) -> bool:
     """Level `k` from the answer in hand to the bound of its LP (`solved`, from
     `TierLPs.solve`; `columns`: the enabled ones) when an answer reaches it, cheapest
-    first (see `_exact_tiers`); else as far as the search proves by `deadline`."""
+    first (see `_exact_tiers`); else as far as the search proves by `deadline`.
+    `tried`: the flow from the answer in hand is of no use (tried, or gives it again).
+    Returns whether the answer it leaves is a flow's."""
     lagrangian_bound, model, reduced = solved
-    x = [model.x[i].solution_value() for i in columns]
-    for score in (proof.solution, x):
-        if proof.value >= proof.bound:
-            return
-        flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
-        if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
-            proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+    flowed = not tried and _flow_to_bound(prepared, pairs, levels, floors, k, proof, proof.solution)
+    if proof.value >= proof.bound:
+        return flowed
+    x = [model.x[i].solution_value() for i in columns]  # read only when needed: 0.02 s on a dense state
+    flowed = _flow_to_bound(prepared, pairs, levels, floors, k, proof, x) or flowed
+    if proof.value >= proof.bound:
+        return flowed
+    found = proof.value
     relaxation = Relaxation(lagrangian_bound, x, {}, reduced[columns], lagrangian_bound)
     _search_support(prepared, pairs, levels, floors, k, proof, relaxation, deadline)
     for target in (proof.bound, None):
         if proof.value < proof.bound:
             reduced_search(prepared, pairs, levels, floors, k, proof, relaxation, deadline, workers, target)
+    return flowed and proof.value == found
+
+
+def _flow_to_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                   proof: Proof, score) -> bool:
+    """The transportation answer with the special units placed by `score`
+    (`solver.transport`), offered when it keeps the floors of the levels above; returns
+    whether it is now the answer in hand."""
+    flow = transport_answer(prepared, pairs, levels, len(TIERS) - 1, score)
+    if flow is not None and is_feasible(prepared, pairs, levels[:k], floors, flow):
+        proof.offer(flow, int(np.dot(levels[k], flow)), proof.bound)
+    return flow is not None and proof.solution is flow
 
 
 def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
@@ -443,53 +485,49 @@ def _search_support(prepared: Prepared, pairs: list[Pair], levels: list[list[int
                 proof.offer(found, trial.value, proof.bound)
 
 
-def _tighter_bound(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int],
-                   part_of_unit: dict[int, int], base: dict, lps: dict[int, "TierLPs"], home: int, places: int,
-                   deadline: float, priced: tuple[float, ...],
-                   beaten: tuple[int, ...] | None) -> tuple[float, ...] | None:
-    """The gain bound from the tier LPs re-solved warm with the change (tighter than the
-    prices, which hold only near the run's basis), tier after tier as in `_gain_bound`;
-    None when the change touches more than one component or an LP is stopped.
+def _tighter_tier(prepared: Prepared, part_of_home: dict[int, int], part_of_unit: dict[int, int], base: dict,
+                  lps: dict[int, "TierLPs"], prices: dict[int, list["Pricing"] | None], home: int, places: int,
+                  new_pairs: list[Pair], bound: tuple[float, ...], tight: int,
+                  deadline: float) -> tuple[float, ...] | None:
+    """The gain bound `bound` (its first `tight` tiers from re-solved LPs, the rest from
+    the prices) with tier `tight` bounded by its LP re-solved warm with the change (tighter
+    than the prices, which hold only near the run's basis) and the tiers after it priced
+    again from there (`_gain_bound`); None when the change touches more than one component
+    or the LP is stopped.
 
-    Each LP is a fifth of a second on a dense state, so none is solved that cannot
-    change the answer: the leading tiers `priced` (the bound from the prices) at no gain
-    gain nothing (the run's answer stays feasible: the gain is not negative either), and
-    once the tiers so far fall below `beaten` (the `top`-th best gain found), the tiers
-    after them are left unbounded."""
-    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
-    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-    if home in part_of_home:
-        touched.add(part_of_home[home])
+    Each tier's LP holds the tiers above at their bounds (an answer below one of those is
+    lexicographically below the tuple whatever its later tiers). An LP is a fifth of a
+    second on a dense state, so none is solved that cannot change the answer: a tier
+    the prices bound at no gain, the tiers above at no gain either, gains nothing (the
+    run's answer stays feasible: the gain is not negative). `new_pairs`: the change's
+    (`_new_pairs`)."""
+    touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     if len(touched) != 1 or next(iter(touched)) not in lps:
         return None
     part = next(iter(touched))
     loaded, counts = lps[part], base[part][1]
-    rooms = list(prepared.rooms)
-    rooms[home] += places
-    enabled = loaded.enable(new_pairs)
-    try:
-        # Each tier's bound holds the tiers above at their own bounds: an answer below
-        # one of those is lexicographically below this tuple whatever its later tiers.
-        bound: list[float] = []
-        for k in range(len(TIERS)):
-            if not any(priced[:k]) and priced[k] <= 0:  # the prices held the same floors
-                bound.append(0)
-                continue
-            if beaten is not None and tuple(bound) < beaten[:k]:
-                return tuple(bound + [math.inf] * (len(TIERS) - k))
-            solved = loaded.solve(k, rooms, [c + g for c, g in zip(counts, bound)], deadline)
-            if solved is None:  # stopped, or the tiers above cannot all reach their bounds
-                return tuple(bound + [math.inf] * (len(TIERS) - len(bound))) if bound else None
-            bound.append(math.floor(solved[0] + 1e-6) - counts[k])
-        return tuple(bound)
-    finally:
-        loaded.disable(enabled)
+    prefix = list(bound[:tight])
+    if not any(prefix) and bound[tight] <= 0:  # the prices held the same floors
+        prefix.append(0)
+    else:
+        rooms = list(prepared.rooms)
+        rooms[home] += places
+        enabled = loaded.enable(new_pairs)
+        try:
+            solved = loaded.solve(tight, rooms, [c + g for c, g in zip(counts, prefix)], deadline)
+        finally:
+            loaded.disable(enabled)
+        if solved is None:  # stopped, or the tiers above cannot all reach their bounds
+            return None
+        prefix.append(math.floor(solved[0] + 1e-6) - counts[tight])
+    return _gain_bound(prices[part], counts, home, places, new_pairs, prepared, tuple(prefix))
 
 
 def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, places: int,
-                new_pairs: list[Pair], prepared: Prepared) -> tuple[float, ...]:
+                new_pairs: list[Pair], prepared: Prepared, prefix: tuple[float, ...] = ()) -> tuple[float, ...]:
     """An upper bound on the gain per tier, lexicographically: each tier's bound holds
-    the tiers above at their own bounds (as in `_tighter_bound`).
+    the tiers above at their own bounds (as in `_tighter_tier`); the first tiers' bounds
+    are `prefix` when given (from re-solved LPs).
 
     The same dual values y bound the changed LP (a Lagrangian bound holds for any signed
     y): one more place adds y_home per place, each new pair (a unit that fits only
@@ -497,9 +535,11 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
     its count plus its gain g adds y_floor x g (y_floor <= 0: a floor raised costs); a
     new unit's own row, or a home without a capacity row, has y = 0."""
     if prices is None:
-        return (math.inf,) * len(TIERS)
-    bound: list[float] = []
+        return tuple(prefix) + (math.inf,) * (len(TIERS) - len(prefix))
+    bound: list[float] = list(prefix)
     for k, (pricing, count) in enumerate(zip(prices, counts)):
+        if k < len(prefix):
+            continue
         price = pricing.homes.get(home, 0.0)
         reduced = []
         for pair in new_pairs:
@@ -521,6 +561,16 @@ def _gain_bound(prices: list[Pricing] | None, counts: list[int], home: int, plac
     return tuple(bound)
 
 
+def _touched(part_of_home: dict[int, int], part_of_unit: dict[int, int], home: int,
+             new_pairs: list[Pair]) -> set[int]:
+    """The components a change in `home` touches: the home's own, and those of the units
+    its new pairs let in."""
+    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
+    if home in part_of_home:
+        touched.add(part_of_home[home])
+    return touched
+
+
 def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
     """Pairs the extra room creates: units eligible for `home` that fit only with it."""
     before = prepared.rooms[home]
@@ -534,15 +584,13 @@ def _new_pairs(prepared: Prepared, home: int, places: int) -> list[Pair]:
 
 def _resolve(prepared: Prepared, parts: list[Component], part_of_home: dict[int, int], placed: dict[int, Pair],
              result: dict, base: dict, lps: dict[int, TierLPs], home: int, change: str, places: int,
-             deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
+             new_pairs: list[Pair], deadline: float, workers: int, known: tuple[float, ...] | None = None) -> Impact:
     """Solve the tiers again on the components the change touches, from the run's answer
     (`_exact_tiers`, on the component's loaded LPs when the change touches only it;
-    `known`: the gain bound `_tighter_bound` found there)."""
-    new_pairs = _new_pairs(prepared, home, prepared.rooms[home] + places)
+    `new_pairs`: the change's, from `_new_pairs`; `known`: the gain bound `_tighter_tier`
+    found there)."""
     part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
-    touched = {part_of_unit[p.unit] for p in new_pairs if p.unit in part_of_unit}
-    if home in part_of_home:
-        touched.add(part_of_home[home])
+    touched = _touched(part_of_home, part_of_unit, home, new_pairs)
     pairs = [p for i in sorted(touched) for p in parts[i].pairs] + new_pairs
     before: list[Pair] = []
     counts = [0] * len(TIERS)

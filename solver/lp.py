@@ -157,7 +157,8 @@ def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]]
 
 
 def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-               model: LevelMip, upper: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+               model: LevelMip, upper: np.ndarray | None = None,
+               columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
     """Reduced costs d and the Lagrangian bound L of level `k` from the LP's dual values y.
 
     For any y >= 0 on the <= rows and y <= 0 on the >= rows (the signs are enforced here,
@@ -167,11 +168,14 @@ def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], f
     d_p > 0. So L is an upper bound (at the LP optimum it equals the LP value), and an
     answer worth at least T deviates only on pairs with |d_p| <= L - T
     (`reduced_search`). `upper` gives each pair's upper bound when some are fixed at 0
-    (their max(0, d_p) then counts for nothing)."""
-    d = np.asarray(levels[k], dtype=float)
-    unit = np.array([p.unit for p in pairs], dtype=np.int64)
-    home = np.array([p.home for p in pairs], dtype=np.int64)
-    size = np.array([prepared.units[p.unit].size for p in pairs], dtype=float)
+    (their max(0, d_p) then counts for nothing). `columns`: each pair's unit, home and
+    size as arrays, when the caller keeps them (a model re-solved many times; building
+    them and the levels as arrays took longer than reading the duals: `solver.impact`)."""
+    d = np.array(levels[k], dtype=float)
+    if columns is None:
+        columns = (np.array([p.unit for p in pairs], dtype=np.int64), np.array([p.home for p in pairs], dtype=np.int64),
+                   np.array([prepared.units[p.unit].size for p in pairs], dtype=float))
+    unit, home, size = columns
     y_unit = np.zeros(len(prepared.units))
     for u, row in model.units.items():
         y_unit[u] = max(0.0, row.dual_value())

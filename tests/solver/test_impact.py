@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,9 +10,10 @@ from hypothesis import strategies as st
 from solver.eligibility import room
 from solver.engine import solve
 from solver.greedy import greedy
-from solver.impact import CHANGES, at_least_the_run, bed_impact, with_change
+from solver.impact import (CHANGES, TierLPs, _base_answer, _extra_places, _gain_bound, _new_pairs, _placed_pairs,
+                           _prices, _tighter_tier, _touched, at_least_the_run, bed_impact, with_change)
 from solver.instance import URGENCIES
-from solver.prepare import Pair
+from solver.prepare import Pair, components, prepare
 from solver.result import result_to_json
 
 from .factories import home, instance, referral
@@ -152,3 +154,48 @@ def test_the_best_top_on_larger_instances_are_the_best_of_full_re_solves(inst, t
     for impact in report.impacts:
         assert impact.proven and impact.key == truth[(impact.home, impact.change)], impact
     assert [i.key for i in report.impacts[:top]] == sorted(truth.values(), reverse=True)[:top]
+
+
+def change_bounds(inst, result) -> dict[tuple[str, str], list[tuple[float, ...]]]:
+    """Each change's gain bounds: from the run's LP prices (`_gain_bound`), then with one
+    more tier after another from its LP re-solved (`_tighter_tier`), for the changes
+    that touch one component (the others are never bounded), set up as `bed_impact` does."""
+    prepared = prepare(inst)
+    placed = _placed_pairs(prepared, result)
+    parts = components(prepared)
+    part_of_home = {pair.home: i for i, part in enumerate(parts) for pair in part.pairs}
+    part_of_unit = {u: i for i, part in enumerate(parts) for u in part.units}
+    deadline = time.perf_counter() + 60
+    base, lps, prices, bounds = {}, {}, {}, {}
+    for h, target in enumerate(prepared.homes):
+        for change in CHANGES:
+            places = _extra_places(target, change)
+            new_pairs = _new_pairs(prepared, h, prepared.rooms[h] + places)
+            touched = _touched(part_of_home, part_of_unit, h, new_pairs)
+            if places <= 0 or len(touched) != 1:
+                continue
+            part = touched.pop()
+            if part not in base:
+                base[part] = _base_answer(prepared, parts[part], placed, result, deadline, 1)
+                lps[part] = TierLPs(prepared, parts[part].pairs)
+                prices[part] = _prices(lps[part], base[part][1], deadline)
+            found = [_gain_bound(prices[part], base[part][1], h, places, new_pairs, prepared)]
+            for tight in range(len(URGENCIES)):
+                found.append(_tighter_tier(prepared, part_of_home, part_of_unit, base, lps, prices, h, places,
+                                           new_pairs, found[-1], tight, deadline))
+            bounds[(target.id, change)] = found
+    return bounds
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_homes=6, max_referrals=16))
+def test_every_price_bound_and_tightened_bound_is_at_least_the_true_gain(inst):
+    """The bounds that let `top` skip a change, against the gain of a full re-solve of the
+    changed instance: a bound below the gain (lexicographically) would silently drop a
+    change from the best `top`."""
+    result = result_to_json(solve(inst, time_limit=30, workers=1))
+    base = solved_tiers(inst)
+    for (home_id, change), found in change_bounds(inst, result).items():
+        gain = tuple(a - b for a, b in zip(solved_tiers(changed(inst, home_id, change)), base))
+        for bound in found:
+            assert bound is not None and gain <= bound, (home_id, change, gain, found)
