@@ -73,6 +73,11 @@ class Prepared:
     def homes(self) -> tuple[Home, ...]:
         return self.instance.homes
 
+    @cached_property
+    def table(self) -> HomeTable:
+        """The homes as columns, to test rules on many homes at once (`prepare` hands over its own)."""
+        return HomeTable(self.homes)
+
 
 @dataclass
 class Component:
@@ -179,7 +184,9 @@ def prepare(instance: Instance) -> Prepared:
                         sum(homes[h].location.lon for h in members) / len(members))
         for state, members in homes_by_state.items()
     }
-    return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres, keep_apart_units(instance, units))
+    prepared = Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres, keep_apart_units(instance, units))
+    prepared.table = table
+    return prepared
 
 
 def components(prepared: Prepared, pairs: list[Pair] | None = None) -> list[Component]:
