@@ -13,6 +13,8 @@ Two codes:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .eligibility import RULE_ROW, RULES, distance_km, distances_km, exclusions, failures_among
@@ -53,22 +55,29 @@ def unit_failures(prepared: Prepared, unit: Unit, homes: np.ndarray) -> np.ndarr
 def nearest(prepared: Prepared, homes: np.ndarray, to: Location, count: int,
             first: np.ndarray | None = None) -> list[int]:
     """The first `count` of `homes` (indexes) in the order of
-    ``sorted(homes, key=lambda h: (first[h's position], distance_km(h's location, to)))``.
+    ``sorted(homes, key=lambda h: (first[h's position], distance_km(h's location, to)))``."""
+    locations = prepared.homes
+    approx = distances_km(prepared.table, homes, to)
+    chosen = _first_by_distance(approx, lambda i: distance_km(locations[homes[i]].location, to), count, first)
+    return homes[chosen].tolist()
 
-    numpy's distances pick the few homes that can be among them (up to `TIE_KM` beyond the
-    last one's); `distance_km` orders just those, so a last-bit difference between the two
+
+def _first_by_distance(approx: np.ndarray, exact: Callable[[int], float], count: int,
+                       first: np.ndarray | None = None) -> list[int]:
+    """The positions of the first `count` places in the order of
+    ``sorted(positions, key=lambda i: (first[i], exact(i)))``, `approx` being numpy's
+    distances (`distances_km`) and `exact` `distance_km`'s.
+
+    numpy's distances pick the few places that can be among them (up to `TIE_KM` beyond
+    the last one's); `exact` orders just those, so a last-bit difference between the two
     formulas never changes which homes a detail names or their order.
     """
-    if not len(homes):
+    if not len(approx):
         return []
-    first = np.zeros(len(homes), dtype=np.int64) if first is None else first
-    approx = distances_km(prepared.table, homes, to)
-    last = np.lexsort((approx, first))[min(count, len(homes)) - 1]
+    first = np.zeros(len(approx), dtype=np.int64) if first is None else first
+    last = np.lexsort((approx, first))[min(count, len(approx)) - 1]
     close = (first < first[last]) | ((first == first[last]) & (approx <= approx[last] + TIE_KM))
-    locations = prepared.homes
-    ranked = sorted(np.flatnonzero(close).tolist(),
-                    key=lambda i: (first[i], distance_km(locations[homes[i]].location, to)))
-    return homes[ranked[:count]].tolist()
+    return sorted(np.flatnonzero(close).tolist(), key=lambda i: (first[i], exact(i)))[:count]
 
 
 def _names(ids: list[str]) -> str:
@@ -156,9 +165,14 @@ def _nearest_outside(prepared: Prepared, unit: Unit, candidates: np.ndarray) -> 
     keeps out, searched in the custody state and the few states nearest the youth."""
     homes = prepared.homes
     first = unit.referrals[0]
-    states = sorted(prepared.state_centres, key=lambda s: distance_km(prepared.state_centres[s], first.location))
-    nearby = np.array([h for state in states[:NEARBY_STATES] for h in prepared.homes_by_state[state]], dtype=np.int64)
-    outside = nearby[~np.isin(nearby, candidates)]
+    centres = prepared.centre_table
+    states = _first_by_distance(
+        distances_km(centres, np.arange(len(centres.states)), first.location),
+        lambda i: distance_km(prepared.state_centres[centres.states[i]], first.location), NEARBY_STATES)
+    nearby = np.array([h for i in states for h in prepared.homes_by_state[centres.states[i]]], dtype=np.int64)
+    candidate = np.zeros(len(homes), dtype=bool)
+    candidate[candidates] = True
+    outside = nearby[~candidate[nearby]]
     failed = unit_failures(prepared, unit, outside)
     only_jurisdiction = failed[RULE_ROW["jurisdiction"]] & (failed.sum(axis=0) == 1)
     found = nearest(prepared, outside[only_jurisdiction], first.location, 1)

@@ -240,11 +240,10 @@ def _rules_one_pair_at_a_time(prepared, unit, homes_):
     return np.array([[rule in rules for rules in named] for rule in RULES], dtype=bool).reshape(len(RULES), len(named))
 
 
-def _nearest_by_sorting(prepared, homes_, to, count, first=None):
-    """`explain.nearest` as a plain sort by `distance_km`: the reference."""
-    keys = [0] * len(homes_) if first is None else first.tolist()
-    order = sorted(range(len(homes_)), key=lambda i: (keys[i], distance_km(prepared.homes[homes_[i]].location, to)))
-    return [int(homes_[i]) for i in order[:count]]
+def _first_by_sorting(approx, exact, count, first=None):
+    """`explain._first_by_distance` as a plain sort by the exact distance: the reference."""
+    keys = [0] * len(approx) if first is None else first.tolist()
+    return sorted(range(len(approx)), key=lambda i: (keys[i], exact(i)))[:count]
 
 
 SHARED_SPOTS = (Location(38.5, -94.0), Location(38.5, -94.0000001))  # ties and near-ties in distance
@@ -261,6 +260,6 @@ def test_explanations_on_arrays_read_word_for_word_as_one_pair_at_a_time(instanc
         occupants.setdefault(pair.home, []).append(pair.unit)
     on_arrays = [explain_unplaced(prepared, unit, occupants) for unit in prepared.units]
     with mock.patch.object(explain, "unit_failures", _rules_one_pair_at_a_time), \
-            mock.patch.object(explain, "nearest", _nearest_by_sorting):
+            mock.patch.object(explain, "_first_by_distance", _first_by_sorting):
         one_at_a_time = [explain_unplaced(prepared, unit, occupants) for unit in prepared.units]
     assert on_arrays == one_at_a_time
