@@ -105,9 +105,10 @@ LP_PAIRS = 2_000
 # costs that search and lowers the bound; the usual search follows.
 OPTIMISTIC_GAP = 0.002
 # Time kept back from the search for explaining the unplaced children and building the
-# result: per child greedy leaves unplaced (stretch: 2,389 in 5.3 s at load 11, so 2.2 ms;
-# rounded up), plus a share of the limit for the last calls overrunning a little.
-EXPLAIN_SECONDS = 0.003
+# result: per child greedy leaves unplaced (stretch, explanations on arrays: 2,164 in
+# 0.38-0.45 s of CPU at load 5, so 0.2 ms; 0.5 ms leaves room for a loaded machine), plus
+# a share of the limit for the last calls overrunning a little.
+EXPLAIN_SECONDS = 0.0005
 RESULT_MARGIN = 0.02
 # Batches from MIP_PAIRS up to MIP_MAX_PAIRS pairs are solved by SCIP, the others by
 # CP-SAT (see `run_mip`). Above the cap SCIP's memory grows past what the stretch instance may

@@ -13,22 +13,71 @@ Two codes:
 """
 from __future__ import annotations
 
-from .eligibility import RULES, distance_km, exclusions
-from .prepare import Prepared, Unit, candidate_homes, eligible_for_unit
+from collections.abc import Callable
+
+import numpy as np
+
+from .eligibility import RULE_ROW, RULES, distance_km, distances_km, exclusions, failures_among
+from .instance import Location
+from .prepare import Prepared, Unit, candidate_homes
 
 NAMED = 3  # homes or children named in one detail before "and N more"
 CLOSEST = 2  # closest in-jurisdiction homes described in full
 NEARBY_STATES = 4  # other states searched for the nearest home only jurisdiction keeps out
+TIE_KM = 1e-6  # numpy's and `distance_km`'s distances differ far less than this (a millimetre)
 
 
 def explain_unplaced(prepared: Prepared, unit: Unit, occupants: dict[int, list[int]]) -> tuple[str, str]:
-    """The code and detail for a unit left unplaced; `occupants` maps home -> placed units."""
-    homes = prepared.homes
-    candidates = candidate_homes(unit, homes, prepared.homes_by_state)
-    eligible = [h for h in candidates if eligible_for_unit(homes[h], unit)]
-    if eligible:
+    """The code and detail for a unit left unplaced; `occupants` maps home -> placed units.
+
+    The rules are tested on whole arrays of homes (`failures_among`): a national run leaves
+    hundreds of children unplaced, each with dozens of homes to weigh, and testing them one
+    pair at a time cost a second. Only the homes a detail names are worded (`exclusions`).
+    """
+    candidates = np.array(candidate_homes(unit, prepared.homes, prepared.homes_by_state), dtype=np.int64)
+    failed = unit_failures(prepared, unit, candidates)
+    eligible = candidates[~failed.any(axis=0)]
+    if len(eligible):
         return "no_capacity", _no_capacity(prepared, unit, eligible, occupants)
-    return "no_eligible_home", _no_eligible_home(prepared, unit, candidates)
+    return "no_eligible_home", _no_eligible_home(prepared, unit, candidates, failed)
+
+
+def unit_failures(prepared: Prepared, unit: Unit, homes: np.ndarray) -> np.ndarray:
+    """Which rules exclude some member of the unit from each of `homes` (a rule x home
+    boolean array, rows in `RULES` order): column j holds the rules of every member's
+    `exclusions` from home j."""
+    failed = failures_among(prepared.table, unit.referrals[0], homes)
+    for referral in unit.referrals[1:]:
+        failed |= failures_among(prepared.table, referral, homes)
+    return failed
+
+
+def nearest(prepared: Prepared, homes: np.ndarray, to: Location, count: int,
+            first: np.ndarray | None = None) -> list[int]:
+    """The first `count` of `homes` (indexes) in the order of
+    ``sorted(homes, key=lambda h: (first[h's position], distance_km(h's location, to)))``."""
+    locations = prepared.homes
+    approx = distances_km(prepared.table, homes, to)
+    chosen = _first_by_distance(approx, lambda i: distance_km(locations[homes[i]].location, to), count, first)
+    return homes[chosen].tolist()
+
+
+def _first_by_distance(approx: np.ndarray, exact: Callable[[int], float], count: int,
+                       first: np.ndarray | None = None) -> list[int]:
+    """The positions of the first `count` places in the order of
+    ``sorted(positions, key=lambda i: (first[i], exact(i)))``, `approx` being numpy's
+    distances (`distances_km`) and `exact` `distance_km`'s.
+
+    numpy's distances pick the few places that can be among them (up to `TIE_KM` beyond
+    the last one's); `exact` orders just those, so a last-bit difference between the two
+    formulas never changes which homes a detail names or their order.
+    """
+    if not len(approx):
+        return []
+    first = np.zeros(len(approx), dtype=np.int64) if first is None else first
+    last = np.lexsort((approx, first))[min(count, len(approx)) - 1]
+    close = (first < first[last]) | ((first == first[last]) & (approx <= approx[last] + TIE_KM))
+    return sorted(np.flatnonzero(close).tolist(), key=lambda i: (first[i], exact(i)))[:count]
 
 
 def _names(ids: list[str]) -> str:
@@ -48,11 +97,6 @@ def _unit_exclusions(prepared: Prepared, home_index: int, unit: Unit) -> list[st
     if len(unit.referrals) == 1:
         return [e.message for e in exclusions(home, unit.referrals[0])]
     return [f"{r.id}: {e.message}" for r in unit.referrals for e in exclusions(home, r)]
-
-
-def _unit_rules(prepared: Prepared, home_index: int, unit: Unit) -> set[str]:
-    home = prepared.homes[home_index]
-    return {e.rule for r in unit.referrals for e in exclusions(home, r)}
 
 
 def _area(unit: Unit) -> str:
@@ -93,57 +137,61 @@ def _need(rule: str, unit: Unit) -> str:
     return f"is within {limit:.0f} km"
 
 
-def _no_eligible_home(prepared: Prepared, unit: Unit, candidates: list[int]) -> str:
+def _no_eligible_home(prepared: Prepared, unit: Unit, candidates: np.ndarray, failed: np.ndarray) -> str:
+    """`failed`: `unit_failures` of the candidates, every one of which some rule excludes."""
     homes = prepared.homes
     first = unit.referrals[0]
     area = _area(unit)
-    if not candidates:
+    if not len(candidates):
         head = f"no home in {area}"
         closest = ""
     else:
-        rules = {h: _unit_rules(prepared, h, unit) for h in candidates}
         # Jurisdiction can only be common here within a sibling group whose members hold
         # different ICPC approvals; it has no "need" phrase, so leave it to the details.
-        common = set.intersection(*rules.values()) - {"jurisdiction"}
-        if common:
-            head = f"no home in {area} {_need(min(common, key=RULES.index), unit)}"
+        common = failed.all(axis=1)
+        common[RULE_ROW["jurisdiction"]] = False
+        if common.any():
+            head = f"no home in {area} {_need(RULES[int(np.argmax(common))], unit)}"
         else:
             head = f"none of the {len(candidates)} homes in {area} is eligible"
-        ranked = sorted(candidates, key=lambda h: (len(rules[h]), distance_km(homes[h].location, first.location)))
-        described = [f"{homes[h].id} ({'; '.join(_unit_exclusions(prepared, h, unit))})"
-                     for h in ranked[:CLOSEST]]
+        ranked = nearest(prepared, candidates, first.location, CLOSEST, failed.sum(axis=0))
+        described = [f"{homes[h].id} ({'; '.join(_unit_exclusions(prepared, h, unit))})" for h in ranked]
         closest = "; closest: " + ", ".join(described)
-    nearest = _nearest_outside(prepared, unit, set(candidates))
-    return _who(unit) + head + nearest + closest
+    return _who(unit) + head + _nearest_outside(prepared, unit, candidates) + closest
 
 
-def _nearest_outside(prepared: Prepared, unit: Unit, candidates: set[int]) -> str:
+def _nearest_outside(prepared: Prepared, unit: Unit, candidates: np.ndarray) -> str:
     """' (nearest: h7 in KS, no ICPC approval)' for the nearest home that only jurisdiction
     keeps out, searched in the custody state and the few states nearest the youth."""
     homes = prepared.homes
     first = unit.referrals[0]
-    states = sorted(prepared.state_centres, key=lambda s: distance_km(prepared.state_centres[s], first.location))
-    outside = [h for state in states[:NEARBY_STATES] for h in prepared.homes_by_state[state]
-               if h not in candidates]
-    # Nearest first, so the rules are worked out only until the first such home.
-    outside.sort(key=lambda h: distance_km(homes[h].location, first.location))
-    found = next((h for h in outside if _unit_rules(prepared, h, unit) == {"jurisdiction"}), None)
-    if found is None:
+    centres = prepared.centre_table
+    states = _first_by_distance(
+        distances_km(centres, np.arange(len(centres.states)), first.location),
+        lambda i: distance_km(prepared.state_centres[centres.states[i]], first.location), NEARBY_STATES)
+    nearby = np.array([h for i in states for h in prepared.homes_by_state[centres.states[i]]], dtype=np.int64)
+    candidate = np.zeros(len(homes), dtype=bool)
+    candidate[candidates] = True
+    outside = nearby[~candidate[nearby]]
+    failed = unit_failures(prepared, unit, outside)
+    only_jurisdiction = failed[RULE_ROW["jurisdiction"]] & (failed.sum(axis=0) == 1)
+    found = nearest(prepared, outside[only_jurisdiction], first.location, 1)
+    if not found:
         return ""
-    home = homes[found]
+    home = homes[found[0]]
     why = ("no ICPC approval" if home.state not in first.icpc_approved_states
            else "takes no out-of-state youth")
     return f" (nearest: {home.id} in {home.state}, {why})"
 
 
-def _no_capacity(prepared: Prepared, unit: Unit, eligible: list[int], occupants: dict[int, list[int]]) -> str:
+def _no_capacity(prepared: Prepared, unit: Unit, eligible: np.ndarray, occupants: dict[int, list[int]]) -> str:
     homes, rooms, units = prepared.homes, prepared.rooms, prepared.units
     size = unit.size
     first = unit.referrals[0]
     # Homes that had some room first: that is where the competition was.
-    ranked = sorted(eligible, key=lambda h: (rooms[h] == 0, distance_km(homes[h].location, first.location)))
+    full = np.array([rooms[h] == 0 for h in eligible.tolist()], dtype=np.int64)
     described = []
-    for h in ranked[:NAMED]:
+    for h in nearest(prepared, eligible, first.location, NAMED, full):
         home = homes[h]
         placed = occupants.get(h, [])
         apart = prepared.apart.get(unit.index, frozenset())

@@ -59,6 +59,16 @@ class Pair:
     icwa: int = 0  # ICWA youths of the unit for whom this home is the best step available
 
 
+@dataclass(frozen=True)
+class Centres:
+    """`Prepared.state_centres` as columns, in its order: the `lat` and `lon` that
+    `eligibility.distances_km` reads of a table, with `states[i]` the state of row i."""
+
+    states: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+
+
 @dataclass
 class Prepared:
     instance: Instance
@@ -72,6 +82,18 @@ class Prepared:
     @property
     def homes(self) -> tuple[Home, ...]:
         return self.instance.homes
+
+    @cached_property
+    def centre_table(self) -> "Centres":
+        """The states' centres as columns, to measure the distance to all of them at once."""
+        states = list(self.state_centres)
+        return Centres(states, np.array([self.state_centres[s].lat for s in states], dtype=np.float64),
+                       np.array([self.state_centres[s].lon for s in states], dtype=np.float64))
+
+    @cached_property
+    def table(self) -> HomeTable:
+        """The homes as columns, to test rules on many homes at once (`prepare` hands over its own)."""
+        return HomeTable(self.homes)
 
 
 @dataclass
@@ -179,7 +201,9 @@ def prepare(instance: Instance) -> Prepared:
                         sum(homes[h].location.lon for h in members) / len(members))
         for state, members in homes_by_state.items()
     }
-    return Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres, keep_apart_units(instance, units))
+    prepared = Prepared(instance, units, rooms, pairs, dict(homes_by_state), centres, keep_apart_units(instance, units))
+    prepared.table = table
+    return prepared
 
 
 def components(prepared: Prepared, pairs: list[Pair] | None = None) -> list[Component]:

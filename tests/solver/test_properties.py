@@ -6,7 +6,8 @@
   limits on a home's exact distance included;
 - on instances small enough to enumerate, the engine's lexicographic counts and fit equal
   the best found by brute force over every assignment, by CP-SAT and by SCIP;
-- the checker catches a deliberately broken answer.
+- the checker catches a deliberately broken answer;
+- why-not details worked out on arrays of homes read word for word as by the scalar rules.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from solver import explain
 from solver.checker import check
 from solver.eligibility import (
     RULES,
@@ -30,9 +32,10 @@ from solver.eligibility import (
     is_eligible,
 )
 from solver.engine import solve
+from solver.explain import explain_unplaced
 from solver.fit import fit_points, fit_points_among
-from solver.greedy import greedy
-from solver.instance import URGENCIES, Circle
+from solver.greedy import greedy, greedy_pairs
+from solver.instance import URGENCIES, Circle, Location
 from solver.prepare import component_labels, components, prepare
 from solver.result import result_to_json
 
@@ -208,13 +211,18 @@ def _connected_pairs(pairs) -> list[frozenset]:
     return found
 
 
+def _in_order(part) -> list[tuple[int, int]]:
+    """A set of pairs as a sortable key (a `Pair` has no order of its own)."""
+    return sorted((p.unit, p.home) for p in part)
+
+
 @given(instances(max_homes=6, max_referrals=10), st.integers(0, len(URGENCIES) - 1))
 def test_components_are_the_connected_parts_largest_first_in_input_order(instance, top):
     prepared = prepare(instance)
     pairs = [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top]
     parts = components(prepared, pairs)
-    assert sorted(map(frozenset, (part.pairs for part in parts)), key=sorted) == \
-        sorted(_connected_pairs(pairs), key=sorted)
+    assert sorted(map(frozenset, (part.pairs for part in parts)), key=_in_order) == \
+        sorted(_connected_pairs(pairs), key=_in_order)
     assert [len(part.pairs) for part in parts] == sorted((len(part.pairs) for part in parts), reverse=True)
     for part in parts:
         assert part.pairs == [p for p in pairs if p in part.pairs]
@@ -229,3 +237,34 @@ def test_component_labels_reach_the_far_end_of_a_long_chain(length, rng):
     rng.shuffle(edges)
     tails, heads = (np.array(side, dtype=np.int64) for side in zip(*edges))
     assert component_labels(tails, heads, length + 1).tolist() == [0] * length + [length]
+
+
+def _rules_one_pair_at_a_time(prepared, unit, homes_):
+    """`explain.unit_failures` by the scalar rules: the reference."""
+    named = [{e.rule for r in unit.referrals for e in exclusions(prepared.homes[h], r)} for h in homes_.tolist()]
+    return np.array([[rule in rules for rules in named] for rule in RULES], dtype=bool).reshape(len(RULES), len(named))
+
+
+def _first_by_sorting(approx, exact, count, first=None):
+    """`explain._first_by_distance` as a plain sort by the exact distance: the reference."""
+    keys = [0] * len(approx) if first is None else first.tolist()
+    return sorted(range(len(approx)), key=lambda i: (keys[i], exact(i)))[:count]
+
+
+SHARED_SPOTS = (Location(38.5, -94.0), Location(38.5, -94.0000001))  # ties and near-ties in distance
+
+
+@given(instances(max_homes=7, max_referrals=6), st.booleans())
+def test_explanations_on_arrays_read_word_for_word_as_one_pair_at_a_time(instance, crowd):
+    if crowd:  # homes at one spot or a hair apart: the order of equal distances counts
+        instance = dataclasses.replace(instance, homes=tuple(
+            dataclasses.replace(h, location=SHARED_SPOTS[i % 2]) for i, h in enumerate(instance.homes)))
+    prepared = prepare(instance)
+    occupants = {}
+    for pair in greedy_pairs(prepared):
+        occupants.setdefault(pair.home, []).append(pair.unit)
+    on_arrays = [explain_unplaced(prepared, unit, occupants) for unit in prepared.units]
+    with mock.patch.object(explain, "unit_failures", _rules_one_pair_at_a_time), \
+            mock.patch.object(explain, "_first_by_distance", _first_by_sorting):
+        one_at_a_time = [explain_unplaced(prepared, unit, occupants) for unit in prepared.units]
+    assert on_arrays == one_at_a_time
