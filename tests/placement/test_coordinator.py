@@ -12,9 +12,9 @@ from sqlmodel import Session, func, select
 
 from placement import jobs
 from placement.models import (
-    AuditEvent, AvailabilityUpdate, Hold, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
+    AuditEvent, AvailabilityUpdate, Hold, Home, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
 )
-from placement.services import booking, matcher_runs
+from placement.services import booking, capacity, matcher_runs
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
 from solver.checker import check
@@ -170,6 +170,27 @@ def test_occupancy_over_time_follows_the_availability_log(client, factory, world
     occupancy = [float(row[5]) for row in rows]
     # The 20-day-old entry stands until day -5, then 3/6, then 6/6 for the last day.
     assert occupancy[0] == pytest.approx(16.7) and occupancy[9] == 50.0 and occupancy[-1] == 100.0
+
+
+def test_occupancy_counts_an_entry_from_the_day_it_is_recorded_until_the_next_one_replaces_it(factory):
+    """The edges, to the microsecond: an entry recorded exactly at a day's end counts that day,
+    and a later entry recorded exactly at a day's end replaces it that day."""
+    home = factory.home(factory.org("provider", "IA"), state="IA", availability=False)
+    now = utcnow().replace(microsecond=0)
+    for days_ago, youths in ((10, 1), (3, 2), (2, 4)):
+        factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=4, staff_on_duty=2,
+                                               youth_per_staff=2, current_youth=youths,
+                                               recorded_at=now - timedelta(days=days_ago)))
+    factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=4, staff_on_duty=2,
+                                           youth_per_staff=2, current_youth=3,
+                                           recorded_at=now - timedelta(days=1, microseconds=1)))
+    factory.session.commit()
+    table = capacity._occupancy_table(factory.session, [home], now, days=4, where=Home.id == home.id)
+    # Day ends -4 .. 0: the 10-day-old entry, then 2 youths (recorded at -3), 4 (at -2),
+    # 3 (a microsecond before -1), still 3 at the end of today.
+    assert [row[3] for row in table.rows] == [1, 2, 4, 3, 3]
+    assert [row[1] for row in table.rows] == [1, 1, 1, 1, 1]
+    assert table.rows[0][5] == 25.0
 
 
 def test_csv_export_is_audited_and_defuses_formulas(client, factory, world, login_as):
