@@ -14,7 +14,8 @@ from placement import jobs
 from placement.models import (
     AuditEvent, AvailabilityUpdate, Hold, Home, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
 )
-from placement.services import booking, capacity, matcher_runs
+from placement.services import booking, capacity, matcher_runs, unmet_need
+from placement.services.tables import period
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
 from solver.checker import check
@@ -241,6 +242,29 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
     declines = _csv(client.get("/coordinator/export/declines.csv"))
     assert declines[1:] == [["Not enough staff on shift", "1", "100.0"]]
     assert _audits(factory, "unmet_need_viewed")
+
+
+def test_the_dashboards_unmet_need_figures_are_the_reports(factory, world):
+    caseworker = world["caseworker"]
+    make_referral(factory, caseworker, case_reference="MO-ACTIVE", substance_use="active")
+    make_referral(factory, caseworker, case_reference="MO-AGE19", age=19, county="Greene")
+    make_referral(factory, caseworker, case_reference="MO-FITS", urgency="emergency")
+    late = make_referral(factory, caseworker, case_reference="MO-LATE", status="placed")
+    late.created_at = utcnow() - timedelta(days=3)
+    request = PlacementRequest(referral_id=late.id, home_id=world["roomy"].id, requested_by_id=caseworker.id,
+                               places=1, status="accepted", answered_at=utcnow())
+    factory.session.add(request)
+    factory.session.flush()
+    factory.session.add(Placement(referral_id=late.id, home_id=world["roomy"].id, request_id=request.id, places=1))
+    factory.session.commit()
+    today = utcnow().date()
+    span = period(today - timedelta(days=29), today, "America/Chicago")
+    full = unmet_need.report(factory.session, "MO", span)
+    light = unmet_need.dashboard_figures(factory.session, "MO", span)
+    assert light.charts == full.charts and light.tables["unmet_by_area"] == full.tables["unmet_by_area"]
+    assert sum(full.charts["unmet"]["series"][0]["data"]) == 4  # each child who waited, once
+    assert ["Greene", "Any program", "Age 18-21: no home in MO accepts this age", 1] in [
+        list(row) for row in light.tables["unmet_by_area"].rows]
 
 
 def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world, login_as):
