@@ -66,7 +66,7 @@ def _dashboard(state: str) -> capacity.Dashboard:
 def dashboard():
     state = _state()
     board = _dashboard(state)
-    need = unmet_need.report(get_session(), state, _period())
+    need = unmet_need.dashboard_figures(get_session(), state, _period())
     _viewed("capacity_viewed", state)
     return render_template(
         "coordinator/dashboard.html", board=board, need=need, states=US_STATES, state=state,

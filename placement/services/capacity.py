@@ -17,6 +17,7 @@ from ..models import AvailabilityUpdate, Home, Organisation, Placement, Placemen
 from ..timeutil import UTCDateTime, utcnow
 from ..vocabulary import PROGRAM_LABELS, URGENCY_LABELS
 from .homes import HomeStatus, statuses
+from .solver_inputs import read_rows
 from .tables import Table, hours_between, median
 
 OCCUPANCY_DAYS = 14  # the occupancy chart's span
@@ -56,14 +57,19 @@ def _in_state(state: str):
     return (Home.state == state) & Home.is_active.is_(True)
 
 
-def _state_homes(session: Session, state: str) -> list[tuple[Home, str]]:
-    rows = session.exec(
-        select(Home, Organisation.name)
-        .join(Organisation, Organisation.id == Home.provider_id)
-        .where(_in_state(state))
-        .order_by(Home.county, Home.name)
-    ).all()
-    return list(rows)
+# The home columns the dashboard shows or needs for a home's status (HomeStatus.room reads
+# is_active): read as plain rows, as the whole Home (with its five JSON lists) cost a third
+# of the dashboard for the largest state.
+DASHBOARD_HOME_COLUMNS = (Home.id, Home.provider_id, Home.name, Home.program, Home.county, Home.city,
+                          Home.licensed_beds, Home.is_active, Organisation.name.label("provider_name"))
+
+
+def _state_homes(session: Session, state: str) -> list:
+    """The state's active homes (rows of DASHBOARD_HOME_COLUMNS), by county and name."""
+    return read_rows(session, select(*DASHBOARD_HOME_COLUMNS)
+                     .join(Organisation, Organisation.id == Home.provider_id)
+                     .where(_in_state(state))
+                     .order_by(Home.county, Home.name))
 
 
 def _capacity_tables(home_statuses: list[HomeStatus]) -> tuple[Table, Table, Totals]:
@@ -157,7 +163,14 @@ def _placement_time_table(session: Session, state: str, now: datetime) -> Table:
                  ("Window", "Placements", "Median hours"), table_rows)
 
 
-def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: int = OCCUPANCY_DAYS, where=None) -> Table:
+def _first_point_at_or_after(moment, points: list[datetime]):
+    """The number of the first of `points` (in time order) at or after `moment`; len(points)
+    when none is, or `moment` is NULL (an entry no later one replaced)."""
+    return sa.case(*((moment <= sa.literal(point, UTCDateTime()), number) for number, point in enumerate(points)),
+                   else_=len(points))
+
+
+def _occupancy_table(session: Session, homes: list, now: datetime, days: int = OCCUPANCY_DAYS, where=None) -> Table:
     """Occupancy at the end of each of the last `days` days, from the availability log.
 
     Each home counts with its latest log entry at that moment, as the dashboard
@@ -181,7 +194,8 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
         columns = (AvailabilityUpdate.id, AvailabilityUpdate.home_id, AvailabilityUpdate.recorded_at,
                    AvailabilityUpdate.licensed_beds, AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
         entries = sa.union_all(
-            select(*columns).where(AvailabilityUpdate.id.in_(select(before).select_from(Home).where(chosen))),
+            # Joined, not IN (...): PostgreSQL then probes each home's entry once, not twice.
+            select(*columns).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == before).where(chosen),
             # The home ids as values, not a subquery: PostgreSQL then reads each home's span on
             # ix_availability_home_time (a bitmap scan of 19,000 rows for the largest state), where
             # a semi-join on a subquery made it choose a Parallel Seq Scan of the whole log.
@@ -190,16 +204,20 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
         until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
                                                       order_by=(entries.c.recorded_at, entries.c.id))
         log = select(entries, until.label("until")).subquery("log")
-        # The points as a derived table (a UNION of one-row selects: SQLite has no VALUES with column names).
-        at = sa.union_all(*(select(sa.literal(point, UTCDateTime()).label("point")) for point in points)).subquery("points")
-        rows = session.exec(
-            select(at.c.point, func.count(log.c.home_id), func.sum(log.c.licensed_beds), func.sum(log.c.current_youth),
-                   func.sum(log.c.open_beds))
-            .select_from(at)
-            .join(log, (log.c.recorded_at <= at.c.point) & (log.c.until.is_(None) | (log.c.until > at.c.point)))
-            .group_by(at.c.point)
+        # An entry counts at the points from the first at or after its own time up to, not
+        # including, the first at or after the home's next entry. Grouping the log by those
+        # two point numbers leaves a few rows to spread over the points here; joining every
+        # entry to every point made PostgreSQL compare 19,000 entries with each point.
+        first = _first_point_at_or_after(log.c.recorded_at, points).label("first")
+        last = _first_point_at_or_after(log.c.until, points).label("last")
+        spans = session.exec(
+            select(first, last, func.count(log.c.home_id), func.sum(log.c.licensed_beds),
+                   func.sum(log.c.current_youth), func.sum(log.c.open_beds))
+            .group_by(first, last)
         ).all()
-        sums = {point: figures for point, *figures in rows}
+        for first_point, last_point, *figures in spans:
+            for point in points[first_point:last_point]:
+                sums[point] = tuple(map(sum, zip(sums.get(point, (0, 0, 0, 0)), (int(v or 0) for v in figures))))
     table_rows = []
     for point in points:
         reporting, licensed, youths, open_beds = (int(value or 0) for value in sums.get(point, (0, 0, 0, 0)))
@@ -212,11 +230,11 @@ def _occupancy_table(session: Session, homes: list[Home], now: datetime, days: i
 def dashboard(session: Session, state: str, stale_after_hours: float) -> Dashboard:
     """Every figure of the capacity dashboard for `state`, tables and chart data."""
     now = utcnow()
-    rows = _state_homes(session, state)
-    providers = {home.id: name for home, name in rows}
-    home_statuses = statuses(session, [home for home, _ in rows], _in_state(state))
+    homes = _state_homes(session, state)
+    providers = {home.id: home.provider_name for home in homes}
+    home_statuses = statuses(session, homes, _in_state(state))
     capacity, by_program, totals = _capacity_tables(home_statuses)
-    occupancy = _occupancy_table(session, [home for home, _ in rows], now, where=_in_state(state))
+    occupancy = _occupancy_table(session, homes, now, where=_in_state(state))
     tables = {
         table.key: table for table in (
             capacity, by_program,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy.orm import load_only
 from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
@@ -74,22 +73,23 @@ def placement_outcomes(session: Session, where, now: datetime | None = None) -> 
         .where(where)
     )
     columns = [column for _, group in _FACT_COLUMNS for column in group]
-    rows = session.execute(scoped.with_only_columns(*columns).order_by(Placement.started_at)).all()
-    episodes = Counter()
-    if rows:
-        episodes.update(dict(session.exec(
-            select(MissingEpisode.placement_id, func.count(MissingEpisode.id))
-            .where(MissingEpisode.placement_id.in_(scoped)).group_by(MissingEpisode.placement_id)
-        ).all()))
+    # A placement ends in at most one missing episode (uq_missing_episode_placement): an outer
+    # join finds it, where a second select counted episodes over the scope joined again.
+    rows = session.execute(
+        scoped.with_only_columns(*columns, MissingEpisode.id)
+        .outerjoin(MissingEpisode, MissingEpisode.placement_id == Placement.id)
+        .order_by(Placement.started_at)
+    ).all()
+    slices = []
+    start = 0
+    for kind, group in _FACT_COLUMNS:
+        slices.append((kind._make, start, start + len(group)))
+        start += len(group)
     result = []
     for row in rows:
-        facts, start = [], 0
-        for kind, group in _FACT_COLUMNS:
-            facts.append(kind(*row[start:start + len(group)]))
-            start += len(group)
-        placement, home, referral = facts
+        placement, home, referral = (make(row[first:last]) for make, first, last in slices)
         result.append(PlacementOutcome(placement, home, referral, {day: in_place_at(placement, day, now) for day in DAYS},
-                                       episodes[placement.id]))
+                                       int(row[-1] is not None)))
     return result
 
 
@@ -269,8 +269,8 @@ def coordinator_view(session: Session, state: str) -> dict:
     scope = custody_in(state)
     now = utcnow()
     items = placement_outcomes(session, scope, now)
-    homes = list(session.exec(select(Home).where(Home.state == state).options(load_only(Home.id, Home.name))
-                              .order_by(Home.name)).all())
+    # The state's homes as (id, name) rows: the reasons table shows only the name.
+    homes = list(session.exec(select(Home.id, Home.name).where(Home.state == state).order_by(Home.name)).all())
     return {
         "state": state,
         "now": now,

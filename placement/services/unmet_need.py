@@ -130,22 +130,50 @@ def _declines(session: Session, state: str, period: Period) -> Table:
                  [(DECLINE_REASONS.get(reason, reason), count, round(100 * count / total, 1)) for reason, count in ordered])
 
 
-def report(session: Session, state: str, period: Period) -> UnmetNeed:
-    """The unmet-need tables and chart for `state` over `period`."""
+# The referral columns the report reads: the eligibility rules' (solver_referral) and the
+# children table's. Plain rows, not Referral objects: the ORM's per-row work was a fifth
+# of the report for the largest state.
+REFERRAL_COLUMNS = (
+    Referral.id, Referral.case_reference, Referral.status, Referral.created_at, Referral.county, Referral.urgency,
+    Referral.custody_state, Referral.lat, Referral.lon, Referral.age, Referral.gender, Referral.pregnant,
+    Referral.children_with, Referral.substance_use, Referral.medical_level, Referral.mental_health_level,
+    Referral.language, Referral.cultural_need, Referral.icpc_approved_states, Referral.programs,
+    Referral.max_distance_km, Referral.sibling_group, Referral.has_run_before,
+)
+
+
+@dataclass(frozen=True)
+class UnmetChild:
+    referral: tuple  # a row of REFERRAL_COLUMNS
+    outcome: str
+    hours_waited: float
+    reason: Reason
+
+
+def _waiting(session: Session, state: str, period: Period) -> list[tuple]:
+    """The referrals (custody in `state`, opened in `period`) not placed within WAIT_HOURS,
+    oldest first: (row of REFERRAL_COLUMNS, first placement's start or None, hours waited)."""
     now = utcnow()
-    opened = (Referral.custody_state == state) & (Referral.created_at >= period.start) & (Referral.created_at < period.end)
-    referrals = list(session.exec(select(Referral).where(opened).order_by(Referral.created_at)).all())
-    first_placed = dict(session.exec(
-        select(Placement.referral_id, func.min(Placement.started_at))
-        .where(Placement.referral_id.in_(select(Referral.id).where(opened)))
-        .group_by(Placement.referral_id)
-    ).all()) if referrals else {}
-    waiting = []  # (referral, placed_at, hours waited, as the solver sees it)
-    for referral in referrals:
-        placed_at = first_placed.get(referral.id)
-        waited = hours_between(referral.created_at, placed_at or now)
-        if placed_at is None or waited > WAIT_HOURS:
-            waiting.append((referral, placed_at, waited, solver_referral(referral)))
+    # Each referral's first placement by an index probe per referral, not a grouping of the
+    # whole country's placements.
+    placed_at = (select(func.min(Placement.started_at)).where(Placement.referral_id == Referral.id)
+                 .correlate(Referral).scalar_subquery().label("placed_at"))
+    rows = read_rows(session, select(*REFERRAL_COLUMNS, placed_at)
+                     .where(Referral.custody_state == state, Referral.created_at >= period.start,
+                            Referral.created_at < period.end)
+                     .order_by(Referral.created_at))
+    waiting = []
+    for row in rows:
+        waited = hours_between(row.created_at, row.placed_at or now)
+        if row.placed_at is None or waited > WAIT_HOURS:
+            waiting.append((row, row.placed_at, waited))
+    return waiting
+
+
+def _unmet_children(session: Session, state: str, period: Period) -> list[UnmetChild]:
+    """Each child of `state` who waited or could not be placed in `period`, with the reason."""
+    waiting = [(referral, placed_at, waited, solver_referral(referral))
+               for referral, placed_at, waited in _waiting(session, state, period)]
     # First the homes that may take any of these children at all: the state's own active homes,
     # and in ICPC-approved states those that take out-of-state youth (the jurisdiction rule
     # refuses every other home). Only a child none of them accepts needs the rest of its reach,
@@ -172,7 +200,7 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
                      for s in wanted.icpc_approved_states} - {state}
     others = _homes_by_state(session, Home.is_active.is_(True) & Home.state.in_(refused_reach)
                              & Home.accepts_out_of_state.is_(False)) if refused_reach else {}
-    children, by_reason, by_area = [], {}, Counter()
+    children = []
     for referral, placed_at, waited, wanted in waiting:
         if referral.id in accepted:
             reason = Reason(CAPACITY, "Eligible homes had no room")
@@ -186,31 +214,51 @@ def report(session: Session, state: str, period: Period) -> UnmetNeed:
             outcome = "closed unplaced"
         else:
             outcome = "still waiting"
-        counts = by_reason.setdefault(reason, Counter())
+        children.append(UnmetChild(referral, outcome, waited, reason))
+    return children
+
+
+def _summary(children: list[UnmetChild]) -> tuple[Table, Table, dict]:
+    """The by-reason and by-area tables of `children`, and the chart of the reasons."""
+    by_reason, by_area = {}, Counter()
+    for child in children:
+        counts = by_reason.setdefault(child.reason, Counter())
         counts["children"] += 1
-        counts[outcome] += 1
-        counts["emergency"] += referral.urgency == "emergency"
-        by_area[(referral.county, _program_label(referral), reason.label)] += 1
-        children.append((referral.case_reference, referral.county, URGENCY_LABELS[referral.urgency], referral.age,
-                         referral.created_at, outcome, round(waited, 1), reason.label))
+        counts[child.outcome] += 1
+        counts["emergency"] += child.referral.urgency == "emergency"
+        by_area[(child.referral.county, _program_label(child.referral), child.reason.label)] += 1
     reason_rows = [
         (reason.label, c["children"], c["still waiting"], c["placed after a wait"], c["closed unplaced"], c["emergency"])
         for reason, c in sorted(by_reason.items(), key=lambda item: (-item[1]["children"], item[0].label))
     ]
-    tables = {
-        table.key: table for table in (
-            Table("unmet_by_reason", "Children who waited or could not be placed, by excluding rule",
-                  ("Reason", "Children", "Still waiting", "Placed after a wait", "Closed unplaced", "Emergency"),
-                  reason_rows),
-            Table("unmet_by_area", "By county and program type",
-                  ("County", "Program type asked for", "Reason", "Children"),
-                  [(*key, count) for key, count in sorted(by_area.items())]),
-            Table("unmet_children", "Children (case references)",
-                  ("Case reference", "County", "Urgency", "Age", "Opened", "Outcome", "Hours waited", "Reason"),
-                  children),
-            _declines(session, state, period),
-        )
-    }
     chart = {"type": "bar", "horizontal": True, "labels": [row[0] for row in reason_rows],
              "series": [{"label": "Children", "data": [row[1] for row in reason_rows]}]}
+    return (
+        Table("unmet_by_reason", "Children who waited or could not be placed, by excluding rule",
+              ("Reason", "Children", "Still waiting", "Placed after a wait", "Closed unplaced", "Emergency"),
+              reason_rows),
+        Table("unmet_by_area", "By county and program type",
+              ("County", "Program type asked for", "Reason", "Children"),
+              [(*key, count) for key, count in sorted(by_area.items())]),
+        chart,
+    )
+
+
+def dashboard_figures(session: Session, state: str, period: Period) -> UnmetNeed:
+    """What the capacity dashboard shows of `report`: the reasons chart and the by-area
+    table, the same figures, without the children's table and the declines."""
+    _, by_area, chart = _summary(_unmet_children(session, state, period))
+    return UnmetNeed(state, period, {by_area.key: by_area}, {"unmet": chart})
+
+
+def report(session: Session, state: str, period: Period) -> UnmetNeed:
+    """The unmet-need tables and chart for `state` over `period`."""
+    children = _unmet_children(session, state, period)
+    by_reason, by_area, chart = _summary(children)
+    children_table = Table(
+        "unmet_children", "Children (case references)",
+        ("Case reference", "County", "Urgency", "Age", "Opened", "Outcome", "Hours waited", "Reason"),
+        [(c.referral.case_reference, c.referral.county, URGENCY_LABELS[c.referral.urgency], c.referral.age,
+          c.referral.created_at, c.outcome, round(c.hours_waited, 1), c.reason.label) for c in children])
+    tables = {table.key: table for table in (by_reason, by_area, children_table, _declines(session, state, period))}
     return UnmetNeed(state, period, tables, {"unmet": chart})

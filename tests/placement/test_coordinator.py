@@ -12,9 +12,10 @@ from sqlmodel import Session, func, select
 
 from placement import jobs
 from placement.models import (
-    AuditEvent, AvailabilityUpdate, Hold, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
+    AuditEvent, AvailabilityUpdate, Hold, Home, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
 )
-from placement.services import booking, matcher_runs
+from placement.services import booking, capacity, matcher_runs, unmet_need
+from placement.services.tables import period
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
 from solver.checker import check
@@ -172,6 +173,27 @@ def test_occupancy_over_time_follows_the_availability_log(client, factory, world
     assert occupancy[0] == pytest.approx(16.7) and occupancy[9] == 50.0 and occupancy[-1] == 100.0
 
 
+def test_occupancy_counts_an_entry_from_the_day_it_is_recorded_until_the_next_one_replaces_it(factory):
+    """The edges, to the microsecond: an entry recorded exactly at a day's end counts that day,
+    and a later entry recorded exactly at a day's end replaces it that day."""
+    home = factory.home(factory.org("provider", "IA"), state="IA", availability=False)
+    now = utcnow().replace(microsecond=0)
+    for days_ago, youths in ((10, 1), (3, 2), (2, 4)):
+        factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=4, staff_on_duty=2,
+                                               youth_per_staff=2, current_youth=youths,
+                                               recorded_at=now - timedelta(days=days_ago)))
+    factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=0, licensed_beds=4, staff_on_duty=2,
+                                           youth_per_staff=2, current_youth=3,
+                                           recorded_at=now - timedelta(days=1, microseconds=1)))
+    factory.session.commit()
+    table = capacity._occupancy_table(factory.session, [home], now, days=4, where=Home.id == home.id)
+    # Day ends -4 .. 0: the 10-day-old entry, then 2 youths (recorded at -3), 4 (at -2),
+    # 3 (a microsecond before -1), still 3 at the end of today.
+    assert [row[3] for row in table.rows] == [1, 2, 4, 3, 3]
+    assert [row[1] for row in table.rows] == [1, 1, 1, 1, 1]
+    assert table.rows[0][5] == 25.0
+
+
 def test_csv_export_is_audited_and_defuses_formulas(client, factory, world, login_as):
     factory.home(factory.org("provider", "MO"), name="=HYPERLINK(1)", county="Cole", availability=False)
     login_as(world["coordinator"])
@@ -220,6 +242,29 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
     declines = _csv(client.get("/coordinator/export/declines.csv"))
     assert declines[1:] == [["Not enough staff on shift", "1", "100.0"]]
     assert _audits(factory, "unmet_need_viewed")
+
+
+def test_the_dashboards_unmet_need_figures_are_the_reports(factory, world):
+    caseworker = world["caseworker"]
+    make_referral(factory, caseworker, case_reference="MO-ACTIVE", substance_use="active")
+    make_referral(factory, caseworker, case_reference="MO-AGE19", age=19, county="Greene")
+    make_referral(factory, caseworker, case_reference="MO-FITS", urgency="emergency")
+    late = make_referral(factory, caseworker, case_reference="MO-LATE", status="placed")
+    late.created_at = utcnow() - timedelta(days=3)
+    request = PlacementRequest(referral_id=late.id, home_id=world["roomy"].id, requested_by_id=caseworker.id,
+                               places=1, status="accepted", answered_at=utcnow())
+    factory.session.add(request)
+    factory.session.flush()
+    factory.session.add(Placement(referral_id=late.id, home_id=world["roomy"].id, request_id=request.id, places=1))
+    factory.session.commit()
+    today = utcnow().date()
+    span = period(today - timedelta(days=29), today, "America/Chicago")
+    full = unmet_need.report(factory.session, "MO", span)
+    light = unmet_need.dashboard_figures(factory.session, "MO", span)
+    assert light.charts == full.charts and light.tables["unmet_by_area"] == full.tables["unmet_by_area"]
+    assert sum(full.charts["unmet"]["series"][0]["data"]) == 4  # each child who waited, once
+    assert ["Greene", "Any program", "Age 18-21: no home in MO accepts this age", 1] in [
+        list(row) for row in light.tables["unmet_by_area"].rows]
 
 
 def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world, login_as):
