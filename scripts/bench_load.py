@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import math
 import os
 import random
 import re
@@ -350,7 +351,7 @@ def prepare_database(name: str, scale: float, reuse: bool) -> str:
 
 # --- the server ----------------------------------------------------------------------------
 
-def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, threads: int, keep_alive: float = 2) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-load-secret", "SAFEBED_MODE": "production",
            "SAFEBED_SCHEDULER": "off", "SAFEBED_SECURE_COOKIES": "0", "SAFEBED_DB_TIMING": "1",
            "SAFEBED_LOGIN_RATE_LIMIT": "100000 per minute", "SAFEBED_API_RATE_LIMIT": "100000 per minute",
@@ -362,7 +363,7 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "placement:create_app()"],
+         "--keep-alive", str(math.ceil(keep_alive)), "--log-level", "warning", "placement:create_app()"],
         env=env, cwd=str(ROOT), start_new_session=True,
     )
     for _ in range(120):
@@ -832,7 +833,10 @@ def main() -> None:
     if args.measure:
         measure(url)
     results = []
-    server = start_server(url, args.port, args.workers, args.threads)
+    # Idle connections are kept open longer than a user's longest pause (1.5 x think): else the
+    # server may close one just as the client sends on it, which a browser retries unseen and
+    # this client counts as an error.
+    server = start_server(url, args.port, args.workers, args.threads, keep_alive=max(2.0, 1.5 * args.think + 1))
     try:
         for users in args.users:
             results.append(run_load(url, args.port, users, args.requests, args.seconds, args.think))
