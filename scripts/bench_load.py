@@ -665,7 +665,17 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def run_load(url: str, port: int, users: int, per_user: int, seconds: float, think: float = 0.0) -> dict:
+def _together(people: list[VirtualUser], act: Callable[[VirtualUser], None]) -> None:
+    """`act` for every user at once, one thread each; returns when all are done."""
+    threads = [threading.Thread(target=act, args=(p,)) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def run_load(url: str, port: int, users: int, per_user: int, seconds: float, think: float = 0.0,
+             warmup: int = 0) -> dict:
     base = f"http://127.0.0.1:{port}"
     recorder = Recorder()
     rng = random.Random(users)  # nosec B311
@@ -674,6 +684,13 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float, thi
     for person in people:  # sign in first (Argon2id: deliberately slow), timed separately
         person.recorder = sign_ins
         person.sign_in(getattr(person, "email", ""))
+    # Unrecorded steps first, all users at once: each gunicorn worker compiles its templates
+    # and opens its database connections on its first requests, a cost paid once per process.
+    scratch = Recorder()
+    for person in people:
+        person.recorder = scratch
+    _together(people, lambda person: [person.step() for _ in range(warmup)])
+    for person in people:
         person.recorder = recorder
     load_before = os.getloadavg()
     deadline = time.monotonic() + seconds
@@ -687,15 +704,12 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float, thi
             if think:  # a person reads the page before the next click: uniform over [0.5, 1.5] x think
                 time.sleep(think * person.rng.uniform(0.5, 1.5))
 
-    threads = [threading.Thread(target=journey, args=(p,)) for p in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _together(people, journey)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
     total = sum(len(v) for v in recorder.times.values())
     pace = f"pausing {think:g} s on average between requests" if think else "requests back to back"
+    pace += f", after {warmup} unrecorded steps each" if warmup else ", from a cold server"
     print(f"\n== {users} concurrent users, {pace}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; "
           f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) ==")
     print(f"{'operation':44} {'n':>5} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4} {'db ms p50':>9} "
@@ -717,7 +731,7 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float, thi
         print(f"(sign-in before the run: {len(logins)} users, median {statistics.median(logins):.0f} ms, "
               f"db {statistics.median(sign_ins.db.get('POST /login') or [0]):.1f} ms, "
               f"errors {sign_ins.errors.get('POST /login', 0)})")
-    return {"users": users, "think": think, "requests": total, "seconds": elapsed, "rps": total / elapsed, "load": [load_before, load_after],
+    return {"users": users, "think": think, "warmup": warmup, "requests": total, "seconds": elapsed, "rps": total / elapsed, "load": [load_before, load_after],
             "ops": table}
 
 
@@ -820,6 +834,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[16, 64], help="concurrent users per run")
     parser.add_argument("--requests", type=int, default=40, help="requests per user and run (upper bound)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per run")
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="unrecorded steps per user before the measured run (0: measure from a cold server)")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean seconds a user pauses between requests (0: back to back, a stress test)")
     parser.add_argument("--port", type=int, default=5016)
@@ -839,7 +855,7 @@ def main() -> None:
     server = start_server(url, args.port, args.workers, args.threads, keep_alive=max(2.0, 1.5 * args.think + 1))
     try:
         for users in args.users:
-            results.append(run_load(url, args.port, users, args.requests, args.seconds, args.think))
+            results.append(run_load(url, args.port, users, args.requests, args.seconds, args.think, args.warmup))
     finally:
         stop_server(server)
     if args.json:
