@@ -54,7 +54,7 @@ def make_offer(referral_id: int):
            tag="queue", roles=OPERATOR, response="Offer")
 @roles_required(*OPERATOR)
 def withdraw_offer(offer_id: int):
-    """The places go back into availability at once; the caseworker is told in the portal."""
+    """The places go back into availability at once; the caseworker is alerted (offer_withdrawn)."""
     session = get_session()
     made = get_offer_for_operator(session, current_user, offer_id)
     return reply(_offer(offers.withdraw(session, current_user, made)))
