@@ -548,8 +548,7 @@ def incoming_requests():
     session = get_session()
     older = None
     if _flag("answered"):
-        page = paged_lists.answered_requests(session, current_user, paged_lists.ListFilter(), _before(),
-                                             size=paged_lists.API_PAGE_SIZE)
+        page = paged_lists.answered_requests(session, current_user, paged_lists.ListFilter(), _before(), for_api=True)
         rows, older = page.rows, page.older
     else:
         rows = booking.incoming_requests(session, current_user)

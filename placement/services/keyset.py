@@ -4,7 +4,8 @@ the operator's answered requests.
 A page is named by the row it follows ("older than row 812"), not by its number: the
 database seeks to that row's (time, id) through an index and reads one page, so a page
 deep in a million rows costs what the first one does (OFFSET would read every row before
-it). The matching rows are counted only up to a bound, for the same reason.
+it). The matching rows are counted only up to a bound, for the same reason, and not at
+all for a list that shows no count (an API page).
 """
 from __future__ import annotations
 
@@ -28,16 +29,19 @@ class NewestFirst:
 @dataclass(frozen=True)
 class KeysetPage:
     """One page of a list. `newer` and `older` are the row ids the neighbouring pages start
-    from (None at either end); `total` counts matching rows up to `count_limit` + 1."""
+    from (None at either end); `total` counts matching rows up to `count_limit` + 1, or is
+    None when the list was paged without a count."""
 
     rows: list
-    total: int
-    count_limit: int
+    total: int | None
+    count_limit: int | None
     newer: int | None = None
     older: int | None = None
 
     def count_text(self, noun: str, plural: str | None = None) -> str:
         """"1 referral", "42 referrals", or "More than 1,000 referrals" past the count's bound."""
+        if self.total is None:
+            raise ValueError("this page was read without a count")
         plural = plural or f"{noun}s"
         if self.total > self.count_limit:
             return f"More than {self.count_limit:,} {plural}"
@@ -55,7 +59,7 @@ def page(
     statement,
     order: NewestFirst,
     size: int,
-    count_limit: int,
+    count_limit: int | None,
     before: int | None = None,
     after: int | None = None,
     wrap: Callable[[object], object] | None = None,
@@ -64,7 +68,8 @@ def page(
     `before`, or those newer than row `after`. The cursor row is looked up through
     `statement` itself, so an id outside the list (unknown, filtered out, or out of the
     reader's scope) shows the newest page and reveals nothing about that row. `wrap`, when
-    given, turns each row as the statement returns it into the row the page shows."""
+    given, turns each row as the statement returns it into the row the page shows. With
+    `count_limit` None the matching rows are not counted."""
     cursor_id = before if before is not None else after
     cursor = None
     if cursor_id is not None:
@@ -87,7 +92,8 @@ def page(
         found = list(session.exec(newer.limit(size + 1)).all())
         rows, newer_left, older_left = list(reversed(found[:size])), len(found) > size, True
     return KeysetPage(
-        [wrap(row) for row in rows] if wrap else rows, bounded_count(session, statement, order, count_limit), count_limit,
+        [wrap(row) for row in rows] if wrap else rows,
+        None if count_limit is None else bounded_count(session, statement, order, count_limit), count_limit,
         newer=order.row_id(rows[0]) if rows and newer_left else None,
         older=order.row_id(rows[-1]) if rows and older_left else None,
     )

@@ -80,17 +80,18 @@ def api_referrals(session: Session, user: User, include_finished: bool, before: 
     query = select(Referral).where(scope_referrals(user))
     if not include_finished:
         query = query.where(Referral.status.in_(ACTIVE_STATUSES))
-    page = keyset.page(session, query, REFERRALS_NEWEST_FIRST, API_PAGE_SIZE, COUNT_LIMIT, before=before)
+    page = keyset.page(session, query, REFERRALS_NEWEST_FIRST, API_PAGE_SIZE, None, before=before)
     audit.record(session, "referral_listed", "referral", None, f"{len(page.rows)} referrals via api", actor=user)
     session.commit()
     return page
 
 
 def answered_requests(session: Session, operator: User, filters: ListFilter, before: int | None = None,
-                      after: int | None = None, size: int = PAGE_SIZE) -> keyset.KeysetPage:
+                      after: int | None = None, for_api: bool = False) -> keyset.KeysetPage:
     """One page of the requests to the operator's homes that were answered or withdrawn,
     newest first (older than request `before`, or newer than request `after`), as
-    (request, home, referral) rows."""
+    (request, home, referral) rows: a page of the portal's list, counted, or (`for_api`)
+    a larger page of the API's, which shows no count."""
     query = (
         select(PlacementRequest, Home, Referral)
         .join(Home, Home.id == PlacementRequest.home_id)
@@ -103,4 +104,6 @@ def answered_requests(session: Session, operator: User, filters: ListFilter, bef
         query = query.where(PlacementRequest.status == filters.status)
     if filters.home_id:
         query = query.where(Home.id == filters.home_id)
-    return keyset.page(session, query, REQUESTS_NEWEST_FIRST, size, COUNT_LIMIT, before=before, after=after)
+    if for_api:
+        return keyset.page(session, query, REQUESTS_NEWEST_FIRST, API_PAGE_SIZE, None, before=before)
+    return keyset.page(session, query, REQUESTS_NEWEST_FIRST, PAGE_SIZE, COUNT_LIMIT, before=before, after=after)

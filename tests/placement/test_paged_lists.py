@@ -5,6 +5,8 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from placement.models import PlacementRequest, Referral
@@ -85,6 +87,30 @@ def test_a_list_counts_no_further_than_its_bound(factory):
     assert exact.count_text("referral") == "7 referrals"
     assert keyset.page(factory.session, statement.where(Referral.id == -1), REFERRALS_NEWEST_FIRST, 4, 7).count_text(
         "referral") == "0 referrals"
+
+
+def test_a_list_paged_without_a_count_runs_no_count(factory):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    for _ in range(5):
+        make_referral(factory, caseworker)
+    statement = select(Referral).where(Referral.agency_id == caseworker.organisation_id)
+    statements: list[str] = []
+    engine = factory.session.get_bind()
+
+    def listener(conn, cursor, sql, *rest):
+        statements.append(sql.lower())
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        uncounted = keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 2, None)
+        counted = keyset.page(factory.session, statement, REFERRALS_NEWEST_FIRST, 2, 100)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert [r.id for r in uncounted.rows] == [r.id for r in counted.rows]
+    assert (uncounted.older, uncounted.total, counted.total) == (counted.older, None, 5)
+    assert ["count(" in sql for sql in statements] == [False, False, True]  # uncounted: one read; counted: read, count
+    with pytest.raises(ValueError):
+        uncounted.count_text("referral")
 
 
 def test_a_missing_youth_is_listed_as_missing_not_closed(client, factory):
