@@ -375,7 +375,7 @@ class PlacementRequest(SQLModel, table=True):
 
 
 # The operator's queue (issue 19): a home offers a bed to a waiting youth; the caseworker answers.
-OFFER_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+OFFER_STATUSES = ("pending", "accepted", "declined", "withdrawn", "expired")
 OFFER_DECLINE_REASONS = {
     "placing_elsewhere": "Placing the youth in another home",
     "too_far": "Too far from the youth's family, school or services",
@@ -387,7 +387,8 @@ OFFER_DECLINE_REASONS = {
 class PlacementOffer(SQLModel, table=True):
     """A home's offer of a bed to a youth waiting in its operators' queue.
 
-    While pending and unexpired it reserves its places like a hold (expiry is read-time).
+    While pending and unexpired it reserves its places like a hold (expiry is read-time;
+    the scheduler's `expire_offers` job later records "expired" and tells both sides).
     The caseworker accepts it (an accepted `request_id` then carries the placement) or
     declines it with a reason; a placement elsewhere withdraws it.
     """
@@ -717,6 +718,7 @@ ALERT_EVENTS = {
     "offer_new": "A home offered a bed to one of your youths",
     "offer_answered": "A caseworker answered your home's offer of a bed",
     "offer_withdrawn": "A home withdrew its offer of a bed to one of your youths",
+    "offer_expired": "An offer of a bed expired before the caseworker answered",
 }
 ALERT_CHANNELS = {"email": "E-mail", "webhook": "My organisation's webhook", "portal": "Only inside SafeBed"}
 OUTBOX_CHANNELS = ("email", "webhook")

@@ -36,6 +36,7 @@ from .timeutil import utcnow
 # In order: tidy and raise alerts first, deliver last, so an alert raised in a tick leaves in it.
 JOBS: dict[str, Callable[[Session], str]] = {
     "expire_holds": alert_jobs.expire_holds,
+    "expire_offers": alert_jobs.expire_offers,
     "warn_expiring_holds": alert_jobs.warn_expiring_holds,
     "flag_reports": alert_jobs.flag_reports,
     "escalate_unanswered": alert_jobs.escalate_unanswered,

@@ -43,7 +43,7 @@ REFERRAL_STATUS_LABELS = {
     "missing": "Missing from care",
 }
 REQUEST_STATUS_LABELS = {"pending": "Waiting for the home", "accepted": "Accepted", "declined": "Declined", "withdrawn": "Withdrawn"}
-# A home's offer of a bed, with its expiry read at read time ("expired").
+# A home's offer of a bed; a pending offer past its time reads "expired" before the sweep records it.
 OFFER_STATUS_LABELS = {"pending": "Waiting for the caseworker", "accepted": "Accepted", "declined": "Declined",
                        "withdrawn": "Withdrawn: placed elsewhere or closed", "expired": "Expired"}
 MATCHER_STATUS_LABELS = {

@@ -24,7 +24,7 @@ from ..models import (
     User,
 )
 from ..timeutil import utcnow
-from . import alert_texts, alerts, booking, lifecycle, notifications
+from . import alert_texts, alerts, booking, lifecycle, notifications, offers
 
 HOLD_WARNING = timedelta(minutes=30)
 REPORT_WARNING = timedelta(hours=4)
@@ -32,6 +32,10 @@ REPORT_WARNING = timedelta(hours=4)
 
 def expire_holds(session: Session) -> str:
     return f"{booking.expire_holds(session)} holds tidied"
+
+
+def expire_offers(session: Session) -> str:
+    return f"{offers.expire_due(session)} offers expired"
 
 
 def warn_expiring_holds(session: Session) -> str:

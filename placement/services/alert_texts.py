@@ -104,6 +104,18 @@ def offer_withdrawn(home_name: str) -> AlertText:
                  "Search again on the referral's page.")
 
 
+def offer_expired_for_caseworker(home_name: str) -> AlertText:
+    return _text("an offer of a bed expired",
+                 f"The offer of a bed at {home_name} to one of your youths expired before it was answered: "
+                 "the bed is no longer kept. Search again on the referral's page.")
+
+
+def offer_expired_for_home(home_name: str) -> AlertText:
+    return _text("your offer of a bed expired",
+                 f"The caseworker did not answer the bed {home_name} offered in time: the offer has expired "
+                 "and its places are free again.")
+
+
 def offer_answered(home_name: str, accepted: bool) -> AlertText:
     if accepted:
         return _text("your offer of a bed was accepted",

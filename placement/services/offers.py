@@ -9,7 +9,8 @@ keep-apart youths) accepts it and it has room tonight; jurisdiction comes with t
 custody state, or an ICPC-approved state for a home that takes out-of-state youth.
 
 An offer keeps its places for SAFEBED_HOLD_HOURS (expiry is read at read time, like a hold's),
-so a bed is never promised twice. Accepting one goes through `booking.take_places`, the same
+so a bed is never promised twice; the scheduler's `expire_offers` then records the lapse and
+tells the caseworker and the home. Accepting one goes through `booking.take_places`, the same
 transaction as an operator's accept: every other request, hold and offer of the referral ends
 with it and their homes are thanked.
 """
@@ -128,15 +129,16 @@ def _caseworkers(session: Session, referral: Referral) -> list[User]:
 
 
 def _answerable(session: Session, referral: Referral, made: PlacementOffer) -> Home:
-    """Lock the home, then the referral, then re-read the offer: it must still be pending and live."""
+    """Lock the home, the referral, then the offer (so `expire_due` passes it by), and re-read
+    the offer: it must still be pending and live."""
     lock_home(session, made.home_id)
     booking.lock_referral(session, referral)
-    session.refresh(made)
+    session.refresh(made, with_for_update=True)
     if made.status == "withdrawn" and referral.status == "placed":
         raise Conflict("This youth was already placed; the offer was withdrawn.")
-    if made.status != "pending":
+    if made.status not in ("pending", "expired"):
         raise Conflict(f"This offer was already {made.status}; nothing was changed.")
-    if made.expires_at <= utcnow():
+    if made.status == "expired" or made.expires_at <= utcnow():
         raise Conflict("This offer has expired and its bed went back into availability. Search again.")
     return session.get(Home, made.home_id)
 
@@ -200,6 +202,37 @@ def withdraw(session: Session, operator: User, made: PlacementOffer) -> Placemen
                                 "the bed is no longer kept.")
     session.commit()
     return made
+
+
+def expire_due(session: Session) -> int:
+    """Record every pending offer past its time as "expired" and tell both sides: the
+    youth's caseworker (the bed is no longer kept) and the home's operators (its places
+    are free again). The places came back at the moment of expiry, read at read time;
+    this only makes the lapse a record and an alert, once each."""
+    now = utcnow()
+    lapsed = session.exec(
+        select(PlacementOffer, Home, Referral).join(Home, Home.id == PlacementOffer.home_id)
+        .join(Referral, Referral.id == PlacementOffer.referral_id)
+        .where(PlacementOffer.status == "pending", PlacementOffer.expires_at <= now)
+        .order_by(PlacementOffer.id).with_for_update(of=PlacementOffer, skip_locked=True)
+    ).all()
+    for made, home, referral in lapsed:
+        made.status = "expired"
+        session.add(made)
+        audit.record(session, "placement_offer_expired", "placement_offer", made.id,
+                     f"unanswered: referral {referral.id} home {home.id}")
+        if referral.status in QUEUE_STATUSES:  # a youth placed or closed since needs no search
+            alerts.alert(session, "offer_expired", _caseworkers(session, referral),
+                         alert_texts.offer_expired_for_caseworker(home.name), f"/caseworker/referrals/{referral.id}",
+                         urgent=referral.urgency == "emergency",
+                         portal_message=f"The offer of a bed at {home.name} to {referral.case_reference} expired "
+                                        "before it was answered; the bed is no longer kept.")
+        alerts.alert(session, "offer_expired", notifications.organisation_users(session, home.provider_id, "operator"),
+                     alert_texts.offer_expired_for_home(home.name), "/provider/queue",
+                     portal_message=f"The bed {home.name} offered to {referral.case_reference} was not answered in "
+                                    "time; the offer expired and the places are free again.")
+    session.commit()
+    return len(lapsed)
 
 
 def _tell_operators(session: Session, home: Home, accepted: bool) -> None:

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlmodel import select
 
+from placement import scheduler
 from placement.models import (
     AuditEvent, KeepApartLink, KeepAwayArea, Notification, OutboxMessage, Placement, PlacementOffer, PlacementRequest, Referral,
     ReferralConsent,
@@ -321,3 +322,35 @@ def test_the_demo_operator_finds_youths_waiting(client, factory):
     page = client.get("/provider/queue").get_data(as_text=True)
     assert 'data-testid="queue-' in page and "Offer a bed at" in page
     assert "Synthetic demo case" not in page  # the demo's case notes stay with the agency
+
+
+def test_an_unanswered_offer_is_recorded_expired_once_and_both_sides_are_told(app, client, factory, world):
+    lapsing = _offer(app, factory, world)
+    live = _offer(app, factory, world, world.icpc)
+    room = home_service.status(factory.session, world.home).room
+    lapsing.created_at, lapsing.expires_at = utcnow() - timedelta(hours=5), utcnow() - timedelta(minutes=1)
+    factory.session.add(lapsing)
+    factory.session.commit()
+    with app.app_context():
+        assert scheduler.JOBS["expire_offers"](factory.session) == "1 offers expired"
+        assert offers.expire_due(factory.session) == 0  # once: the next tick finds nothing
+    assert (factory.get(PlacementOffer, lapsing.id).status, factory.get(PlacementOffer, live.id).status) == ("expired", "pending")
+    assert home_service.status(factory.session, world.home).room == room + 1
+    mails = factory.session.exec(select(OutboxMessage).where(OutboxMessage.event == "offer_expired")).all()
+    assert sorted(m.to_address for m in mails) == sorted([world.caseworker.email, world.operator.email])
+    assert all(world.home.name in m.body and world.fits.case_reference not in m.body + m.subject for m in mails)
+    told = factory.session.exec(select(Notification).where(Notification.user_id == world.caseworker.id)).all()
+    assert any("expired" in n.message and world.fits.case_reference in n.message for n in told)
+    assert factory.session.exec(select(AuditEvent).where(
+        AuditEvent.action == "placement_offer_expired", AuditEvent.object_id == lapsing.id)).one()
+    # The portal and the API say "Expired", and it can no longer be accepted.
+    login(client, world.caseworker)
+    assert "Expired" in client.get(f"/caseworker/referrals/{world.fits.id}").get_data(as_text=True)
+    listed = client.get(f"{API}/referrals/{world.fits.id}/offers",
+                        headers=bearer(api_token(factory, world.caseworker))).get_json()
+    assert [o["status"] for o in listed["offers"]] == ["expired"]
+    with app.app_context(), pytest.raises(Conflict, match="expired"):
+        offers.accept(factory.session, world.caseworker, world.fits, factory.get(PlacementOffer, lapsing.id))
+    factory.session.rollback()
+    # The home may offer the youth a bed again.
+    assert _offer(app, factory, world).status == "pending"
