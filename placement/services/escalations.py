@@ -20,6 +20,7 @@ from ..models import ESCALATION_KINDS, Escalation, PlacementRequest, Referral, U
 from ..timeutil import utcnow
 from . import alert_texts, alerts
 from .errors import Conflict
+from .id_lists import among
 from .search import SearchResult, search, with_eligible_home
 
 UNPLACED_HOURS = 4
@@ -107,7 +108,7 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float) -> list[
     open_by_referral: dict[int, list[Escalation]] = defaultdict(list)
     if ids:
         for escalation in session.exec(
-            select(Escalation).where(Escalation.referral_id.in_(ids), Escalation.resolved_at.is_(None)).order_by(Escalation.id)
+            select(Escalation).where(among(Escalation.referral_id, ids), Escalation.resolved_at.is_(None)).order_by(Escalation.id)
         ).all():
             open_by_referral[escalation.referral_id].append(escalation)
     accepted = with_eligible_home(session, list(referrals))

@@ -115,22 +115,12 @@ def _newest_entry():
     return select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
 
 
-# The latest entry's columns beside a home's, in `with_latest` rows (`latest_of` reads them back).
-LATEST_LABELS = tuple(column.label(f"latest_{column.key}") for column in _LATEST_COLUMNS)
-
-
-def with_latest(statement):
-    """`statement` (a select of Home columns) with each home's latest availability entry
-    joined on as `LATEST_LABELS` (all None for a home that never published): one query
-    for homes and their figures."""
-    return (statement.add_columns(*LATEST_LABELS)
+def with_latest(statement, columns=_LATEST_COLUMNS):
+    """`statement` (a select of Home columns) with `columns` of each home's latest
+    availability entry joined on, each labelled `latest_<name>` (all None for a home that
+    never published): one query for homes and their figures."""
+    return (statement.add_columns(*(column.label(f"latest_{column.key}") for column in columns))
             .outerjoin(AvailabilityUpdate, AvailabilityUpdate.id == _newest_entry()))
-
-
-def latest_of(row) -> Latest | None:
-    """The latest entry in a row of `with_latest` (its last columns)."""
-    values = row[-len(LATEST_LABELS):]
-    return None if values[0] is None else Latest._make(values)
 
 
 def _latest_rows(session: Session, home_ids: list[int], where=None) -> dict[int, Latest]:

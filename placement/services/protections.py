@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from .errors import Conflict, ServiceError
+from .id_lists import among
 from .solver_inputs import home_key, referral_key
 
 MAX_AREAS = 20
@@ -269,7 +270,7 @@ def linked(session: Session, referral_ids: list[int]) -> dict[int, set[int]]:
     if not referral_ids:
         return found
     rows = session.exec(select(KeepApartLink).where(
-        sa.or_(KeepApartLink.referral_a_id.in_(referral_ids), KeepApartLink.referral_b_id.in_(referral_ids)))).all()
+        sa.or_(among(KeepApartLink.referral_a_id, referral_ids), among(KeepApartLink.referral_b_id, referral_ids)))).all()
     for link in rows:
         if link.referral_a_id in found:
             found[link.referral_a_id].add(link.referral_b_id)
@@ -337,7 +338,7 @@ def solver_fields(session: Session, referrals: list[Referral], homes: list[Home]
     ids = [r.id for r in referrals]
     area_rows: dict[int, list[KeepAwayArea]] = {i: [] for i in ids}
     if ids:
-        for area in session.exec(select(KeepAwayArea).where(KeepAwayArea.referral_id.in_(ids))).all():
+        for area in session.exec(select(KeepAwayArea).where(among(KeepAwayArea.referral_id, ids))).all():
             area_rows[area.referral_id].append(area)
     partners = linked(session, ids)
     holding = _homes_holding(session, set().union(*partners.values()) if partners else set())

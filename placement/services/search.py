@@ -11,10 +11,11 @@ shows the best 20 of each list, the API writes every home. Both come from the sc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlmodel import Session, func, select
@@ -27,21 +28,42 @@ from solver.icwa import preference_step, rank, step_text
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
 
-from ..models import Home, Organisation, Referral
+from ..models import AvailabilityUpdate, Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
-from .homes import HomeStatus, Latest, is_stale, latest_of, reserved_places, room_now, with_latest
+from .homes import HomeStatus, is_stale, reserved_places, room_now, with_latest
 from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, home_key, read_rows, solver_home, solver_referral
 
 # What a result shows of a home besides the rules' columns: never the street address.
 SEARCH_COLUMNS = (*ELIGIBILITY_COLUMNS, Home.name, Home.city, Home.provider_id, Organisation.name.label("provider_name"))
 
 
+class Figures(NamedTuple):
+    """What a result reads of a home's latest availability entry (`homes.Latest` has these
+    fields and five more): its status, room, staleness and solver record. Half the entry's
+    columns, for thousands of homes per search."""
+
+    open_beds: int
+    staff_on_duty: int
+    youth_per_staff: int
+    current_youth: int
+    recorded_at: datetime
+
+
+_FIGURE_COLUMNS = tuple(getattr(AvailabilityUpdate, name) for name in Figures._fields)
+
+
+def _figures_of(row) -> Figures | None:
+    """The latest entry's figures in a row of `with_latest(..., _FIGURE_COLUMNS)` (its last columns)."""
+    values = row[-len(_FIGURE_COLUMNS):]
+    return None if values[0] is None else Figures._make(values)
+
+
 @dataclass(eq=False)
 class Candidate:
     """One home as a search result: never carries the street address to a template.
 
-    `home` is a plain row of `SEARCH_COLUMNS` and its latest availability (`with_latest`).
+    `home` is a plain row of `SEARCH_COLUMNS` and its latest availability's `Figures`.
     The figures the lists are sorted by (`points`, `rules_broken`, `room`, `stale`) come
     from the bulk rules; the home's status, its solver record, `fit` and `exclusions` are
     made on first use (a page shows 20 homes of thousands), from the scalar rules, which
@@ -51,7 +73,7 @@ class Candidate:
 
     home: Any
     reserved_places: int
-    latest: Latest | None
+    latest: Figures | None
     distance_km: float
     points: int  # fit points (`fit.points`)
     room: int
@@ -99,15 +121,19 @@ class Candidate:
 
 
 class _SolverHomes:
-    """Home i of a search's rows as the solver sees it, made only when indexed (the bulk
-    rules look at one only at a rounding boundary)."""
+    """Home i of `rows` as the solver sees it (`make(row)`), made when first indexed and kept:
+    the bulk rules look at one only at a rounding boundary, and a scan that stops at the
+    first eligible home reads a few of thousands."""
 
-    def __init__(self, rows: list, reserved: dict[int, int]):
-        self._rows, self._reserved = rows, reserved
+    def __init__(self, rows: list, make: Callable[[Any], SolverHome]):
+        self._rows, self._make = rows, make
+        self._made: list[SolverHome | None] = [None] * len(rows)
 
     def __getitem__(self, i) -> SolverHome:
-        row = self._rows[i]
-        return solver_home(HomeStatus(row, latest_of(row), self._reserved.get(row.id, 0)))
+        home = self._made[i]
+        if home is None:
+            home = self._made[i] = self._make(self._rows[i])
+        return home
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -142,11 +168,12 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     # Homes and their latest figures in one query, as named tuples, not mapped objects:
     # thousands of homes in a large state's reach.
     rows = read_rows(session, with_latest(
-        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach)))
+        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach), _FIGURE_COLUMNS))
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)
-    table = _table(rows, _SolverHomes(rows, reserved))
+    table = _table(rows, _SolverHomes(
+        rows, lambda row: solver_home(HomeStatus(row, _figures_of(row), reserved.get(row.id, 0)))))
     everyone = np.arange(len(rows))
     broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
     points = fit_points_among(table, wanted, everyone).tolist()
@@ -154,7 +181,7 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     needed = places_needed(wanted)
     available, full, excluded = [], [], []
     for i, row in enumerate(rows):
-        latest, held = latest_of(row), reserved.get(row.id, 0)
+        latest, held = _figures_of(row), reserved.get(row.id, 0)
         candidate = Candidate(row, held, latest, km[i], points[i], room_now(latest, held, row.is_active),
                               is_stale(latest.recorded_at if latest else None, stale_after_hours, now),
                               broken[i], None, wanted)
@@ -199,14 +226,15 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     reach = Home.is_active.is_(True) & (
         Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
     rows = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(reach))  # eligibility reads no availability
-    by_state: dict[str, list] = {}
-    for row in rows:
-        by_state.setdefault(row.state, []).append(eligibility_home(row))
+    homes = _SolverHomes(rows, eligibility_home)  # most referrals stop at one of the first homes
+    by_state: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_state.setdefault(row.state, []).append(i)
     rules = protections.solver_fields(session, referrals, rows)
     found = set()
     for referral in referrals:
         wanted = solver_referral(referral, rules[referral.id])
         states = {wanted.custody_state, *wanted.icpc_approved_states}
-        if any(is_eligible(home, wanted) for state in states for home in by_state.get(state, ())):
+        if any(is_eligible(homes[i], wanted) for state in states for i in by_state.get(state, ())):
             found.add(referral.id)
     return found
