@@ -57,7 +57,7 @@ from solver.instance import PROGRAMS  # noqa: E402
 PASSWORD = "bench-password-not-secret-1"  # nosec B105 - synthetic benchmark accounts
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-SEED_MARK = "bench_load_seeded"
+SEED_MARK = "bench_load_seeded_v2"  # v2: with consents; an older seed is made anew
 # Only a database with one of these prefixes is dropped and re-seeded: never a real one.
 BENCH_DATABASE_PREFIXES = ("i16_", "safebed_i16_")
 ACTIONS = ("referral_viewed", "search", "hold_created", "request_created", "availability_updated", "login",
@@ -289,6 +289,16 @@ def seed(url: str, scale: float, seed_value: int = 16) -> dict:
                                        "screening_health", "screening_services", "screened_at", "screened_by_id", "closed_at",
                                        "referral_reopened"), episode_rows)
 
+        # A release of information for every referral still looking for a bed, so that a
+        # placement request goes through as in real use (without one it is refused).
+        consent_rows = [(consent_id, referral_id, "release", True, "Synthetic: placing homes", "Synthetic: needs",
+                         created, created + timedelta(days=365), "", "", caseworkers[org][0], created)
+                        for consent_id, (referral_id, org, _, created, status) in enumerate(
+                            (r for r in referral_info if r[4] in ("open", "held", "requested")), start=1)]
+        _copy(cur, "referral_consent", ("id", "referral_id", "kind", "youth_assented", "recipients", "information",
+                                        "signed_at", "expires_at", "override_reason", "approved_by", "recorded_by_id",
+                                        "recorded_at"), consent_rows)
+
         # The audit log: a year of events by every kind of user.
         user_orgs = [(u[0], u[5]) for u in users]
 
@@ -312,7 +322,7 @@ def seed(url: str, scale: float, seed_value: int = 16) -> dict:
                                  "expires_at"), token_rows)
 
         for table in ("organisation", "app_user", "home", "availability_update", "referral", "placement_request", "hold",
-                      "placement", "missing_episode", "audit_event", "api_token"):
+                      "placement", "missing_episode", "referral_consent", "audit_event", "api_token"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
         cur.execute(f"CREATE TABLE {SEED_MARK} (scale float, seeded_at timestamptz)")
         cur.execute(f"INSERT INTO {SEED_MARK} VALUES (%s, now())", (scale,))
@@ -321,7 +331,7 @@ def seed(url: str, scale: float, seed_value: int = 16) -> dict:
         conn.execute("VACUUM ANALYZE")
     figures = {"organisations": len(orgs), "users": len(users), "homes": len(homes), "availability": n_avail,
                "referrals": len(referral_rows), "requests": len(request_rows), "placements": len(placement_rows),
-               "holds": len(hold_rows), "missing episodes": len(episode_rows), "audit events": n_audit,
+               "holds": len(hold_rows), "missing episodes": len(episode_rows), "consents": len(consent_rows), "audit events": n_audit,
                "seconds": round(time.perf_counter() - t0, 1)}
     return figures
 
