@@ -685,7 +685,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
     """
     model = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
-    mip, x = model.solver, model.x
+    mip = model.solver
     # No presolve: the rows are already tight (the LP is nearly integral), and it only
     # costs time; no cutting planes either at the tier levels, whose 0/1 objectives the
     # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
@@ -700,7 +700,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     if status == pywraplp.Solver.INFEASIBLE:  # only in a reduced model: no better answer there
         proof.offer(proof.solution, proof.value, -1)
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        solution = [int(v.solution_value() > 0.5) for v in x]
+        solution = (model.solution_values() > 0.5).astype(int).tolist()
         bound = math.floor(mip.Objective().BestBound() + 1e-6)
         # SCIP works within tolerances: its answer is kept only if it meets every row exactly.
         if is_feasible(prepared, pairs, levels[:k], floors, solution):
