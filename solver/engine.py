@@ -46,6 +46,9 @@ How a batch's level is decided (`solve_level`), cheapest first:
      (`OPTIMISTIC_GAP`), which fixes more pairs; if nothing reaches it, the bound drops
      and the usual search follows.
 Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
+A single state is one batch per level, which leaves a second worker idle: it solves the
+LPs of the levels ahead (`Lookahead`), each holding the level above at its LP bound,
+while that level is still looking for the answer that reaches it.
 
 Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
 running it (`solve_level`: time share, bound, solver, fallback).
