@@ -241,8 +241,9 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
             batches = batches_by_level[k]
             threads = max(1, min(workers, len(batches)))
             # Few batches: give each CP-SAT call several workers (less the lookahead's
-            # thread); many: one each, in parallel.
-            cpsat_workers = max(1, (workers - (lookahead is not None and len(batches) == 1)) // threads)
+            # thread when it may run beside them); many: one each, in parallel.
+            spare = lookahead is not None and lookahead.may_run(k + 1)
+            cpsat_workers = max(1, (workers - spare) // threads)
             now = time.perf_counter()
             # This level's weighted share of the time left for it and the levels after it.
             share = LEVEL_WEIGHTS[k] / sum(LEVEL_WEIGHTS[k:count])
@@ -309,12 +310,15 @@ class Lookahead:
         self.lock = threading.Lock()
         self.started: dict[int, tuple[list[int], Future]] = {}
 
+    def may_run(self, k: int) -> bool:
+        """Whether level `k` is looked ahead: one batch of LP size."""
+        return (k < len(self.batches_by_level) and len(self.batches_by_level[k]) == 1
+                and len(self.batches_by_level[k][0].pairs) >= LP_PAIRS)
+
     def start(self, k: int, floors: list[int]) -> None:
         """Solve level `k`'s LP with `floors` on the spare thread, unless already started
-        with them, or the level is not one batch of LP size."""
-        if k >= len(self.batches_by_level) or len(self.batches_by_level[k]) != 1:
-            return
-        if len(self.batches_by_level[k][0].pairs) < LP_PAIRS or time.perf_counter() >= self.deadline:
+        with them, or the level is not looked ahead (`may_run`)."""
+        if not self.may_run(k) or time.perf_counter() >= self.deadline:
             return
         with self.lock:
             if k in self.started and self.started[k][0] == floors:
