@@ -67,6 +67,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -306,7 +308,7 @@ class Lookahead:
         self.prepared = prepared
         self.batches_by_level = batches_by_level
         self.deadline = deadline
-        self.executor = ThreadPoolExecutor(max_workers=1)
+        self.executor = ThreadPoolExecutor(max_workers=1, initializer=_lowest_priority)
         self.lock = threading.Lock()
         self.started: dict[int, tuple[list[int], Future]] = {}
 
@@ -346,6 +348,18 @@ class Lookahead:
     def close(self) -> None:
         """Drop the LPs not started yet; one still running ends by the deadline."""
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _lowest_priority() -> None:
+    """Run the calling thread at the lowest CPU priority (Linux sets it per thread): on a
+    busy machine the lookahead then takes only what the level in progress leaves idle,
+    instead of halving its share (at load 12 on two cores the urgent level took 5 s
+    instead of 2.5 s, and one run missed its share of the time limit)."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:
+            pass
 
 
 def pack_components(parts: list[Component], target: int = BATCH_PAIRS) -> list[Component]:
