@@ -46,6 +46,9 @@ How a batch's level is decided (`solve_level`), cheapest first:
      (`OPTIMISTIC_GAP`), which fixes more pairs; if nothing reaches it, the bound drops
      and the usual search follows.
 Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
+A single state is one batch per level, which leaves a second worker idle: it solves the
+LPs of the levels ahead (`Lookahead`), each holding the level above at its LP bound,
+while that level is still looking for the answer that reaches it.
 
 Building a level's model (`build_level_model`, `build_level_mip`) is kept apart from
 running it (`solve_level`: time share, bound, solver, fallback).
@@ -64,9 +67,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,30 +230,28 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
     bounds: list[int] = []
     seconds: list[float] = []
     proven = True
+    plan = [level_parts(prepared, k) for k in range(count)]
+    batches_by_level = [pack_components(parts) for parts, _ in plan]
+    # With one batch per level, a second worker has nothing to do: it solves the LPs of
+    # the levels ahead (`Lookahead`).
+    lookahead = Lookahead(prepared, batches_by_level, deadline) if workers > 1 else None
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for k in range(count):
             level_start = time.perf_counter()
-            # Units with no member in tier k or above only take room from others at this
-            # level: leaving them out splits the graph into smaller, faster components.
-            top = min(k, len(TIERS) - 1)
-            parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
-            kept: list[Pair] = []
-            if k == ICWA_LEVEL:
-                # A component without an ICWA coefficient has nothing to gain at this
-                # level: it keeps its answer as it is (no search, value and bound 0).
-                idle = [part for part in parts if not any(p.icwa for p in part.pairs)]
-                parts = [part for part in parts if any(p.icwa for p in part.pairs)]
-                kept = [current[u] for part in idle for u in part.units if u in current]
-            batches = pack_components(parts)
+            idle = plan[k][1]
+            kept = [current[u] for part in idle for u in part.units if u in current]
+            batches = batches_by_level[k]
             threads = max(1, min(workers, len(batches)))
-            # Few batches: give each CP-SAT call several workers; many: one each, in parallel.
-            cpsat_workers = max(1, workers // threads)
+            # Few batches: give each CP-SAT call several workers (less the lookahead's
+            # thread when it may run beside them); many: one each, in parallel.
+            spare = lookahead is not None and lookahead.may_run(k + 1)
+            cpsat_workers = max(1, (workers - spare) // threads)
             now = time.perf_counter()
             # This level's weighted share of the time left for it and the levels after it.
             share = LEVEL_WEIGHTS[k] / sum(LEVEL_WEIGHTS[k:count])
             schedule = Schedule(batches, now + max(0.0, deadline - now) * share, threads)
             outcomes = list(pool.map(
-                lambda batch: solve_level(prepared, batch, k, current, fallback, schedule, cpsat_workers),
+                lambda batch: solve_level(prepared, batch, k, current, fallback, schedule, cpsat_workers, lookahead),
                 batches))
             # Units left out above (or not placed) are added greedily where room is left,
             # so a later level stopped by the time limit still places them where it can.
@@ -257,6 +260,8 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
             bounds.append(sum(outcome.bound for outcome in outcomes))
             proven = proven and all(outcome.proven for outcome in outcomes)
             seconds.append(time.perf_counter() - level_start)
+    if lookahead is not None:
+        lookahead.close()
     chosen = list(current.values())
     # A later level may place more of a tier than that tier's own call reached (its
     # constraint is >=): report what the final answer places. The bounds stay valid:
@@ -268,6 +273,93 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
 
 def _level_number(name: str, value: int) -> float:
     return value / FIT_SCALE if name == "fit" else value
+
+
+def level_parts(prepared: Prepared, k: int) -> tuple[list[Component], list[Component]]:
+    """The components solved at level `k`, and those left as they are (idle).
+
+    Units with no member in tier k or above only take room from others at this level:
+    leaving them out splits the graph into smaller, faster components. At the ICWA level
+    a component without an ICWA coefficient has nothing to gain: it keeps its answer as
+    it is (no search, value and bound 0)."""
+    top = min(k, len(TIERS) - 1)
+    parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
+    if k != ICWA_LEVEL:
+        return parts, []
+    return ([part for part in parts if any(p.icwa for p in part.pairs)],
+            [part for part in parts if not any(p.icwa for p in part.pairs)])
+
+
+class Lookahead:
+    """The LP relaxations of the levels ahead, solved on a spare thread while a level
+    still searches for an answer that reaches its bound.
+
+    Level k + 1's LP holds level k at the value it reaches, which is its LP bound on most
+    levels (the bound is the optimum: `solve_level`). So as soon as level k's bound is
+    known, level k + 1's LP is solved with that bound as its floor, then level k + 2's
+    with the bound found, and so on, while level k looks for its answer (dense benchmark:
+    the urgent level's dive and the planned and ICWA levels' answers run beside the LPs of
+    the planned, ICWA and fit levels). A level takes the relaxation only if its floors
+    turn out to be those assumed, so the answer is the same as without a lookahead, only
+    sooner. Only levels of one batch are looked ahead: several batches already keep the
+    workers busy."""
+
+    def __init__(self, prepared: Prepared, batches_by_level: list[list[Component]], deadline: float):
+        self.prepared = prepared
+        self.batches_by_level = batches_by_level
+        self.deadline = deadline
+        self.executor = ThreadPoolExecutor(max_workers=1, initializer=_lowest_priority)
+        self.lock = threading.Lock()
+        self.started: dict[int, tuple[list[int], Future]] = {}
+
+    def may_run(self, k: int) -> bool:
+        """Whether level `k` is looked ahead: one batch of LP size."""
+        return (k < len(self.batches_by_level) and len(self.batches_by_level[k]) == 1
+                and len(self.batches_by_level[k][0].pairs) >= LP_PAIRS)
+
+    def start(self, k: int, floors: list[int]) -> None:
+        """Solve level `k`'s LP with `floors` on the spare thread, unless already started
+        with them, or the level is not looked ahead (`may_run`)."""
+        if not self.may_run(k) or time.perf_counter() >= self.deadline:
+            return
+        with self.lock:
+            if k in self.started and self.started[k][0] == floors:
+                return
+            self.started[k] = (list(floors), self.executor.submit(self._solve, k, list(floors)))
+
+    def _solve(self, k: int, floors: list[int]) -> Relaxation | None:
+        pairs = self.batches_by_level[k][0].pairs
+        levels = objective_levels(self.prepared, pairs)
+        relaxation = lp_relaxation(self.prepared, pairs, levels, floors, k, self.deadline - time.perf_counter(),
+                                   GLOP_FIT if k == FIT_LEVEL else "")
+        if relaxation is not None:
+            self.start(k + 1, floors + [min(relaxation.bound, _trivial_bound(pairs, levels[k]))])
+        return relaxation
+
+    def relaxation(self, k: int, batch: Component, floors: list[int]) -> Relaxation | None:
+        """Level `k`'s LP on `batch` if it was started with these `floors` (waiting for it
+        to finish), else None."""
+        with self.lock:
+            entry = self.started.get(k)
+        if entry is None or entry[0] != floors or self.batches_by_level[k] != [batch]:
+            return None
+        return entry[1].result()
+
+    def close(self) -> None:
+        """Drop the LPs not started yet; one still running ends by the deadline."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _lowest_priority() -> None:
+    """Run the calling thread at the lowest CPU priority (Linux sets it per thread): on a
+    busy machine the lookahead then takes only what the level in progress leaves idle,
+    instead of halving its share (at load 12 on two cores the urgent level took 5 s
+    instead of 2.5 s, and one run missed its share of the time limit)."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:
+            pass
 
 
 def pack_components(parts: list[Component], target: int = BATCH_PAIRS) -> list[Component]:
@@ -404,7 +496,8 @@ class Proof:
 # --- running a level: time budget, bounds, fallback ----------------------------------------
 
 def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int, Pair],
-                fallback: dict[int, Pair], schedule: Schedule, workers: int) -> BatchOutcome:
+                fallback: dict[int, Pair], schedule: Schedule, workers: int,
+                lookahead: Lookahead | None = None) -> BatchOutcome:
     """Maximise level `k` on one batch, keeping every level above it at least where it is.
 
     The batch holds the units that matter at level k (a member in tier k or above).
@@ -428,18 +521,23 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
     proof = Proof(best, _value(levels[k], best), _trivial_bound(pairs, levels[k]))
     relaxation = None
     remaining = schedule.deadline_for(batch) - time.perf_counter()
-    if proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / PAIRS_PER_SECOND:
+    large = proof.value < proof.bound and len(pairs) >= LP_PAIRS
+    if large and remaining > len(pairs) / PAIRS_PER_SECOND:
         # The LP relaxation is cheap and on these assignment-like models nearly tight: its
         # bound, with the transportation answer built from its values, proves most levels
         # without branch and bound (`solver.transport`).
-        relaxation = lp_relaxation(prepared, pairs, levels, floors, k, remaining,
-                                   GLOP_FIT if k == FIT_LEVEL else "")
+        relaxation = lookahead.relaxation(k, batch, floors) if lookahead is not None else None
+        if relaxation is None:
+            relaxation = lp_relaxation(prepared, pairs, levels, floors, k, remaining,
+                                       GLOP_FIT if k == FIT_LEVEL else "")
         if relaxation is not None:
             proof.offer(best, proof.value, relaxation.bound)
+    if lookahead is not None:
+        # The next level's LP, assuming this level reaches its bound (checked there).
+        lookahead.start(k + 1, floors + [proof.bound])
+    if large and remaining > len(pairs) / FLOW_PAIRS_PER_SECOND:
+        # Without time to load an LP or a search this big, a flow still improves the answer.
         offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))
-    elif proof.value < proof.bound and len(pairs) >= LP_PAIRS and remaining > len(pairs) / FLOW_PAIRS_PER_SECOND:
-        # No time to load an LP or a search this big, but a flow still improves the answer.
-        offer_transport(prepared, pairs, levels, floors, k, proof, None, schedule.deadline_for(batch))
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and relaxation is not None:
         guess = proof.bound - math.ceil(OPTIMISTIC_GAP * proof.bound)
@@ -608,7 +706,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     stopped at 20 s with 282 (docs/matcher.md, Benchmark). SCIP uses one thread.
     """
     model = build_level_mip(prepared, pairs, levels, floors, k, "SCIP")
-    mip, x = model.solver, model.x
+    mip = model.solver
     # No presolve: the rows are already tight (the LP is nearly integral), and it only
     # costs time; no cutting planes either at the tier levels, whose 0/1 objectives the
     # LP bounds well, but at the fit level the cuts pay. Dense instance, load about 7:
@@ -623,7 +721,7 @@ def run_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floo
     if status == pywraplp.Solver.INFEASIBLE:  # only in a reduced model: no better answer there
         proof.offer(proof.solution, proof.value, -1)
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        solution = [int(v.solution_value() > 0.5) for v in x]
+        solution = (model.solution_values() > 0.5).astype(int).tolist()
         bound = math.floor(mip.Objective().BestBound() + 1e-6)
         # SCIP works within tolerances: its answer is kept only if it meets every row exactly.
         if is_feasible(prepared, pairs, levels[:k], floors, solution):

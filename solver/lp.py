@@ -10,6 +10,7 @@ units decided while the LP keeps its bound, for the transportation answer).
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from .prepare import Pair, Prepared
-from .transport import special_units
+from .transport import pair_column, special_units
 
 __all__ = ["LevelMip", "Relaxation", "build_level_mip", "capacity_rows", "dive", "keep_apart_rows",
            "lagrangian", "lp_relaxation", "rows_by_unit"]
@@ -26,10 +27,7 @@ __all__ = ["LevelMip", "Relaxation", "build_level_mip", "capacity_rows", "dive",
 
 def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
     """Indexes of the pairs of each unit: the one-home rows."""
-    rows: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        rows.setdefault(pair.unit, []).append(i)
-    return rows
+    return _groups(pair_column(pairs, "unit"))
 
 
 def capacity_rows(prepared: Prepared, pairs: list[Pair]) -> dict[int, list[int]]:
@@ -38,11 +36,21 @@ def capacity_rows(prepared: Prepared, pairs: list[Pair]) -> dict[int, list[int]]
     Pairs exist only where the unit fits alone, so a home whose candidates fit all
     together needs no row.
     """
-    rows: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        rows.setdefault(pair.home, []).append(i)
-    return {home: members for home, members in rows.items()
-            if sum(prepared.units[pairs[i].unit].size for i in members) > prepared.rooms[home]}
+    home = pair_column(pairs, "home")
+    sizes = np.array([unit.size for unit in prepared.units], dtype=np.int64)
+    demand = np.bincount(home, weights=sizes[pair_column(pairs, "unit")], minlength=len(prepared.rooms))
+    return {h: members for h, members in _groups(home).items() if demand[h] > prepared.rooms[h]}
+
+
+def _groups(keys: np.ndarray) -> dict[int, list[int]]:
+    """The indexes of each key's entries, ascending, keys in the order they first appear
+    (the order the rows are written in, as a Python loop over the pairs would)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(keys) else order
+    ends = np.append(starts[1:], len(keys))
+    return {int(ordered[starts[g]]): order[starts[g]:ends[g]].tolist()
+            for g in np.argsort(order[starts], kind="stable").tolist()}
 
 
 def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, int]]:
@@ -69,11 +77,24 @@ class LevelMip:
     price each constraint: `solver.impact`, `lagrangian`)."""
 
     solver: pywraplp.Solver
-    x: list
     units: dict[int, pywraplp.Constraint]  # one home, by unit
     capacity: dict[int, pywraplp.Constraint]  # by home, where one is needed
     apart: list[tuple[int, int, pywraplp.Constraint]]  # keep apart, by its two pair indexes
     floors: list[tuple[int, pywraplp.Constraint]]  # the levels above, by level
+    columns: int  # the pairs it was built with (the first variables)
+
+    @functools.cached_property
+    def x(self) -> list[pywraplp.Variable]:
+        """The variables of the pairs it was built with; a caller adding columns appends
+        theirs. Wrapped only when asked: 40,000 of them take about as long as loading the
+        model, and reading an answer needs none (`solution_values`)."""
+        return self.solver.variables()[:self.columns]
+
+    def solution_values(self) -> np.ndarray:
+        """The values of the last answer, one per pair, read at once."""
+        response = linear_solver_pb2.MPSolutionResponse()
+        self.solver.FillSolutionResponseProto(response)
+        return np.array(response.variable_value, dtype=float)
 
 
 def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
@@ -109,9 +130,9 @@ def build_level_mip(prepared: Prepared, pairs: list[Pair], levels: list[list[int
     if error:
         raise ValueError(f"level model not loaded: {error}")
     rows = iter(mip.constraints())  # in the order written above
-    return LevelMip(mip, mip.variables(), {unit: next(rows) for unit in units},
+    return LevelMip(mip, {unit: next(rows) for unit in units},
                     {home: next(rows) for home in capacity}, [(i, j, next(rows)) for i, j in apart],
-                    [(level, next(rows)) for level in floor_levels])
+                    [(level, next(rows)) for level in floor_levels], len(pairs))
 
 
 def _add_row(proto: linear_solver_pb2.MPModelProto, columns: list[int], coefficients: np.ndarray,
@@ -152,7 +173,7 @@ def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]]
     if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     reduced, bound = lagrangian(prepared, pairs, levels, floors, k, model)
-    return Relaxation(model.solver.Objective().Value(), [v.solution_value() for v in model.x],
+    return Relaxation(model.solver.Objective().Value(), model.solution_values().tolist(),
                       {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound)
 
 
@@ -273,4 +294,4 @@ def _dive(prepared: Prepared, pairs: list[Pair], model: LevelMip, target: int | 
             x[i].SetBounds(0.0, 0.0)
             if not solve_reaches():
                 break
-    return [v.solution_value() for v in x] if solved[0] else None
+    return model.solution_values().tolist() if solved[0] else None

@@ -20,6 +20,8 @@ without branch and bound.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
@@ -29,7 +31,7 @@ from .prepare import Pair, Prepared
 # weights are kept well below that (a level that would not fit is left out of the weights).
 COST_LIMIT = 2 ** 60
 
-__all__ = ["lexicographic_weights", "transport_answer"]
+__all__ = ["lexicographic_weights", "pair_column", "transport_answer"]
 
 
 def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int, nodes: int) -> list[int] | None:
@@ -59,13 +61,13 @@ def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int
 
 def special_units(prepared: Prepared, pairs: list[Pair]) -> set[int]:
     """Units the flow cannot place: several places, or a keep-apart link."""
-    unit = _column(pairs, "unit")
+    unit = pair_column(pairs, "unit")
     return set(np.unique(unit[_special_mask(prepared, unit, frozenset())]).tolist())
 
 
-def _column(pairs: list[Pair], field: str) -> np.ndarray:
+def pair_column(pairs: list[Pair], field: str) -> np.ndarray:
     """One field of every pair, as an array."""
-    return np.fromiter((getattr(p, field) for p in pairs), dtype=np.int64, count=len(pairs))
+    return np.fromiter(map(operator.attrgetter(field), pairs), dtype=np.int64, count=len(pairs))
 
 
 def _special_mask(prepared: Prepared, unit: np.ndarray, hold: set[int]) -> np.ndarray:
@@ -102,7 +104,7 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
     """A 0/1 answer on `pairs`: special units (and the units in `hold`) fixed by `score`,
     the rest by a min-cost flow that maximises `levels` lexicographically (at least levels
     0..`first`). None when the weights would not fit in int64 or the flow fails."""
-    unit = _column(pairs, "unit")
+    unit = pair_column(pairs, "unit")
     special = _special_mask(prepared, unit, hold)
     fixed, left = fix_special(prepared, pairs, special, score)
     singles = np.flatnonzero(~special)
@@ -111,7 +113,7 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
     if not len(singles):
         return solution.tolist()
     units, unit_node = np.unique(unit[singles], return_inverse=True)
-    homes, home_node = np.unique(_column(pairs, "home")[singles], return_inverse=True)
+    homes, home_node = np.unique(pair_column(pairs, "home")[singles], return_inverse=True)
     source, sink = len(units) + len(homes), len(units) + len(homes) + 1
     weights = lexicographic_weights(pairs, levels, first, sink + 1)
     if weights is None:

@@ -2,13 +2,14 @@
 unmatched explanations, components and the greedy baseline (solver/engine.py, greedy.py)."""
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
 
 from solver.bench import generate
 from solver.checker import check
-from solver.engine import lp_bound, objective_levels, solve
+from solver.engine import Lookahead, level_parts, lp_bound, objective_levels, pack_components, solve
 from solver.fit import fit
 from solver.greedy import greedy
 from solver.instance import Location
@@ -269,3 +270,45 @@ def test_the_searches_after_the_lp_reach_the_optimum_of_the_default_path(gap, mi
     assert result.status == expected.status == "optimal"
     assert [level.value for level in result.levels] == [level.value for level in expected.levels]
     assert check(inst, result_to_json(result)) == []
+
+
+def test_the_lookahead_lps_change_nothing_but_are_used():
+    """With a spare worker the LPs of the levels ahead are solved early (`Lookahead`),
+    each with the level above held at its bound; a level takes one only with the floors
+    it assumed, so the answer is the one a single worker finds. Forced on the benchmark's
+    state instance (one batch per level) by giving every batch an LP, and every search to
+    SCIP (CP-SAT on two workers may pick another of tied answers)."""
+    inst = generate("state")
+    used = []
+    relaxation = Lookahead.relaxation
+
+    def spy(self, k, batch, floors):
+        found = relaxation(self, k, batch, floors)
+        used.append((k, found is not None))
+        return found
+
+    with mock.patch.multiple("solver.engine", LP_PAIRS=1, MIP_PAIRS=1):
+        alone = solve(inst, time_limit=20, workers=1)
+        with mock.patch.object(Lookahead, "relaxation", spy):
+            ahead = solve(inst, time_limit=20, workers=2)
+    assert any(found for _, found in used)  # some level took its LP from the lookahead
+    assert ahead.status == alone.status == "optimal"
+    assert result_to_json(ahead)["assignments"] == result_to_json(alone)["assignments"]
+    assert [level.value for level in ahead.levels] == [level.value for level in alone.levels]
+
+
+def test_a_lookahead_lp_is_not_taken_with_other_floors():
+    """A level whose floors differ from the ones assumed (the level above did not reach
+    its bound) solves its own LP."""
+    prepared = prepare(generate("state"))
+    batches = [pack_components(level_parts(prepared, k)[0]) for k in range(2)]
+    assert [len(b) for b in batches] == [1, 1]
+    lookahead = Lookahead(prepared, batches, time.perf_counter() + 20)
+    try:
+        with mock.patch.multiple("solver.engine", LP_PAIRS=1):
+            lookahead.start(1, [5])
+        assert lookahead.relaxation(1, batches[1][0], [5]) is not None
+        assert lookahead.relaxation(1, batches[1][0], [4]) is None
+        assert lookahead.relaxation(0, batches[0][0], []) is None  # never started
+    finally:
+        lookahead.close()
