@@ -15,17 +15,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Callable
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
 
-from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, PlacementRequest, Referral, User
+from ..models import (DECLINE_REASONS, MISSING_REPORT_KINDS, Home, MissingEpisode, MissingReport, Placement,
+                      PlacementRequest, Referral, User)
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
 from .homes import operator_homes, statuses
-from .lifecycle import clocks_for
 from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
@@ -40,6 +42,13 @@ class PlacementOutcome:
     referral: "ReferralFacts"
     in_place: dict[int, bool | None]  # day -> still there (None: that day has not come yet)
     missing_episodes: int  # episodes that ended this placement (0 or 1)
+
+    @cached_property
+    def figures(self) -> tuple[int, ...]:
+        """What this placement adds to a group's row: 1 placement, then per day of DAYS whether
+        that day is known and whether the youth was in place, then whether it ended missing."""
+        known_and_stayed = (value for day in DAYS for value in (self.in_place[day] is not None, self.in_place[day] is True))
+        return (1, *map(int, known_and_stayed), int(self.missing_episodes > 0))
 
 
 def in_place_at(placement: Placement, day: int, now: datetime) -> bool | None:
@@ -133,20 +142,27 @@ class GroupRow:
         return count_text(self.placements)
 
 
+def _group_row(label: str, sums: tuple[int, ...]) -> GroupRow:
+    """The row of a group from the sum of its placements' `figures`."""
+    placements, *by_day, ended_missing = sums
+    stayed = {day: Rate(by_day[2 * i + 1], by_day[2 * i]) for i, day in enumerate(DAYS)}
+    return GroupRow(label, placements, stayed, Rate(ended_missing, placements))
+
+
+def _sums(figures: list[tuple[int, ...]]) -> tuple[int, ...]:
+    return tuple(map(sum, zip(*figures))) if figures else (0,) * (2 + 2 * len(DAYS))
+
+
 def _row(label: str, items: list[PlacementOutcome]) -> GroupRow:
-    stayed = {}
-    for day in DAYS:
-        known = [item.in_place[day] for item in items if item.in_place[day] is not None]
-        stayed[day] = Rate(sum(known), len(known))
-    return GroupRow(label, len(items), stayed, Rate(sum(item.missing_episodes > 0 for item in items), len(items)))
+    return _group_row(label, _sums([item.figures for item in items]))
 
 
 def split(items: list[PlacementOutcome], key: Callable[[PlacementOutcome], str], order: list[str]) -> list[GroupRow]:
     """One row per group, in `order` (groups with no placements are left out)."""
-    groups: dict[str, list[PlacementOutcome]] = defaultdict(list)
+    groups: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     for item in items:
-        groups[key(item)].append(item)
-    return [_row(label, groups[label]) for label in order if groups.get(label)]
+        groups[key(item)].append(item.figures)
+    return [_group_row(label, _sums(groups[label])) for label in order if groups.get(label)]
 
 
 def home_type(home: Home) -> str:
@@ -185,21 +201,31 @@ class ReportFigures:
 
 
 def report_figures(session: Session, where, now: datetime | None = None) -> ReportFigures:
+    """The missing-episode report counts of the episodes matching `where` (an access scope),
+    added up by the database: one row leaves it, not every episode and report."""
     now = now or utcnow()
-    episodes = session.exec(
-        select(MissingEpisode.id, MissingEpisode.reports_due_at, MissingEpisode.closed_at)
+    # Per episode: the reports made (one per kind at most, uq_missing_report_kind) and those
+    # made after the deadline.
+    made = (
+        select(MissingReport.episode_id, func.count(MissingReport.id).label("made"),
+               func.sum(sa.case((MissingReport.made_at > MissingEpisode.reports_due_at, 1), else_=0)).label("late"))
+        .join(MissingEpisode, MissingEpisode.id == MissingReport.episode_id)
+        .group_by(MissingReport.episode_id)
+        .subquery("made")
+    )
+    is_open = MissingEpisode.closed_at.is_(None)
+    outstanding = func.coalesce(made.c.made, 0) < len(MISSING_REPORT_KINDS)
+    open_count, overdue, late = session.exec(
+        select(func.sum(sa.case((is_open, 1), else_=0)),
+               func.sum(sa.case((is_open & outstanding & (MissingEpisode.reports_due_at < now), 1), else_=0)),
+               func.sum(func.coalesce(made.c.late, 0)))
+        .select_from(MissingEpisode)
         .join(Referral, Referral.id == MissingEpisode.referral_id)
-        .join(Home, Home.id == MissingEpisode.home_id).where(where)
-    ).all()
-    open_count = overdue = late = 0
-    clocks = clocks_for(session, list(episodes), now)
-    for episode in episodes:
-        clock = clocks[episode.id]
-        late += sum(report.made_at > episode.reports_due_at for report in clock.made.values())
-        if episode.closed_at is None:
-            open_count += 1
-            overdue += bool(clock.outstanding) and now > episode.reports_due_at
-    return ReportFigures(open_count, overdue, late)
+        .join(Home, Home.id == MissingEpisode.home_id)
+        .outerjoin(made, made.c.episode_id == MissingEpisode.id)
+        .where(where)
+    ).one()
+    return ReportFigures(int(open_count or 0), int(overdue or 0), int(late or 0))
 
 
 def repeat_missing(session: Session, where) -> list[tuple[Referral, int]]:
@@ -222,22 +248,34 @@ class HomeReasons:
     disruptions: Counter
 
 
-def reasons_per_home(session: Session, homes: list[Home]) -> list[HomeReasons]:
-    """Decline and disruption reasons counted per home (homes with none are left out)."""
+def reasons_per_home(session: Session, homes: list[Home], where=None) -> list[HomeReasons]:
+    """Decline and disruption reasons counted per home (homes with none are left out).
+
+    `where`: the SQL condition on Home that selected `homes` (all of them, and perhaps more),
+    for callers that load a state's homes: the counts then select by it, not by a list of
+    hundreds of ids the driver has to bind.
+    """
     ids = [home.id for home in homes]
     if not ids:
         return []
+
+    def of_homes(statement, home_id):
+        if where is None:
+            return statement.where(home_id.in_(ids))
+        return statement.join(Home, Home.id == home_id).where(where)
+
     declines: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
-        select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id))
-        .where(PlacementRequest.home_id.in_(ids), PlacementRequest.status == "declined")
+        of_homes(select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id)),
+                 PlacementRequest.home_id)
+        .where(PlacementRequest.status == "declined")
         .group_by(PlacementRequest.home_id, PlacementRequest.decline_reason)
     ).all():
         declines[home_id][reason] = n
     disruptions: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
-        select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id))
-        .where(Placement.home_id.in_(ids), Placement.disruption_reason.is_not(None))
+        of_homes(select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id)), Placement.home_id)
+        .where(Placement.disruption_reason.is_not(None))
         .group_by(Placement.home_id, Placement.disruption_reason)
     ).all():
         disruptions[home_id][reason] = n
@@ -270,7 +308,8 @@ def coordinator_view(session: Session, state: str) -> dict:
     now = utcnow()
     items = placement_outcomes(session, scope, now)
     # The state's homes as (id, name) rows: the reasons table shows only the name.
-    homes = list(session.exec(select(Home.id, Home.name).where(Home.state == state).order_by(Home.name)).all())
+    in_state = Home.state == state
+    homes = list(session.exec(select(Home.id, Home.name).where(in_state).order_by(Home.name)).all())
     return {
         "state": state,
         "now": now,
@@ -281,7 +320,7 @@ def coordinator_view(session: Session, state: str) -> dict:
         "icwa": icwa_by_step(session, items),
         "reports": report_figures(session, scope, now),
         "repeat_missing": repeat_missing(session, scope),
-        "reasons": reasons_per_home(session, homes),
+        "reasons": reasons_per_home(session, homes, in_state),
         "days": DAYS,
         "decline_labels": DECLINE_REASONS,
     }
