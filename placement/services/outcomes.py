@@ -204,26 +204,28 @@ def report_figures(session: Session, where, now: datetime | None = None) -> Repo
     """The missing-episode report counts of the episodes matching `where` (an access scope),
     added up by the database: one row leaves it, not every episode and report."""
     now = now or utcnow()
-    # Per episode: the reports made (one per kind at most, uq_missing_report_kind) and those
-    # made after the deadline.
-    made = (
-        select(MissingReport.episode_id, func.count(MissingReport.id).label("made"),
-               func.sum(sa.case((MissingReport.made_at > MissingEpisode.reports_due_at, 1), else_=0)).label("late"))
-        .join(MissingEpisode, MissingEpisode.id == MissingReport.episode_id)
-        .group_by(MissingReport.episode_id)
-        .subquery("made")
-    )
-    is_open = MissingEpisode.closed_at.is_(None)
-    outstanding = func.coalesce(made.c.made, 0) < len(MISSING_REPORT_KINDS)
-    open_count, overdue, late = session.exec(
-        select(func.sum(sa.case((is_open, 1), else_=0)),
-               func.sum(sa.case((is_open & outstanding & (MissingEpisode.reports_due_at < now), 1), else_=0)),
-               func.sum(func.coalesce(made.c.late, 0)))
-        .select_from(MissingEpisode)
+
+    def reports_made(*late):
+        # An index probe per episode of the scope (ix_missing_report_episode_id), not a
+        # grouping of the whole country's reports.
+        return (select(func.count(MissingReport.id)).where(MissingReport.episode_id == MissingEpisode.id, *late)
+                .correlate(MissingEpisode).scalar_subquery())
+
+    # Per episode of the scope: open or not, past its deadline, reports made (one per kind at
+    # most, uq_missing_report_kind) and reports made after the deadline.
+    episodes = (
+        select(MissingEpisode.closed_at.is_(None).label("is_open"), (MissingEpisode.reports_due_at < now).label("past_due"),
+               reports_made().label("made"), reports_made(MissingReport.made_at > MissingEpisode.reports_due_at).label("late"))
         .join(Referral, Referral.id == MissingEpisode.referral_id)
         .join(Home, Home.id == MissingEpisode.home_id)
-        .outerjoin(made, made.c.episode_id == MissingEpisode.id)
         .where(where)
+        .subquery("episodes")
+    )
+    is_open = episodes.c.is_open.is_(True)
+    overdue_now = is_open & episodes.c.past_due.is_(True) & (episodes.c.made < len(MISSING_REPORT_KINDS))
+    open_count, overdue, late = session.exec(
+        select(func.sum(sa.case((is_open, 1), else_=0)), func.sum(sa.case((overdue_now, 1), else_=0)),
+               func.sum(episodes.c.late))
     ).one()
     return ReportFigures(int(open_count or 0), int(overdue or 0), int(late or 0))
 
@@ -248,34 +250,22 @@ class HomeReasons:
     disruptions: Counter
 
 
-def reasons_per_home(session: Session, homes: list[Home], where=None) -> list[HomeReasons]:
-    """Decline and disruption reasons counted per home (homes with none are left out).
-
-    `where`: the SQL condition on Home that selected `homes` (all of them, and perhaps more),
-    for callers that load a state's homes: the counts then select by it, not by a list of
-    hundreds of ids the driver has to bind.
-    """
+def reasons_per_home(session: Session, homes: list[Home]) -> list[HomeReasons]:
+    """Decline and disruption reasons counted per home (homes with none are left out)."""
     ids = [home.id for home in homes]
     if not ids:
         return []
-
-    def of_homes(statement, home_id):
-        if where is None:
-            return statement.where(home_id.in_(ids))
-        return statement.join(Home, Home.id == home_id).where(where)
-
     declines: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
-        of_homes(select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id)),
-                 PlacementRequest.home_id)
-        .where(PlacementRequest.status == "declined")
+        select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id))
+        .where(PlacementRequest.home_id.in_(ids), PlacementRequest.status == "declined")
         .group_by(PlacementRequest.home_id, PlacementRequest.decline_reason)
     ).all():
         declines[home_id][reason] = n
     disruptions: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
-        of_homes(select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id)), Placement.home_id)
-        .where(Placement.disruption_reason.is_not(None))
+        select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id))
+        .where(Placement.home_id.in_(ids), Placement.disruption_reason.is_not(None))
         .group_by(Placement.home_id, Placement.disruption_reason)
     ).all():
         disruptions[home_id][reason] = n
@@ -308,8 +298,7 @@ def coordinator_view(session: Session, state: str) -> dict:
     now = utcnow()
     items = placement_outcomes(session, scope, now)
     # The state's homes as (id, name) rows: the reasons table shows only the name.
-    in_state = Home.state == state
-    homes = list(session.exec(select(Home.id, Home.name).where(in_state).order_by(Home.name)).all())
+    homes = list(session.exec(select(Home.id, Home.name).where(Home.state == state).order_by(Home.name)).all())
     return {
         "state": state,
         "now": now,
@@ -320,7 +309,7 @@ def coordinator_view(session: Session, state: str) -> dict:
         "icwa": icwa_by_step(session, items),
         "reports": report_figures(session, scope, now),
         "repeat_missing": repeat_missing(session, scope),
-        "reasons": reasons_per_home(session, homes, in_state),
+        "reasons": reasons_per_home(session, homes),
         "days": DAYS,
         "decline_labels": DECLINE_REASONS,
     }
