@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Callable
 
 import sqlalchemy as sa
@@ -42,13 +41,6 @@ class PlacementOutcome:
     referral: "ReferralFacts"
     in_place: dict[int, bool | None]  # day -> still there (None: that day has not come yet)
     missing_episodes: int  # episodes that ended this placement (0 or 1)
-
-    @cached_property
-    def figures(self) -> tuple[int, ...]:
-        """What this placement adds to a group's row: 1 placement, then per day of DAYS whether
-        that day is known and whether the youth was in place, then whether it ended missing."""
-        known_and_stayed = (value for day in DAYS for value in (self.in_place[day] is not None, self.in_place[day] is True))
-        return (1, *map(int, known_and_stayed), int(self.missing_episodes > 0))
 
 
 def in_place_at(placement: Placement, day: int, now: datetime) -> bool | None:
@@ -142,27 +134,20 @@ class GroupRow:
         return count_text(self.placements)
 
 
-def _group_row(label: str, sums: tuple[int, ...]) -> GroupRow:
-    """The row of a group from the sum of its placements' `figures`."""
-    placements, *by_day, ended_missing = sums
-    stayed = {day: Rate(by_day[2 * i + 1], by_day[2 * i]) for i, day in enumerate(DAYS)}
-    return GroupRow(label, placements, stayed, Rate(ended_missing, placements))
-
-
-def _sums(figures: list[tuple[int, ...]]) -> tuple[int, ...]:
-    return tuple(map(sum, zip(*figures))) if figures else (0,) * (2 + 2 * len(DAYS))
-
-
 def _row(label: str, items: list[PlacementOutcome]) -> GroupRow:
-    return _group_row(label, _sums([item.figures for item in items]))
+    stayed = {}
+    for day in DAYS:
+        known = [item.in_place[day] for item in items if item.in_place[day] is not None]
+        stayed[day] = Rate(sum(known), len(known))
+    return GroupRow(label, len(items), stayed, Rate(sum(item.missing_episodes > 0 for item in items), len(items)))
 
 
 def split(items: list[PlacementOutcome], key: Callable[[PlacementOutcome], str], order: list[str]) -> list[GroupRow]:
     """One row per group, in `order` (groups with no placements are left out)."""
-    groups: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    groups: dict[str, list[PlacementOutcome]] = defaultdict(list)
     for item in items:
-        groups[key(item)].append(item.figures)
-    return [_group_row(label, _sums(groups[label])) for label in order if groups.get(label)]
+        groups[key(item)].append(item)
+    return [_row(label, groups[label]) for label in order if groups.get(label)]
 
 
 def home_type(home: Home) -> str:
