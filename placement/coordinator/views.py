@@ -30,7 +30,6 @@ from .blueprint import bp
 
 COORDINATOR_ROLES = ("coordinator", "admin")
 DEFAULT_PERIOD_DAYS = 30
-DASHBOARD_TABLES = ("capacity", "capacity_by_program", "stale", "waiting", "placement_time", "occupancy")
 REPORT_TABLES = ("unmet_by_reason", "unmet_by_area", "unmet_children", "declines")
 
 
@@ -70,7 +69,7 @@ def dashboard():
     _viewed("capacity_viewed", state)
     return render_template(
         "coordinator/dashboard.html", board=board, need=need, states=US_STATES, state=state,
-        state_args=_state_args(state), tables=[board.tables[key] for key in DASHBOARD_TABLES],
+        state_args=_state_args(state), tables=[board.tables[key] for key in capacity.DASHBOARD_TABLES],
         missing=outcomes.report_figures(get_session(), outcomes.custody_in(state)),
     )
 
@@ -97,8 +96,8 @@ def export_csv(table: str):
     """Any dashboard or report table as CSV (headers only when it has no rows); audited."""
     state = _state()
     session = get_session()
-    if table in DASHBOARD_TABLES:
-        found, span = _dashboard(state).tables[table], ""
+    if table in capacity.DASHBOARD_TABLES:
+        found, span = capacity.table(session, state, current_app.config["STALE_AFTER_HOURS"], table), ""
     elif table in REPORT_TABLES:
         form = PeriodForm(request.args)
         if not form.validate():

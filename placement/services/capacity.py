@@ -23,6 +23,8 @@ from .tables import Table, hours_between, median
 OCCUPANCY_DAYS = 14  # the occupancy chart's span
 PLACEMENT_WINDOWS = (7, 30)  # days, for the median time from referral to placement
 OPERATOR_CONTACTS = 2  # operator e-mails listed per stale home
+# The dashboard's tables in page order; each is exported as CSV by its key.
+DASHBOARD_TABLES = ("capacity", "capacity_by_program", "stale", "waiting", "placement_time", "occupancy")
 
 
 @dataclass(frozen=True)
@@ -227,23 +229,38 @@ def _occupancy_table(session: Session, homes: list, now: datetime, days: int = O
                  table_rows)
 
 
+def _tables(session: Session, state: str, stale_after_hours: float, now: datetime, keys) -> tuple[dict[str, Table], Totals | None]:
+    """The dashboard tables named in `keys` (of DASHBOARD_TABLES), each worked out only when
+    asked for, and the state's totals when a capacity table was."""
+    wanted, found, totals = set(keys), {}, None
+    if "waiting" in wanted:
+        found["waiting"] = _waiting_table(session, state, now)
+    if "placement_time" in wanted:
+        found["placement_time"] = _placement_time_table(session, state, now)
+    if wanted & {"capacity", "capacity_by_program", "stale", "occupancy"}:
+        homes = _state_homes(session, state)
+        if "occupancy" in wanted:
+            found["occupancy"] = _occupancy_table(session, homes, now, where=_in_state(state))
+        if wanted & {"capacity", "capacity_by_program", "stale"}:
+            home_statuses = statuses(session, homes, _in_state(state))
+            found["capacity"], found["capacity_by_program"], totals = _capacity_tables(home_statuses)
+            if "stale" in wanted:
+                providers = {home.id: home.provider_name for home in homes}
+                found["stale"] = _stale_table(session, home_statuses, providers, stale_after_hours, now)
+    return {key: found[key] for key in keys}, totals
+
+
+def table(session: Session, state: str, stale_after_hours: float, key: str) -> Table:
+    """The dashboard's table `key` (one of DASHBOARD_TABLES) for `state`, as `dashboard` has
+    it, without working out the others (a CSV export holds one table)."""
+    return _tables(session, state, stale_after_hours, utcnow(), (key,))[0][key]
+
+
 def dashboard(session: Session, state: str, stale_after_hours: float) -> Dashboard:
     """Every figure of the capacity dashboard for `state`, tables and chart data."""
     now = utcnow()
-    homes = _state_homes(session, state)
-    providers = {home.id: home.provider_name for home in homes}
-    home_statuses = statuses(session, homes, _in_state(state))
-    capacity, by_program, totals = _capacity_tables(home_statuses)
-    occupancy = _occupancy_table(session, homes, now, where=_in_state(state))
-    tables = {
-        table.key: table for table in (
-            capacity, by_program,
-            _stale_table(session, home_statuses, providers, stale_after_hours, now),
-            _waiting_table(session, state, now),
-            _placement_time_table(session, state, now),
-            occupancy,
-        )
-    }
+    tables, totals = _tables(session, state, stale_after_hours, now, DASHBOARD_TABLES)
+    by_program, occupancy = tables["capacity_by_program"], tables["occupancy"]
     charts = {
         "capacity": {
             "type": "bar",

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
 
-from ..models import DECLINE_REASONS, Home, MissingEpisode, Placement, PlacementRequest, Referral, User
+from ..models import (DECLINE_REASONS, MISSING_REPORT_KINDS, Home, MissingEpisode, MissingReport, Placement,
+                      PlacementRequest, Referral, User)
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
 from .homes import operator_homes, statuses
-from .lifecycle import clocks_for
 from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
@@ -185,21 +186,33 @@ class ReportFigures:
 
 
 def report_figures(session: Session, where, now: datetime | None = None) -> ReportFigures:
+    """The missing-episode report counts of the episodes matching `where` (an access scope),
+    added up by the database: one row leaves it, not every episode and report."""
     now = now or utcnow()
-    episodes = session.exec(
-        select(MissingEpisode.id, MissingEpisode.reports_due_at, MissingEpisode.closed_at)
+
+    def reports_made(*late):
+        # An index probe per episode of the scope (ix_missing_report_episode_id), not a
+        # grouping of the whole country's reports.
+        return (select(func.count(MissingReport.id)).where(MissingReport.episode_id == MissingEpisode.id, *late)
+                .correlate(MissingEpisode).scalar_subquery())
+
+    # Per episode of the scope: open or not, past its deadline, reports made (one per kind at
+    # most, uq_missing_report_kind) and reports made after the deadline.
+    episodes = (
+        select(MissingEpisode.closed_at.is_(None).label("is_open"), (MissingEpisode.reports_due_at < now).label("past_due"),
+               reports_made().label("made"), reports_made(MissingReport.made_at > MissingEpisode.reports_due_at).label("late"))
         .join(Referral, Referral.id == MissingEpisode.referral_id)
-        .join(Home, Home.id == MissingEpisode.home_id).where(where)
-    ).all()
-    open_count = overdue = late = 0
-    clocks = clocks_for(session, list(episodes), now)
-    for episode in episodes:
-        clock = clocks[episode.id]
-        late += sum(report.made_at > episode.reports_due_at for report in clock.made.values())
-        if episode.closed_at is None:
-            open_count += 1
-            overdue += bool(clock.outstanding) and now > episode.reports_due_at
-    return ReportFigures(open_count, overdue, late)
+        .join(Home, Home.id == MissingEpisode.home_id)
+        .where(where)
+        .subquery("episodes")
+    )
+    is_open = episodes.c.is_open.is_(True)
+    overdue_now = is_open & episodes.c.past_due.is_(True) & (episodes.c.made < len(MISSING_REPORT_KINDS))
+    open_count, overdue, late = session.exec(
+        select(func.sum(sa.case((is_open, 1), else_=0)), func.sum(sa.case((overdue_now, 1), else_=0)),
+               func.sum(episodes.c.late))
+    ).one()
+    return ReportFigures(int(open_count or 0), int(overdue or 0), int(late or 0))
 
 
 def repeat_missing(session: Session, where) -> list[tuple[Referral, int]]:

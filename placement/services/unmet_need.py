@@ -17,14 +17,14 @@ from sqlmodel import Session, func, select
 
 import numpy as np
 
-from solver.eligibility import RULES, HomeTable, eligible_among, exclusions, is_eligible
+from solver.eligibility import RULES, TABLE_FIELDS, HomeTable, eligible_among, exclusions, is_eligible
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, read_rows, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, home_key, read_rows, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -112,6 +112,34 @@ def _homes_by_state(session: Session, where) -> dict[str, list[SolverHome]]:
     return by_state
 
 
+class _EligibilityHomes:
+    """Row i of `rows` (of ELIGIBILITY_COLUMNS) as the eligibility rules see it, made only
+    when asked for: the bulk rules look at one only at a rounding boundary, and a reason
+    is worded only for a child no home accepts."""
+
+    def __init__(self, rows: list):
+        self._rows = rows
+        self._made: dict[int, SolverHome] = {}
+
+    def __getitem__(self, i: int) -> SolverHome:
+        if i not in self._made:
+            self._made[i] = eligibility_home(self._rows[i])
+        return self._made[i]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _home_table(rows: list) -> HomeTable:
+    """The rules' columns of `rows` (of ELIGIBILITY_COLUMNS), read straight from the rows:
+    the same values `eligibility_home` gives each home, without a solver home per row."""
+    columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
+    return HomeTable.from_columns(
+        _EligibilityHomes(rows), ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
+        max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
+        **{name: columns[name] for name in TABLE_FIELDS})
+
+
 def _program_label(referral: Referral) -> str:
     return " / ".join(PROGRAM_LABELS[p] for p in referral.programs) or "Any program"
 
@@ -181,12 +209,13 @@ def _unmet_children(session: Session, state: str, period: Period) -> list[UnmetC
     approved = {s for *_, wanted in waiting for s in wanted.icpc_approved_states} - {state}
     may_take = Home.is_active.is_(True) & (
         (Home.state == state) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
-    possible = _homes_by_state(session, may_take) if waiting else {}
+    possible = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(may_take)) if waiting else []
     # One table of every such home; a child's candidates are the rows of its reach's states.
-    table = HomeTable(tuple(h for homes in possible.values() for h in homes))
-    rows_of, first = {}, 0
-    for home_state, homes in possible.items():
-        rows_of[home_state], first = np.arange(first, first + len(homes)), first + len(homes)
+    table = _home_table(possible)
+    rows_by_state: dict[str, list[int]] = defaultdict(list)
+    for number, row in enumerate(possible):
+        rows_by_state[row.state].append(number)
+    rows_of = {home_state: np.array(numbers) for home_state, numbers in rows_by_state.items()}
     in_reach: dict[tuple[str, ...], np.ndarray] = {}
     accepted = set()
     for referral, _, _, wanted in waiting:
@@ -206,7 +235,7 @@ def _unmet_children(session: Session, state: str, period: Period) -> list[UnmetC
             reason = Reason(CAPACITY, "Eligible homes had no room")
         else:
             reachable = [h for s in {wanted.custody_state, *wanted.icpc_approved_states}
-                         for h in [*possible.get(s, []), *others.get(s, [])]]
+                         for h in [*(table.homes[i] for i in rows_by_state.get(s, ())), *others.get(s, [])]]
             reason = exclusion_reason(wanted, reachable)
         if placed_at is not None:
             outcome = "placed after a wait"

@@ -579,3 +579,23 @@ def test_csv_export_is_filtered_escaped_and_itself_audited(app, factory):
     assert mine["ip"] == IP and mine["at_utc"].endswith("+00:00")
     export = factory.session.exec(select(AuditEvent).where(AuditEvent.action == "export")).one()
     assert export.actor_id == reader.id and f"{len(rows)} rows" in export.detail and "action=login" in export.detail
+
+
+def test_csv_export_sends_every_event_in_chunks_of_whole_lines(app, factory, monkeypatch):
+    reader, _ = _reader(app, factory)
+    monkeypatch.setattr(audit_log, "CSV_BATCH", 3)
+    moment = utcnow() - timedelta(hours=2)
+    for index in range(8):  # equal times: the id breaks the tie, newest first
+        detail = "two\nlines" if index == 4 else "-1+1" if index == 5 else "chunked"
+        factory.session.add(AuditEvent(actor_id=reader.id, action="search", object_type="referral", object_id=index,
+                                       detail=detail, at=moment))
+    factory.session.commit()
+    with app.app_context():
+        session = get_session()
+        chunks = list(audit_log.export_csv(session, reader, audit_log.make_filter("UTC", action="search")))
+    assert len(chunks) == 1 + 3  # the header, then 3 + 3 + 2 events
+    assert all(chunk.endswith("\r\n") for chunk in chunks)
+    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert rows[0] == list(audit_log.CSV_COLUMNS)
+    assert [row[5] for row in rows[1:]] == [str(i) for i in range(7, -1, -1)]
+    assert rows[1 + 7 - 4][6] == "two\nlines" and rows[1 + 7 - 5][6] == "'-1+1"

@@ -606,3 +606,25 @@ def test_progress_moves_while_the_solver_works(app, factory, world, monkeypatch)
         matcher_runs.execute_run(run.id)
     assert matcher_runs.SOLVING < seen[0] < matcher_runs.SOLVED
     assert factory.get(MatcherRun, run.id).progress == 100
+
+
+def test_each_dashboard_table_alone_is_the_dashboards(factory, world, monkeypatch):
+    caseworker = world["caseworker"]
+    waiting = make_referral(factory, caseworker, case_reference="MO-WAITING")
+    placed = make_referral(factory, caseworker, case_reference="MO-PLACED", status="placed")
+    placed.created_at = utcnow() - timedelta(days=2)
+    for referral, status in ((waiting, "pending"), (placed, "accepted")):
+        factory.session.add(PlacementRequest(referral_id=referral.id, home_id=world["roomy"].id, places=1, status=status,
+                                             requested_by_id=caseworker.id))
+    factory.session.flush()
+    accepted = factory.session.exec(select(PlacementRequest).where(PlacementRequest.status == "accepted")).one()
+    factory.session.add(Placement(referral_id=placed.id, home_id=world["roomy"].id, request_id=accepted.id, places=1))
+    factory.session.commit()
+    now = utcnow() + timedelta(hours=30)  # both homes' availability is stale by then
+    monkeypatch.setattr(capacity, "utcnow", lambda: now)
+    board = capacity.dashboard(factory.session, "MO", 24)
+    assert list(board.tables) == list(capacity.DASHBOARD_TABLES)
+    for key in capacity.DASHBOARD_TABLES:
+        assert capacity.table(factory.session, "MO", 24, key) == board.tables[key], key
+    assert {len(board.tables[key].rows) for key in ("capacity", "stale")} == {2}
+    assert len(board.tables["waiting"].rows) == 1 and board.tables["placement_time"].rows[0][1] == 1

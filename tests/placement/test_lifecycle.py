@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from placement.services.solver_inputs import solver_home, solver_referral
 from placement.models import (
+    MISSING_REPORT_KINDS,
     AvailabilityUpdate,
     Home,
     MissingEpisode,
@@ -400,3 +401,36 @@ def test_demo_history_is_added_once_and_fills_the_outcome_pages(factory, runner)
     flagged = runner.invoke(args=["flag-overdue"])
     assert flagged.exit_code == 0 and "3 missing episode(s) with overdue reports flagged" in flagged.output
     assert "0 missing episode(s)" in runner.invoke(args=["flag-overdue"]).output
+
+
+def test_report_figures_count_open_overdue_and_late_reports_at_their_edges(factory):
+    ends = [(3, "missing"), (5, "missing"), (20, "missing"), (40, "missing"), (100, "missing")]
+    world = seeded_history(factory, ["female"] * 5, ends)
+    on_time, overdue, one_late, closed, fresh = factory.session.exec(select(MissingEpisode).order_by(MissingEpisode.id)).all()
+    law, ncmec = MISSING_REPORT_KINDS
+    made = [
+        (on_time, law, on_time.reports_due_at),  # made at the deadline itself: not late
+        (on_time, ncmec, on_time.reports_due_at - timedelta(hours=1)),
+        (overdue, law, overdue.reports_due_at + timedelta(seconds=1)),  # late, and NCMEC never made
+        (one_late, law, one_late.reports_due_at - timedelta(hours=2)),
+        (one_late, ncmec, one_late.reports_due_at + timedelta(hours=5)),
+    ]
+    for number, (episode, kind, at) in enumerate(made):
+        factory.session.add(MissingReport(episode_id=episode.id, kind=kind, made_at=at, report_number=f"R-{number}",
+                                          made_by="Test", recorded_by_id=world.operator.id))
+    # Closed with no report made: neither open nor overdue.
+    closed.located_at = closed.screened_at = closed.closed_at = utcnow()
+    closed.located_county, closed.located_by = "Jackson", "law_enforcement"
+    closed.screening_exploited, closed.screening_health = "no", "none"
+    factory.session.add(closed)
+    factory.session.commit()
+    assert fresh.reports_due_at > utcnow()  # open, its deadline still ahead
+    figures = outcomes.report_figures(factory.session, outcomes.custody_in("MO"))
+    assert (figures.open_episodes, figures.overdue_now, figures.late_reports) == (4, 1, 2)
+    # The same as each episode's own clock says.
+    episodes = factory.session.exec(select(MissingEpisode)).all()
+    clocks = lifecycle.clocks_for(factory.session, episodes)
+    assert figures.overdue_now == sum(e.closed_at is None and bool(clocks[e.id].outstanding) and utcnow() > e.reports_due_at
+                                      for e in episodes)
+    assert figures.late_reports == sum(r.made_at > e.reports_due_at for e in episodes for r in clocks[e.id].made.values())
+    assert outcomes.report_figures(factory.session, outcomes.custody_in("KS")) == outcomes.ReportFigures(0, 0, 0)
