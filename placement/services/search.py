@@ -10,8 +10,6 @@ shows the best 20 of each list, the API writes every home. Both come from the sc
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -20,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlmodel import Session, func, select
 
-from solver.eligibility import TABLE_FIELDS, Exclusion, HomeTable, distances_km, failures_among, is_eligible, places_needed
+from solver.eligibility import Exclusion, distances_km, failures_among, is_eligible, places_needed
 from solver.eligibility import exclusions as exclusions_of
 from solver.fit import FIT_SCALE, Fit, fit_points_among
 from solver.fit import fit as fit_of
@@ -32,7 +30,8 @@ from ..models import AvailabilityUpdate, Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
 from .homes import HomeStatus, is_stale, reserved_places, room_now, with_latest
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, home_key, read_rows, solver_home, solver_referral
+from .solver_inputs import (ELIGIBILITY_COLUMNS, SolverHomes, eligibility_home, home_table, read_rows, solver_home,
+                            solver_referral)
 
 # What a result shows of a home besides the rules' columns: never the street address.
 SEARCH_COLUMNS = (*ELIGIBILITY_COLUMNS, Home.name, Home.city, Home.provider_id, Organisation.name.label("provider_name"))
@@ -120,25 +119,6 @@ class Candidate:
         return step_text(self.icwa_step)
 
 
-class _SolverHomes:
-    """Home i of `rows` as the solver sees it (`make(row)`), made when first indexed and kept:
-    the bulk rules look at one only at a rounding boundary, and a scan that stops at the
-    first eligible home reads a few of thousands."""
-
-    def __init__(self, rows: list, make: Callable[[Any], SolverHome]):
-        self._rows, self._make = rows, make
-        self._made: list[SolverHome | None] = [None] * len(rows)
-
-    def __getitem__(self, i) -> SolverHome:
-        home = self._made[i]
-        if home is None:
-            home = self._made[i] = self._make(self._rows[i])
-        return home
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
 @dataclass(frozen=True)
 class SearchResult:
     referral: Referral
@@ -172,7 +152,7 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)
-    table = _table(rows, _SolverHomes(
+    table = home_table(rows, SolverHomes(
         rows, lambda row: solver_home(HomeStatus(row, _figures_of(row), reserved.get(row.id, 0)))))
     everyone = np.arange(len(rows))
     broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
@@ -204,16 +184,6 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     return SearchResult(referral, needed, available, full, excluded, others, now, wanted.icwa, first)
 
 
-def _table(rows: list, homes: _SolverHomes) -> HomeTable:
-    """The rules' columns of the homes in `rows` (of ELIGIBILITY_COLUMNS), read straight
-    from the rows' columns: the same values `solver_home` gives each home."""
-    columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
-    return HomeTable.from_columns(
-        homes, ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
-        max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
-        **{name: columns[name] for name in TABLE_FIELDS})
-
-
 def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     """The ids of `referrals` that some active home in their reach accepts: those whose
     `search` would list a home as available or full. One load of the homes for all of them."""
@@ -226,7 +196,7 @@ def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:
     reach = Home.is_active.is_(True) & (
         Home.state.in_(custody) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
     rows = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(reach))  # eligibility reads no availability
-    homes = _SolverHomes(rows, eligibility_home)  # most referrals stop at one of the first homes
+    homes = SolverHomes(rows, eligibility_home)  # most referrals stop at one of the first homes
     by_state: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         by_state.setdefault(row.state, []).append(i)

@@ -6,12 +6,15 @@ computed by `solver/` in exactly one way.
 from __future__ import annotations
 
 import json
-from collections import namedtuple
+from collections import defaultdict, namedtuple
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from solver.eligibility import TABLE_FIELDS, HomeTable
 from solver.instance import Home as SolverHome
 from solver.instance import Location
 from solver.instance import Referral as SolverReferral
@@ -140,3 +143,34 @@ def solver_referral(referral: Referral, protections: dict | None = None) -> Solv
         has_run_before=referral.has_run_before,
         **(protections or {}),
     )
+
+
+class SolverHomes:
+    """Home i of `rows` as the solver sees it (`make(row)`), made when first indexed and kept:
+    the bulk rules look at one only at a rounding boundary, a scan that stops at the first
+    eligible home reads a few of thousands, and a reason is worded only for a child no home
+    accepts."""
+
+    def __init__(self, rows: list, make: Callable[[Any], SolverHome]):
+        self._rows, self._make = rows, make
+        self._made: list[SolverHome | None] = [None] * len(rows)
+
+    def __getitem__(self, i) -> SolverHome:
+        home = self._made[i]
+        if home is None:
+            home = self._made[i] = self._make(self._rows[i])
+        return home
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def home_table(rows: list, homes: SolverHomes) -> HomeTable:
+    """The rules' columns of the homes in `rows` (of ELIGIBILITY_COLUMNS), read straight
+    from the rows' columns: the same values `solver_home` and `eligibility_home` give
+    each home, without a solver home per row."""
+    columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
+    return HomeTable.from_columns(
+        homes, ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
+        max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
+        **{name: columns[name] for name in TABLE_FIELDS})

@@ -17,14 +17,14 @@ from sqlmodel import Session, func, select
 
 import numpy as np
 
-from solver.eligibility import RULES, TABLE_FIELDS, HomeTable, eligible_among, exclusions, is_eligible
+from solver.eligibility import RULES, eligible_among, exclusions, is_eligible
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .solver_inputs import ELIGIBILITY_COLUMNS, eligibility_home, home_key, read_rows, solver_referral
+from .solver_inputs import ELIGIBILITY_COLUMNS, SolverHomes, eligibility_home, home_table, read_rows, solver_referral
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -112,34 +112,6 @@ def _homes_by_state(session: Session, where) -> dict[str, list[SolverHome]]:
     return by_state
 
 
-class _EligibilityHomes:
-    """Row i of `rows` (of ELIGIBILITY_COLUMNS) as the eligibility rules see it, made only
-    when asked for: the bulk rules look at one only at a rounding boundary, and a reason
-    is worded only for a child no home accepts."""
-
-    def __init__(self, rows: list):
-        self._rows = rows
-        self._made: dict[int, SolverHome] = {}
-
-    def __getitem__(self, i: int) -> SolverHome:
-        if i not in self._made:
-            self._made[i] = eligibility_home(self._rows[i])
-        return self._made[i]
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-def _home_table(rows: list) -> HomeTable:
-    """The rules' columns of `rows` (of ELIGIBILITY_COLUMNS), read straight from the rows:
-    the same values `eligibility_home` gives each home, without a solver home per row."""
-    columns = dict(zip(rows[0]._fields, zip(*rows))) if rows else defaultdict(tuple)
-    return HomeTable.from_columns(
-        _EligibilityHomes(rows), ids=[home_key(i) for i in columns["id"]], min_age=columns["min_age"],
-        max_age=columns["max_age"], lat=columns["lat"], lon=columns["lon"],
-        **{name: columns[name] for name in TABLE_FIELDS})
-
-
 def _program_label(referral: Referral) -> str:
     return " / ".join(PROGRAM_LABELS[p] for p in referral.programs) or "Any program"
 
@@ -211,7 +183,7 @@ def _unmet_children(session: Session, state: str, period: Period) -> list[UnmetC
         (Home.state == state) | (Home.state.in_(approved) & Home.accepts_out_of_state.is_(True)))
     possible = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(may_take)) if waiting else []
     # One table of every such home; a child's candidates are the rows of its reach's states.
-    table = _home_table(possible)
+    table = home_table(possible, SolverHomes(possible, eligibility_home))
     rows_by_state: dict[str, list[int]] = defaultdict(list)
     for number, row in enumerate(possible):
         rows_by_state[row.state].append(number)
