@@ -28,12 +28,13 @@ def referral_page(item: Referral, status_code: int = 200, **forms):
     grace = current_app.config["ARRIVAL_GRACE_MINUTES"]
     placed = found.bookings["placement"]
     handoff_view = handoff.view(session, placed[0], grace) if placed is not None else None
+    packet = documents.for_referral(session, item)
     return render_template(
         "caseworker/referral.html", referral=item, status="missing" if missing_now else found.status,
         history=found.history, bookings=found.bookings, address=found.address, action_form=HomeChoiceForm(),
         episodes=episodes, consent=found.consent, consent_history=found.consent_history, consent_kinds=CONSENT_KINDS,
         detail=found, handoff_view=handoff_view, grace=grace, offer_status=offers.shown_status,
-        packet=documents.for_referral(session, item), checklists=documents.checklists(session, item),
+        packet=packet, checklists=documents.checklists(session, item, packet),
         document_kinds=INTAKE_DOCUMENT_KINDS, expired=documents.expired,
         escalated=escalations.for_referral(session, item, current_app.config["STALE_AFTER_HOURS"]), kinds=ESCALATION_KINDS,
         **{**blank, **forms},

@@ -21,15 +21,14 @@ NEEDED = ("Record the youth's assent and release of information, or an approved 
 
 def in_force(session: Session, referral: Referral, now: datetime | None = None) -> ReferralConsent | None:
     """The latest consent in force: an override, or a release not yet expired."""
+    return in_force_among(history(session, referral), now)
+
+
+def in_force_among(rows: list[ReferralConsent], now: datetime | None = None) -> ReferralConsent | None:
+    """The first consent in force among `rows`, newest first (as `history` gives them)."""
     now = now or utcnow()
-    rows = session.exec(
-        select(ReferralConsent).where(ReferralConsent.referral_id == referral.id)
-        .order_by(ReferralConsent.recorded_at.desc(), ReferralConsent.id.desc())
-    ).all()
-    for row in rows:
-        if row.kind == "override" or (row.expires_at is not None and row.expires_at > now):
-            return row
-    return None
+    return next((row for row in rows if row.kind == "override" or (row.expires_at is not None and row.expires_at > now)),
+                None)
 
 
 def on_file(session: Session, referral: Referral) -> bool:

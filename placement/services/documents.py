@@ -79,11 +79,12 @@ class Checklist:
     missing: list[str]  # of those, kinds with no unexpired document on the referral
 
 
-def checklists(session: Session, referral: Referral) -> list[Checklist]:
-    """For each home the referral is requested at or placed with: what it asks for and what is missing."""
+def checklists(session: Session, referral: Referral, packet: list[IntakeDocument] | None = None) -> list[Checklist]:
+    """For each home the referral is requested at or placed with: what it asks for and what is
+    missing from the packet (`packet`: the referral's documents, when already read)."""
     home_ids = set(session.exec(select(PlacementRequest.home_id).where(
         PlacementRequest.referral_id == referral.id, PlacementRequest.status.in_(("pending", "accepted")))).all())
-    have = {d.kind for d in for_referral(session, referral) if not expired(d)}
+    have = {d.kind for d in (for_referral(session, referral) if packet is None else packet) if not expired(d)}
     result = []
     for home in sorted((session.get(Home, i) for i in home_ids), key=lambda h: h.name):
         wanted = [k for k in INTAKE_DOCUMENT_KINDS if k in (home.intake_documents or [])]

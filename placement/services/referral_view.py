@@ -39,9 +39,10 @@ def detail(session: Session, user: User, referral: Referral, via: str = "") -> R
     if bookings["placement"] is not None:
         placed, home, _ = bookings["placement"]
         address = disclosed_placement_address(session, user, placed, home, f"referral {referral.id}{' ' + via if via else ''}")
+    consent_history = consent.history(session, referral)
     return ReferralDetail(
         referral=referral, status=booking.effective_status(session, referral),
         history=referrals.history(session, referral), bookings=bookings, address=address,
-        consent=consent.in_force(session, referral), consent_history=consent.history(session, referral), extra={},
+        consent=consent.in_force_among(consent_history), consent_history=consent_history, extra={},
         offers=offers.for_referral(session, referral),
     )
