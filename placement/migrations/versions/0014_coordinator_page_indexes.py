@@ -26,6 +26,14 @@ ix_placement_disrupted (home_id) WHERE disruption_reason IS NOT NULL
     Before: a Seq Scan of every placement (19,830 removed by the filter), 8.0 ms.
     After: a Bitmap Index Scan of this partial index, 0.5 ms.
 
+ix_referral_custody_state_id (custody_state, id), replacing ix_referral_custody_state (custody_state)
+    Most coordinator statements join the state's referrals (5,621 of 50,000 for CA)
+    and many need only their ids. Before: a Bitmap Heap Scan of those referrals' rows
+    (3-9 ms, in the missing-report figures, shown on the dashboard and the outcomes
+    page, and the repeat-missing table). After: an Index Only Scan of this index, 0.5
+    ms; the missing-report figures statement 16.3 -> 2.5 ms (same load). The old index
+    is its prefix, so the statements that read the rows plan as before.
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-29 14:15:00
@@ -50,9 +58,13 @@ def upgrade() -> None:
     op.drop_index('ix_availability_home_id', table_name='availability_update')
     op.create_index('ix_placement_disrupted', 'placement', ['home_id'],
                     postgresql_where=DISRUPTED, sqlite_where=DISRUPTED)
+    op.create_index('ix_referral_custody_state_id', 'referral', ['custody_state', 'id'])
+    op.drop_index('ix_referral_custody_state', table_name='referral')
 
 
 def downgrade() -> None:
+    op.create_index('ix_referral_custody_state', 'referral', ['custody_state'])
+    op.drop_index('ix_referral_custody_state_id', table_name='referral')
     op.drop_index('ix_placement_disrupted', table_name='placement')
     op.create_index('ix_availability_home_id', 'availability_update', ['home_id', 'id'])
     op.drop_index('ix_availability_home_id_time', table_name='availability_update')
