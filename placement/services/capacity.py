@@ -167,7 +167,7 @@ def _placement_time_table(session: Session, state: str, now: datetime) -> Table:
 
 def _first_point_at_or_after(moment, points: list[datetime]):
     """The number of the first of `points` (in time order) at or after `moment`; len(points)
-    when none is."""
+    when none is, or `moment` is NULL (an entry no later one replaced)."""
     return sa.case(*((moment <= sa.literal(point, UTCDateTime()), number) for number, point in enumerate(points)),
                    else_=len(points))
 
@@ -203,19 +203,19 @@ def _occupancy_table(session: Session, homes: list, now: datetime, days: int = O
             # a semi-join on a subquery made it choose a Parallel Seq Scan of the whole log.
             select(*columns).where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at >= start),
         ).subquery("entries")
+        until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
+                                                      order_by=(entries.c.recorded_at, entries.c.id))
+        log = select(entries, until.label("until")).subquery("log")
         # An entry counts at the points from the first at or after its own time up to, not
-        # including, the first at or after the home's next entry (LEAD of the point number,
-        # worked out once per entry: the window carries a number, not a second CASE). Grouping
-        # by those two point numbers leaves a few rows to spread over the points here; joining
-        # every entry to every point made PostgreSQL compare 19,000 entries with each point.
-        numbered = select(entries, _first_point_at_or_after(entries.c.recorded_at, points).label("first")).subquery("numbered")
-        last = func.lead(numbered.c.first, 1, len(points)).over(
-            partition_by=numbered.c.home_id, order_by=(numbered.c.recorded_at, numbered.c.id))
-        log = select(numbered, last.label("last")).subquery("log")
+        # including, the first at or after the home's next entry. Grouping the log by those
+        # two point numbers leaves a few rows to spread over the points here; joining every
+        # entry to every point made PostgreSQL compare 19,000 entries with each point.
+        first = _first_point_at_or_after(log.c.recorded_at, points).label("first")
+        last = _first_point_at_or_after(log.c.until, points).label("last")
         spans = session.exec(
-            select(log.c.first, log.c.last, func.count(log.c.home_id), func.sum(log.c.licensed_beds),
+            select(first, last, func.count(log.c.home_id), func.sum(log.c.licensed_beds),
                    func.sum(log.c.current_youth), func.sum(log.c.open_beds))
-            .group_by(log.c.first, log.c.last)
+            .group_by(first, last)
         ).all()
         for first_point, last_point, *figures in spans:
             for point in points[first_point:last_point]:
