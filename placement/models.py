@@ -175,7 +175,8 @@ class AvailabilityUpdate(SQLModel, table=True):
         sa.CheckConstraint("youth_per_staff >= 1", name="ck_availability_ratio"),
         sa.CheckConstraint("current_youth >= 0", name="ck_availability_current_youth"),
         sa.Index("ix_availability_home_time", "home_id", "recorded_at"),
-        sa.Index("ix_availability_home_id", "home_id", "id"),  # the latest entry per home (migration 0008)
+        # The latest entry per home, and the last before a moment from the index alone (migration 0014).
+        sa.Index("ix_availability_home_id_time", "home_id", "id", "recorded_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -203,6 +204,8 @@ class Referral(SQLModel, table=True):
         sa.CheckConstraint("mental_health_level BETWEEN 0 AND 3", name="ck_referral_mental_health"),
         sa.CheckConstraint("max_distance_km IS NULL OR max_distance_km > 0", name="ck_referral_distance"),
         sa.CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_status"),
+        # A state's referrals; with the id, a join on them reads the index alone (migration 0014).
+        sa.Index("ix_referral_custody_state_id", "custody_state", "id"),
         sa.CheckConstraint(_in("tribal_status", ("", *TRIBAL_STATUSES)), name="ck_referral_tribal_status"),
         sa.CheckConstraint(_in("tribe_notice_method", ("", *NOTICE_METHODS)), name="ck_referral_notice_method"),
     )
@@ -221,7 +224,7 @@ class Referral(SQLModel, table=True):
     mental_health_level: int = Field(default=0)
     language: str = Field(default="en", max_length=8)
     cultural_need: Optional[str] = Field(default=None, max_length=32)
-    custody_state: str = Field(max_length=2, index=True)
+    custody_state: str = Field(max_length=2)
     icpc_approved_states: list = Field(sa_column=_json())
     programs: list = Field(sa_column=_json())
     county: str = Field(max_length=80)
@@ -353,6 +356,9 @@ class PlacementRequest(SQLModel, table=True):
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_request_decline_reason"
         ),
+        # The pending requests, a few percent of all (migration 0014).
+        sa.Index("ix_placement_request_pending", "home_id",
+                 postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -450,6 +456,9 @@ class Placement(SQLModel, table=True):
             + _in("disruption_reason", DISRUPTION_REASONS) + ")",
             name="ck_placement_disruption",
         ),
+        # The few placements a disruption ended (migration 0014).
+        sa.Index("ix_placement_disrupted", "home_id", postgresql_where=sa.text("disruption_reason IS NOT NULL"),
+                 sqlite_where=sa.text("disruption_reason IS NOT NULL")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

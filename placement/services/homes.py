@@ -110,7 +110,7 @@ def _selected(home_ids: list[int], where):
 
 def _newest_entry():
     """Per home (correlated to Home): the id of its latest availability entry. One index
-    probe per home (ix_availability_home_id, migration 0008): the log holds hundreds of
+    probe per home (ix_availability_home_id_time, migrations 0008 and 0014): the log holds hundreds of
     rows per home, and grouping them all to find each maximum read every one."""
     return select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
 

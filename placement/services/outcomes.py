@@ -217,14 +217,19 @@ def report_figures(session: Session, where, now: datetime | None = None) -> Repo
 
 def repeat_missing(session: Session, where) -> list[tuple[Referral, int]]:
     """Youths (by case reference) with two or more missing episodes, most episodes first."""
-    rows = session.exec(
-        select(Referral, func.count(MissingEpisode.id))
-        .join(MissingEpisode, MissingEpisode.referral_id == Referral.id)
+    # Episodes counted per youth first, then only those youths read: grouping the joined
+    # referral rows read every referral of the scope in full (a Bitmap Heap Scan of the
+    # state's 5,600), where the ids alone come from ix_referral_custody_state_id.
+    episodes = (
+        select(MissingEpisode.referral_id, func.count(MissingEpisode.id).label("episodes"))
+        .join(Referral, Referral.id == MissingEpisode.referral_id)
         .join(Home, Home.id == MissingEpisode.home_id)
         .where(where)
-        .group_by(Referral.id)
+        .group_by(MissingEpisode.referral_id)
         .having(func.count(MissingEpisode.id) >= 2)
-    ).all()
+        .subquery("episodes")
+    )
+    rows = session.exec(select(Referral, episodes.c.episodes).join(episodes, episodes.c.referral_id == Referral.id)).all()
     return sorted(rows, key=lambda row: (-row[1], row[0].case_reference))
 
 
