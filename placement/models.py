@@ -353,6 +353,10 @@ class PlacementRequest(SQLModel, table=True):
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_request_decline_reason"
         ),
+        # The places pending requests reserve, per home (migration 0015): a search reads them
+        # for every home in reach, and the table keeps every request ever made.
+        sa.Index("ix_request_pending_home", "home_id", "places", postgresql_where=sa.text("status = 'pending'"),
+                 sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
