@@ -356,9 +356,10 @@ class PlacementRequest(SQLModel, table=True):
         sa.CheckConstraint(
             "status <> 'declined' OR decline_reason IS NOT NULL", name="ck_request_decline_reason"
         ),
-        # The pending requests, a few percent of all (migration 0014).
-        sa.Index("ix_placement_request_pending", "home_id",
-                 postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
+        # The places pending requests reserve, per home (migration 0014): a search reads them
+        # for every home in reach, and the table keeps every request ever made.
+        sa.Index("ix_request_pending_home", "home_id", "places", postgresql_where=sa.text("status = 'pending'"),
+                 sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

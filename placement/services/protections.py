@@ -344,7 +344,8 @@ def solver_fields(session: Session, referrals: list[Referral], homes: list[Home]
     holding = _homes_holding(session, set().union(*partners.values()) if partners else set())
     home_ids = {h.id for h in homes}
     inside = _AreaHomes(homes)
-    tribe_of = {t.id: t.name for t in tribes(session)}
+    # The tribes' names go only into an ICWA youth's record: most searches need none.
+    tribe_of = {t.id: t.name for t in tribes(session)} if any(r.icwa_applies for r in referrals) else {}
     fields: dict[int, dict] = {}
     for referral in referrals:
         mine = area_rows[referral.id]

@@ -148,7 +148,8 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     # Homes and their latest figures in one query, as named tuples, not mapped objects:
     # thousands of homes in a large state's reach.
     rows = read_rows(session, with_latest(
-        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach), _FIGURE_COLUMNS))
+        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach), _FIGURE_COLUMNS,
+        session.get_bind().dialect.name))
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)

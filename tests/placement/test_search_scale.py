@@ -87,3 +87,32 @@ def test_an_id_list_condition_selects_exactly_those_rows(app, factory):
     query = select(KeepApartLink.id).where(among(KeepApartLink.referral_a_id, wanted) | among(KeepApartLink.referral_b_id, wanted))
     assert set(factory.session.exec(query).all()) == {links[0].id, links[1].id}
     assert factory.session.exec(select(Referral.id).where(among(Referral.id, []))).all() == []
+
+
+def test_each_home_is_joined_to_its_newest_availability_entry_whichever_the_query_shape(app, factory):
+    """`with_latest` joins the entry with the highest id (the newest published), also when
+    entries of several homes interleave, and nothing to a home that never published: on
+    PostgreSQL the lateral join and the newest-id join agree, row for row."""
+    from placement.models import AvailabilityUpdate, Home
+    from placement.services.homes import with_latest
+
+    provider = factory.org("provider", "MO")
+    homes = [factory.home(provider, {"open_beds": 0}) for _ in range(3)] + [factory.home(provider, False)]
+    rng = random.Random(6)
+    for _ in range(12):
+        home = rng.choice(homes[:3])
+        factory.session.add(AvailabilityUpdate(home_id=home.id, open_beds=rng.randint(0, 6), licensed_beds=6,
+                                               staff_on_duty=rng.randint(0, 4), youth_per_staff=3,
+                                               current_youth=rng.randint(0, 6)))
+        factory.session.commit()
+    newest = {}
+    for entry in factory.session.exec(select(AvailabilityUpdate).order_by(AvailabilityUpdate.id)).all():
+        newest[entry.home_id] = (entry.open_beds, entry.staff_on_duty, entry.current_youth)
+    columns = (AvailabilityUpdate.open_beds, AvailabilityUpdate.staff_on_duty, AvailabilityUpdate.current_youth)
+    wanted = {home.id: newest.get(home.id, (None, None, None)) for home in homes}
+    dialect = factory.session.get_bind().dialect.name
+    shapes = {dialect, "sqlite"}  # PostgreSQL: the lateral join, and the newest-id join SQLite uses
+    for shape in shapes:
+        rows = factory.session.execute(with_latest(select(Home.id).where(Home.provider_id == provider.id), columns, shape)).all()
+        assert {row[0]: tuple(row[1:]) for row in rows} == wanted, shape
+    assert len(set(wanted.values())) > 2  # the homes' newest entries differ: a wrong pick would show
