@@ -10,7 +10,7 @@ from ..database import get_session
 from ..forms.provider import OfferForm
 from ..services import offers
 from ..web.actions import perform
-from ..web.shortlist import shown_count
+from ..web.shortlist import SHOWN, shown_count
 from .blueprint import bp
 
 
@@ -22,7 +22,7 @@ def queue_page(status_code: int = 200):
     audit.record(session, "referral_listed", "referral", None, f"{len(entries)} youths in the operator's queue",
                  actor=current_user)
     session.commit()
-    return render_template("provider/queue.html", entries=entries, shown=shown_count(), mine=mine, offer_form=OfferForm(),
+    return render_template("provider/queue.html", entries=entries, shown=shown_count(SHOWN), mine=mine, offer_form=OfferForm(),
                            hold_hours=f"{current_app.config['HOLD_HOURS']:g}", shown_status=offers.shown_status), status_code
 
 
