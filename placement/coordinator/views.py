@@ -26,6 +26,7 @@ from ..services import response_times as response_service
 from ..services.tables import Period, csv_lines, local_date, period
 from ..timeutil import utcnow
 from ..web.actions import perform, submit
+from ..web.shortlist import shown_count
 from .blueprint import bp
 
 COORDINATOR_ROLES = ("coordinator", "admin")
@@ -87,7 +88,8 @@ def unmet_need_page():
     _viewed("unmet_need_viewed", state, f", {need.period.describe()}")
     query = {**_state_args(state), "date_from": need.period.first_day.isoformat(), "date_to": need.period.last_day.isoformat()}
     return render_template("coordinator/unmet_need.html", form=form, need=need, states=US_STATES, state=state,
-                           state_args=_state_args(state), query=query, tables=[need.tables[k] for k in REPORT_TABLES])
+                           state_args=_state_args(state), query=query, tables=[need.tables[k] for k in REPORT_TABLES],
+                           shown=shown_count())
 
 
 @bp.get("/export/<table>.csv")
@@ -217,9 +219,10 @@ def outcomes_page():
 def needs_bed():
     """Referrals with no eligible home, unplaced after 4 hours, or escalated."""
     state = _state()
-    items = escalations.needs_a_bed(get_session(), state, current_app.config["STALE_AFTER_HOURS"])
-    _viewed("needs_bed_viewed", state, f", {len(items)} referrals")
-    return render_template("coordinator/needs_bed.html", items=items, state=state, states=US_STATES,
+    shown = shown_count()
+    found = escalations.needs_a_bed(get_session(), state, current_app.config["STALE_AFTER_HOURS"], shown)
+    _viewed("needs_bed_viewed", state, f", {found.total} referrals")
+    return render_template("coordinator/needs_bed.html", found=found, shown=shown, state=state, states=US_STATES,
                            state_args=_state_args(state), kinds=ESCALATION_KINDS, form=ResolveEscalationForm(formdata=None),
                            escalate_minutes=int(current_app.config["ESCALATE_MINUTES"]))
 

@@ -1,7 +1,7 @@
 """The operator's queue: waiting youths their homes could take tonight, and offering a bed."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import audit
@@ -10,11 +10,8 @@ from ..database import get_session
 from ..forms.provider import OfferForm
 from ..services import offers
 from ..web.actions import perform
+from ..web.shortlist import SHOWN, shown_count
 from .blueprint import bp
-
-
-# A phone shows the most urgent few; "Show all" lifts the cap (as the bed search does).
-SHOWN = 25
 
 
 def queue_page(status_code: int = 200):
@@ -25,8 +22,7 @@ def queue_page(status_code: int = 200):
     audit.record(session, "referral_listed", "referral", None, f"{len(entries)} youths in the operator's queue",
                  actor=current_user)
     session.commit()
-    shown = None if request.args.get("all") == "1" else SHOWN
-    return render_template("provider/queue.html", entries=entries, shown=shown, mine=mine, offer_form=OfferForm(),
+    return render_template("provider/queue.html", entries=entries, shown=shown_count(SHOWN), mine=mine, offer_form=OfferForm(),
                            hold_hours=f"{current_app.config['HOLD_HOURS']:g}", shown_status=offers.shown_status), status_code
 
 

@@ -96,14 +96,25 @@ class NeedsBed:
         return [ESCALATION_KINDS[escalation.kind] for escalation in self.escalations]
 
 
-def needs_a_bed(session: Session, state: str, stale_after_hours: float) -> list[NeedsBed]:
-    """The state's referrals that need a bed now, most urgent and longest waiting first."""
+@dataclass(frozen=True)
+class NeedsBedList:
+    """The first `len(items)` referrals that need a bed, most urgent first, of `total`."""
+
+    items: list[NeedsBed]
+    total: int
+
+
+URGENCY_RANK = {"emergency": 0, "urgent": 1, "planned": 2}
+
+
+def needs_a_bed(session: Session, state: str, stale_after_hours: float, shown: int | None = None) -> NeedsBedList:
+    """The state's referrals that need a bed now, most urgent and longest waiting first:
+    all of them counted, the first `shown` (every one when None) with their reasons."""
     now = utcnow()
     referrals = session.exec(
         select(Referral).where(Referral.custody_state == state, Referral.status.in_(WAITING))
         .order_by(Referral.created_at)
     ).all()
-    listed = []
     ids = [referral.id for referral in referrals]
     open_by_referral: dict[int, list[Escalation]] = defaultdict(list)
     if ids:
@@ -111,22 +122,29 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float) -> list[
             select(Escalation).where(among(Escalation.referral_id, ids), Escalation.resolved_at.is_(None)).order_by(Escalation.id)
         ).all():
             open_by_referral[escalation.referral_id].append(escalation)
-    accepted = with_eligible_home(session, list(referrals))
-    for referral in referrals:
-        reasons = []
+
+    def hours_waited(referral: Referral) -> float:
+        return (now - referral.created_at).total_seconds() / 3600
+
+    referrals = sorted(referrals, key=lambda referral: (URGENCY_RANK.get(referral.urgency, 3), referral.created_at))
+    # An escalated or overdue referral is listed whatever the homes say: only the others need
+    # the eligibility check to be counted. Of the listed ones, only the shown cards need it,
+    # and those are among the first `shown` of them. One load of the homes for both.
+    undecided = {r.id for r in referrals if not open_by_referral[r.id] and hours_waited(r) < UNPLACED_HOURS}
+    surely_listed = [r for r in referrals if r.id not in undecided]
+    accepted = with_eligible_home(session, [r for r in referrals if r.id in undecided] + surely_listed[:shown])
+    listed = [r for r in referrals if r.id not in undecided or r.id not in accepted]
+    first = listed[:shown]
+    items = []
+    for referral in first:
         escalations = open_by_referral[referral.id]
-        for escalation in escalations:
-            reasons.append(ESCALATION_KINDS[escalation.kind])
+        reasons = [ESCALATION_KINDS[escalation.kind] for escalation in escalations]
         if referral.id not in accepted:
             reasons.append("No eligible home")
-        hours = (now - referral.created_at).total_seconds() / 3600
-        if hours >= UNPLACED_HOURS:
+        if (hours := hours_waited(referral)) >= UNPLACED_HOURS:
             reasons.append(f"Unplaced after {int(hours)} hours")
-        if reasons:
-            listed.append(NeedsBed(referral, list(dict.fromkeys(reasons)), escalations, referral.created_at))
-    urgency_rank = {"emergency": 0, "urgent": 1, "planned": 2}
-    listed.sort(key=lambda item: (urgency_rank.get(item.referral.urgency, 3), item.waiting_since))
-    return listed
+        items.append(NeedsBed(referral, list(dict.fromkeys(reasons)), escalations, referral.created_at))
+    return NeedsBedList(items, len(listed))
 
 
 def next_homes(session: Session, referral: Referral, stale_after_hours: float, limit: int = 5, skip_home_id: int | None = None):

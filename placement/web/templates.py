@@ -29,15 +29,23 @@ NAV_LINKS = {
 def register_template_helpers(app: Flask) -> None:
     """Add the template globals and the time filters to `app`'s Jinja environment."""
     app.context_processor(template_globals)
+    app.before_request(_forget_user_timezone)
     app.jinja_env.filters["localtime"] = lambda value: timeutil.format_local(value, _user_timezone(app))
     app.jinja_env.filters["ago"] = timeutil.humanize_age
     template_filters.register(app.jinja_env)
 
 
+def _forget_user_timezone() -> None:
+    """An app context (a test's, a job's) can span several requests and users: each request
+    looks the zone up afresh."""
+    g.pop("user_timezone", None)
+
+
 def _user_timezone(app: Flask) -> str:
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return app.config["DEFAULT_TIMEZONE"]
+    """The zone times show in, looked up once per request (a page formats hundreds of times)."""
+    if "user_timezone" not in g:
+        g.user_timezone = current_user.timezone if current_user and current_user.is_authenticated else app.config["DEFAULT_TIMEZONE"]
+    return g.user_timezone
 
 
 def template_globals() -> dict:

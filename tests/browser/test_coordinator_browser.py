@@ -1,4 +1,5 @@
-"""A coordinator on a phone in Chromium: the dashboard's charts draw, the matcher runs and approves."""
+"""A coordinator on a phone in Chromium: the dashboard's charts draw, the matcher runs and approves,
+and a long "Needs a bed now" list shows 25 first with a "Show all" link."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,6 +10,7 @@ from placement.models import AvailabilityUpdate
 from placement.timeutil import utcnow
 
 from ..helpers import PASSWORD, make_referral
+from .axe import axe_violations, describe
 from .conftest import PHONE, sign_in
 
 pytestmark = pytest.mark.browser
@@ -75,3 +77,22 @@ def test_run_the_matcher_and_approve_on_a_phone(live_server, phone, coordinator_
     phone.get_by_role("navigation").get_by_role("link", name="Unmet need").click()
     phone.locator("[data-testid=chart-unmet][data-drawn=true]").wait_for()
     assert "Active substance use" in phone.locator("[data-testid=table-unmet_by_reason]").inner_text()
+
+
+def test_needs_a_bed_shows_25_first_and_show_all_by_keyboard_on_a_phone(live_server, phone, factory, coordinator_world):
+    caseworker = factory.user("caseworker", factory.org("agency", "MO"))
+    for number in range(25):  # with MO-PHONE-2 (active substance use, no detox home): 26 youths
+        make_referral(factory, caseworker, case_reference=f"MO-YOUNG-{number}", age=8)  # no home takes an 8-year-old
+    factory.session.commit()
+    sign_in(phone, live_server, coordinator_world.email, PASSWORD)
+    phone.goto(f"{live_server}/coordinator/needs-a-bed")
+    cards = phone.locator("[data-testid=needs-bed] > li.card")
+    assert cards.count() == 25
+    more = phone.locator("[data-testid=needs-bed-more]")
+    assert more.inner_text().startswith("The 25 most urgent of 26 youths are shown.")
+    assert describe("needs-a-bed, first 25", axe_violations(phone, live_server)) == []
+    more.get_by_role("link", name="Show all 26").focus()
+    phone.keyboard.press("Enter")
+    phone.wait_for_url("**/coordinator/needs-a-bed?all=1")
+    assert cards.count() == 26 and more.count() == 0
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]

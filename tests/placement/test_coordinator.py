@@ -244,6 +244,34 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
     assert _audits(factory, "unmet_need_viewed")
 
 
+def test_long_lists_show_the_first_25_and_a_link_to_all(client, factory, world, login_as):
+    """Needs a bed now and the unmet-need children table show 25 on a phone, say how many of how
+    many in words, and link to every one; the children's CSV keeps every child."""
+    caseworker = world["caseworker"]
+    make_referral(factory, caseworker, case_reference="MO-PLANNED", urgency="planned")
+    for number in range(25):
+        make_referral(factory, caseworker, case_reference=f"MO-URGENT-{number}")
+    factory.session.commit()
+    clock.advance(timedelta(hours=5))  # every one unplaced after 4 hours
+    login_as(world["coordinator"])
+    board = client.get("/coordinator/needs-a-bed").get_data(as_text=True)
+    assert board.count('class="card" data-testid="needs-bed-') == 25 and "MO-PLANNED" not in board  # least urgent
+    assert "The 25 most urgent of 26 youths are shown." in board
+    assert '<a href="/coordinator/needs-a-bed?all=1">Show all 26</a>' in board
+    every = client.get("/coordinator/needs-a-bed?all=1").get_data(as_text=True)
+    assert every.count('class="card" data-testid="needs-bed-') == 26 and "MO-PLANNED" in every and "Show all" not in every
+    assert "state MO, 26 referrals" in _audits(factory, "needs_bed_viewed")[-1].detail
+
+    need = client.get("/coordinator/unmet-need").get_data(as_text=True)
+    assert need.count('<td data-label="Case reference">') == 25 and "MO-URGENT-24" not in need  # the latest referred
+    assert "The 25 earliest referred of 26 children are shown." in need
+    link = need[need.index("The 25 earliest referred"):]
+    assert 'href="/coordinator/unmet-need?all=1&amp;date_from=' in link
+    every = client.get("/coordinator/unmet-need?all=1").get_data(as_text=True)
+    assert every.count('<td data-label="Case reference">') == 26 and "The 25 earliest" not in every
+    assert len(_csv(client.get("/coordinator/export/unmet_children.csv"))) == 27  # the header and every child
+
+
 def test_the_dashboards_unmet_need_figures_are_the_reports(factory, world):
     caseworker = world["caseworker"]
     make_referral(factory, caseworker, case_reference="MO-ACTIVE", substance_use="active")

@@ -25,12 +25,12 @@ def world(app, factory):
 def test_a_youth_no_home_accepts_can_be_put_before_the_coordinator(app, factory, world):
     referral = make_referral(factory, world["caseworker"], age=8)  # the homes take 12-17
     with app.app_context():
-        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE)
+        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE).items
         assert listed.reasons == ["No eligible home"]
         escalation = escalations.ask_coordinator(factory.session, world["caseworker"], referral, STALE)
         with pytest.raises(Conflict):
             escalations.ask_coordinator(factory.session, world["caseworker"], referral, STALE)
-        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE)
+        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE).items
     assert listed.reasons == ["No eligible home"] and listed.escalations == [escalation]
     assert escalation.kind == "no_eligible_home" and escalation.reasons and all("2 homes" in r for r in escalation.reasons)
     [message] = factory.session.exec(select(OutboxMessage)).all()
@@ -51,15 +51,15 @@ def test_unplaced_after_four_hours_and_escalated_requests_are_listed(app, factor
     requested = make_referral(factory, world["caseworker"], case_reference="MO-ASKED")
     request = booking.request_placement(factory.session, world["caseworker"], requested, world["home"].id)
     with app.app_context():
-        assert escalations.needs_a_bed(factory.session, "MO", STALE) == []
+        assert escalations.needs_a_bed(factory.session, "MO", STALE).items == []
         clock.advance(timedelta(minutes=31))
         alert_jobs.escalate_unanswered(factory.session)
-        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE)
+        [listed] = escalations.needs_a_bed(factory.session, "MO", STALE).items
         assert listed.referral.id == requested.id and listed.reasons == ["Request unanswered"]
         # The caseworker is offered the next eligible homes with room, not the silent one.
         assert [c.home.name for c in escalations.next_homes(factory.session, requested, STALE, skip_home_id=request.home_id)] == ["Willow House 2"]
         clock.advance(timedelta(hours=4))
-        listed = {item.referral.case_reference: item.reasons for item in escalations.needs_a_bed(factory.session, "MO", STALE)}
+        listed = {item.referral.case_reference: item.reasons for item in escalations.needs_a_bed(factory.session, "MO", STALE).items}
     assert listed == {"MO-ASKED": ["Request unanswered", "Unplaced after 4 hours"], "MO-WAIT": ["Unplaced after 4 hours"]}
 
 
@@ -106,3 +106,20 @@ def test_response_times_share_within_30_minutes_and_median(app, factory, world):
     assert (late.requests, late.within_target) == (4, 2)  # the silent request is now a miss
     with app.app_context():
         assert response_times.response_times(factory.session, state="KS").table.rows == [("All providers", 0, "", "", 0, "", "")]
+
+
+def test_needs_a_bed_counts_every_referral_and_details_only_the_shown_ones(app, factory, world):
+    """The list is counted in full; the first `shown` (most urgent first) carry their reasons,
+    "No eligible home" included for a referral listed anyway because it is overdue."""
+    make_referral(factory, world["caseworker"], case_reference="MO-OLD", age=8)  # the homes take 12-17
+    with app.app_context():
+        clock.advance(timedelta(hours=5))
+        make_referral(factory, world["caseworker"], case_reference="MO-NEW", age=8, urgency="urgent")
+        make_referral(factory, world["caseworker"], case_reference="MO-FITS")  # new, and a home accepts it
+        first = escalations.needs_a_bed(factory.session, "MO", STALE, shown=1)
+        every = escalations.needs_a_bed(factory.session, "MO", STALE)
+    assert first.total == every.total == 2
+    assert [(item.referral.case_reference, item.reasons) for item in first.items] == [
+        ("MO-OLD", ["No eligible home", "Unplaced after 5 hours"])]
+    assert [(item.referral.case_reference, item.reasons) for item in every.items] == [
+        ("MO-OLD", ["No eligible home", "Unplaced after 5 hours"]), ("MO-NEW", ["No eligible home"])]
