@@ -21,6 +21,7 @@ from ..timeutil import utcnow
 from . import alert_texts, alerts
 from .errors import Conflict
 from .id_lists import among
+from .referrals import most_urgent_first
 from .search import SearchResult, search, with_eligible_home
 
 UNPLACED_HOURS = 4
@@ -104,9 +105,6 @@ class NeedsBedList:
     total: int
 
 
-URGENCY_RANK = {"emergency": 0, "urgent": 1, "planned": 2}
-
-
 def needs_a_bed(session: Session, state: str, stale_after_hours: float, shown: int | None = None) -> NeedsBedList:
     """The state's referrals that need a bed now, most urgent and longest waiting first:
     all of them counted, the first `shown` (every one when None) with their reasons."""
@@ -126,7 +124,7 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float, shown: i
     def hours_waited(referral: Referral) -> float:
         return (now - referral.created_at).total_seconds() / 3600
 
-    referrals = sorted(referrals, key=lambda referral: (URGENCY_RANK.get(referral.urgency, 3), referral.created_at))
+    referrals = sorted(referrals, key=most_urgent_first)
     # An escalated or overdue referral is listed whatever the homes say: only the others need
     # the eligibility check to be counted. Of the listed ones, only the shown cards need it,
     # and those are among the first `shown` of them. One load of the homes for both.

@@ -31,6 +31,7 @@ from ..timeutil import utcnow
 from . import alert_texts, alerts, booking, consent, notifications, protections
 from .errors import Conflict, ServiceError
 from .homes import HomeStatus, lock_home, status, statuses
+from .referrals import most_urgent_first
 from .solver_inputs import solver_home, solver_referral
 
 
@@ -81,8 +82,7 @@ def queue(session: Session, operator: User) -> list[QueueEntry]:
                 entry.homes.append(found)
         if entry.homes:
             entries.append(entry)
-    urgency = {"emergency": 0, "urgent": 1, "planned": 2}
-    entries.sort(key=lambda e: (urgency.get(e.referral.urgency, 3), e.referral.created_at))
+    entries.sort(key=lambda e: most_urgent_first(e.referral))
     return entries
 
 

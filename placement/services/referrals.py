@@ -1,13 +1,23 @@
 """Referrals: a caseworker's request for a placement for one youth."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, select
+
+from solver.instance import URGENCIES
 
 from .. import audit
 from ..access import scope_referrals
 from ..models import Hold, Placement, PlacementOffer, PlacementRequest, Referral, ReferralEvent, User
 from ..timeutil import utcnow
 from .errors import Conflict, ServiceError
+
+
+def most_urgent_first(referral: Referral) -> tuple[int, datetime]:
+    """Sort key of the lists of youths waiting for a bed: the most urgent first, then the
+    longest waiting."""
+    return URGENCIES.index(referral.urgency), referral.created_at
 
 REFERRAL_FIELDS = (
     "case_reference", "age", "gender", "urgency", "pregnant", "children_with", "substance_use",
