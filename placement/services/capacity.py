@@ -172,54 +172,75 @@ def _first_point_at_or_after(moment, points: list[datetime]):
                    else_=len(points))
 
 
-def _occupancy_table(session: Session, homes: list, now: datetime, days: int = OCCUPANCY_DAYS, where=None) -> Table:
-    """Occupancy at the end of each of the last `days` days, from the availability log.
+# What the occupancy chart reads of each log entry.
+_OCCUPANCY_COLUMNS = (AvailabilityUpdate.id, AvailabilityUpdate.home_id, AvailabilityUpdate.recorded_at,
+                      AvailabilityUpdate.licensed_beds, AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
 
-    Each home counts with its latest log entry at that moment, as the dashboard
-    would have shown it then. The database adds it up: each entry is current from its
-    own time until the home's next entry (LEAD over the home's log), and counts at the
-    points in that interval, so only one row per point leaves the database.
+
+def _span_log(session: Session, where, start: datetime):
+    """The log entries of the homes matching `where` that are current at some moment from
+    `start` on: each home's last entry before `start` and its entries since, each with
+    `until`, the time of the home's next entry (NULL for its latest), in the home's order
+    of (recorded_at, id)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One home at a time (a lateral join): its entries come in order from the covering
+        # ix_availability_home_time (migration 0015), so the window needs no sort. Over the
+        # whole state at once, PostgreSQL sorted the largest state's 19,400 entries first.
+        home = select(Home.id).where(where).subquery("chosen")
+        of_home = AvailabilityUpdate.home_id == home.c.id
+        entries = sa.union_all(
+            select(*_OCCUPANCY_COLUMNS).where(of_home, AvailabilityUpdate.recorded_at < start)
+            .order_by(AvailabilityUpdate.recorded_at.desc(), AvailabilityUpdate.id.desc()).limit(1).correlate(home),
+            select(*_OCCUPANCY_COLUMNS).where(of_home, AvailabilityUpdate.recorded_at >= start).correlate(home),
+        ).subquery("entries")
+        until = func.lead(entries.c.recorded_at).over(order_by=(entries.c.recorded_at, entries.c.id))
+        log = select(entries, until.label("until")).lateral("log")
+        return select(log).select_from(home).join(log, sa.true()).subquery("span_log")
+    # SQLite has no lateral join: the last entry before the span by one index probe per
+    # home, the span's entries, and the window over them all.
+    before = (
+        select(AvailabilityUpdate.id)
+        .where(AvailabilityUpdate.home_id == Home.id, AvailabilityUpdate.recorded_at < start)
+        .order_by(AvailabilityUpdate.recorded_at.desc(), AvailabilityUpdate.id.desc()).limit(1)
+        .correlate(Home).scalar_subquery()
+    )
+    entries = sa.union_all(
+        select(*_OCCUPANCY_COLUMNS).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == before).where(where),
+        select(*_OCCUPANCY_COLUMNS).where(AvailabilityUpdate.home_id.in_(select(Home.id).where(where)),
+                                          AvailabilityUpdate.recorded_at >= start),
+    ).subquery("entries")
+    until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
+                                                  order_by=(entries.c.recorded_at, entries.c.id))
+    return select(entries, until.label("until")).subquery("span_log")
+
+
+def _occupancy_table(session: Session, where, now: datetime, days: int = OCCUPANCY_DAYS) -> Table:
+    """Occupancy at the end of each of the last `days` days, from the availability log of
+    the homes matching the SQL condition `where`.
+
+    Each home counts with its latest log entry (by time, then id) at that moment, as the
+    dashboard would have shown it then. The database adds it up: each entry is current
+    from its own time until the home's next entry, and counts at the points in that
+    interval, so only a few rows leave the database.
     """
-    ids = [home.id for home in homes]
     start = now - timedelta(days=days)
     points = [now - timedelta(days=back) for back in range(days, -1, -1)]
+    log = _span_log(session, where, start)
+    # An entry counts at the points from the first at or after its own time up to, not
+    # including, the first at or after the home's next entry. Grouping the log by those
+    # two point numbers leaves a few rows to spread over the points here; joining every
+    # entry to every point made PostgreSQL compare 19,000 entries with each point.
+    first = _first_point_at_or_after(log.c.recorded_at, points).label("first")
+    last = _first_point_at_or_after(log.c.until, points).label("last")
+    spans = session.exec(
+        select(first, last, func.count(log.c.home_id), func.sum(log.c.licensed_beds),
+               func.sum(log.c.current_youth), func.sum(log.c.open_beds))
+        .group_by(first, last)
+    ).all()
     sums: dict[datetime, tuple] = {}
-    if ids:
-        chosen = where if where is not None else Home.id.in_(ids)
-        # Each home's last entry before the span (one index probe per home), and the span's
-        # entries: two selects, as one with OR made PostgreSQL read the whole log.
-        before = (
-            select(func.max(AvailabilityUpdate.id))
-            .where(AvailabilityUpdate.home_id == Home.id, AvailabilityUpdate.recorded_at < start)
-            .correlate(Home).scalar_subquery()
-        )
-        columns = (AvailabilityUpdate.id, AvailabilityUpdate.home_id, AvailabilityUpdate.recorded_at,
-                   AvailabilityUpdate.licensed_beds, AvailabilityUpdate.current_youth, AvailabilityUpdate.open_beds)
-        entries = sa.union_all(
-            # Joined, not IN (...): PostgreSQL then probes each home's entry once, not twice.
-            select(*columns).select_from(Home).join(AvailabilityUpdate, AvailabilityUpdate.id == before).where(chosen),
-            # The home ids as values, not a subquery: PostgreSQL then reads each home's span on
-            # ix_availability_home_time (a bitmap scan of 19,000 rows for the largest state), where
-            # a semi-join on a subquery made it choose a Parallel Seq Scan of the whole log.
-            select(*columns).where(AvailabilityUpdate.home_id.in_(ids), AvailabilityUpdate.recorded_at >= start),
-        ).subquery("entries")
-        until = func.lead(entries.c.recorded_at).over(partition_by=entries.c.home_id,
-                                                      order_by=(entries.c.recorded_at, entries.c.id))
-        log = select(entries, until.label("until")).subquery("log")
-        # An entry counts at the points from the first at or after its own time up to, not
-        # including, the first at or after the home's next entry. Grouping the log by those
-        # two point numbers leaves a few rows to spread over the points here; joining every
-        # entry to every point made PostgreSQL compare 19,000 entries with each point.
-        first = _first_point_at_or_after(log.c.recorded_at, points).label("first")
-        last = _first_point_at_or_after(log.c.until, points).label("last")
-        spans = session.exec(
-            select(first, last, func.count(log.c.home_id), func.sum(log.c.licensed_beds),
-                   func.sum(log.c.current_youth), func.sum(log.c.open_beds))
-            .group_by(first, last)
-        ).all()
-        for first_point, last_point, *figures in spans:
-            for point in points[first_point:last_point]:
-                sums[point] = tuple(map(sum, zip(sums.get(point, (0, 0, 0, 0)), (int(v or 0) for v in figures))))
+    for first_point, last_point, *figures in spans:
+        for point in points[first_point:last_point]:
+            sums[point] = tuple(map(sum, zip(sums.get(point, (0, 0, 0, 0)), (int(v or 0) for v in figures))))
     table_rows = []
     for point in points:
         reporting, licensed, youths, open_beds = (int(value or 0) for value in sums.get(point, (0, 0, 0, 0)))
@@ -238,10 +259,10 @@ def _tables(session: Session, state: str, stale_after_hours: float, now: datetim
     if "placement_time" in wanted:
         found["placement_time"] = _placement_time_table(session, state, now)
     if wanted & {"capacity", "capacity_by_program", "stale", "occupancy"}:
-        homes = _state_homes(session, state)
         if "occupancy" in wanted:
-            found["occupancy"] = _occupancy_table(session, homes, now, where=_in_state(state))
+            found["occupancy"] = _occupancy_table(session, _in_state(state), now)
         if wanted & {"capacity", "capacity_by_program", "stale"}:
+            homes = _state_homes(session, state)
             home_statuses = statuses(session, homes, _in_state(state))
             found["capacity"], found["capacity_by_program"], totals = _capacity_tables(home_statuses)
             if "stale" in wanted:
