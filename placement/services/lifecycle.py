@@ -54,6 +54,21 @@ PLANNED_ENDS = ("discharge", "transfer")
 
 # Reading ---------------------------------------------------------------------------
 
+# The report rules, written with comparison and `&` only so that each reads the same on
+# Python values (a Clock) and on SQL columns (outcomes.report_figures counts them in the
+# database): one definition for both.
+
+def overdue_now(due_at, now, reports_made):
+    """An episode's reports are overdue: its deadline has passed and fewer than all the
+    required reports are made (`reports_made`: how many kinds are)."""
+    return (due_at < now) & (reports_made < len(MISSING_REPORT_KINDS))
+
+
+def made_late(made_at, due_at):
+    """A report made after its episode's deadline."""
+    return made_at > due_at
+
+
 @dataclass(frozen=True)
 class Clock:
     """The 24-hour report clock of one episode at `now`."""
@@ -71,10 +86,19 @@ class Clock:
         return int((self.due_at - self.now).total_seconds())
 
     @property
+    def late(self) -> list[str]:
+        """Kinds reported after the deadline."""
+        return [kind for kind, report in self.made.items() if made_late(report.made_at, self.due_at)]
+
+    @property
+    def is_overdue(self) -> bool:
+        """The deadline has passed with a report still outstanding."""
+        return overdue_now(self.due_at, self.now, len(self.made))
+
+    @property
     def overdue(self) -> list[str]:
         """Kinds not reported by the deadline: outstanding past it, or made late."""
-        late = [kind for kind, report in self.made.items() if report.made_at > self.due_at]
-        missing = self.outstanding if self.now > self.due_at else []
+        late, missing = self.late, self.outstanding if self.is_overdue else []
         return [kind for kind in MISSING_REPORT_KINDS if kind in late or kind in missing]
 
     @property
@@ -419,7 +443,7 @@ def flag_overdue(session: Session) -> int:
     clocks = clocks_for(session, list(due), now)
     for episode in due:
         clock = clocks[episode.id]
-        if not clock.outstanding:
+        if not clock.is_overdue:
             continue
         referral = session.get(Referral, episode.referral_id)
         names = " and ".join(MISSING_REPORT_KINDS[kind] for kind in clock.outstanding)

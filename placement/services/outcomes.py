@@ -22,11 +22,13 @@ from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
 
-from ..models import (DECLINE_REASONS, MISSING_REPORT_KINDS, Home, MissingEpisode, MissingReport, Placement,
+from ..models import (DECLINE_REASONS, Home, MissingEpisode, MissingReport, Placement,
                       PlacementRequest, Referral, User)
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS
+from . import lifecycle
 from .homes import operator_homes, statuses
+from .id_lists import among
 from .solver_inputs import solver_home, solver_referral
 
 DAYS = (7, 30, 90)
@@ -181,8 +183,8 @@ EQUITY_SPLITS = (
 @dataclass(frozen=True)
 class ReportFigures:
     open_episodes: int
-    overdue_now: int  # open episodes past the deadline with a report still outstanding
-    late_reports: int  # reports made after their deadline
+    overdue_now: int  # open episodes whose clock is overdue (lifecycle.overdue_now)
+    late_reports: int  # reports made after their deadline (lifecycle.made_late)
 
 
 def report_figures(session: Session, where, now: datetime | None = None) -> ReportFigures:
@@ -196,23 +198,24 @@ def report_figures(session: Session, where, now: datetime | None = None) -> Repo
         return (select(func.count(MissingReport.id)).where(MissingReport.episode_id == MissingEpisode.id, *late)
                 .correlate(MissingEpisode).scalar_subquery())
 
-    # Per episode of the scope: open or not, past its deadline, reports made (one per kind at
-    # most, uq_missing_report_kind) and reports made after the deadline.
+    # Per episode of the scope: open or not, its deadline, reports made (one per kind at most,
+    # uq_missing_report_kind) and reports made late, by the rules the episode's Clock applies.
     episodes = (
-        select(MissingEpisode.closed_at.is_(None).label("is_open"), (MissingEpisode.reports_due_at < now).label("past_due"),
-               reports_made().label("made"), reports_made(MissingReport.made_at > MissingEpisode.reports_due_at).label("late"))
+        select(MissingEpisode.closed_at.is_(None).label("is_open"), MissingEpisode.reports_due_at.label("due_at"),
+               reports_made().label("made"),
+               reports_made(lifecycle.made_late(MissingReport.made_at, MissingEpisode.reports_due_at)).label("late"))
         .join(Referral, Referral.id == MissingEpisode.referral_id)
         .join(Home, Home.id == MissingEpisode.home_id)
         .where(where)
         .subquery("episodes")
     )
     is_open = episodes.c.is_open.is_(True)
-    overdue_now = is_open & episodes.c.past_due.is_(True) & (episodes.c.made < len(MISSING_REPORT_KINDS))
-    open_count, overdue, late = session.exec(
-        select(func.sum(sa.case((is_open, 1), else_=0)), func.sum(sa.case((overdue_now, 1), else_=0)),
+    overdue = is_open & lifecycle.overdue_now(episodes.c.due_at, now, episodes.c.made)
+    open_count, overdue_count, late = session.exec(
+        select(func.sum(sa.case((is_open, 1), else_=0)), func.sum(sa.case((overdue, 1), else_=0)),
                func.sum(episodes.c.late))
     ).one()
-    return ReportFigures(int(open_count or 0), int(overdue or 0), int(late or 0))
+    return ReportFigures(int(open_count or 0), int(overdue_count or 0), int(late or 0))
 
 
 def repeat_missing(session: Session, where) -> list[tuple[Referral, int]]:
@@ -248,14 +251,14 @@ def reasons_per_home(session: Session, homes: list[Home]) -> list[HomeReasons]:
     declines: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
         select(PlacementRequest.home_id, PlacementRequest.decline_reason, func.count(PlacementRequest.id))
-        .where(PlacementRequest.home_id.in_(ids), PlacementRequest.status == "declined")
+        .where(among(PlacementRequest.home_id, ids), PlacementRequest.status == "declined")
         .group_by(PlacementRequest.home_id, PlacementRequest.decline_reason)
     ).all():
         declines[home_id][reason] = n
     disruptions: dict[int, Counter] = defaultdict(Counter)
     for home_id, reason, n in session.exec(
         select(Placement.home_id, Placement.disruption_reason, func.count(Placement.id))
-        .where(Placement.home_id.in_(ids), Placement.disruption_reason.is_not(None))
+        .where(among(Placement.home_id, ids), Placement.disruption_reason.is_not(None))
         .group_by(Placement.home_id, Placement.disruption_reason)
     ).all():
         disruptions[home_id][reason] = n

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import threading
 import time
 from datetime import timedelta
@@ -186,12 +187,58 @@ def test_occupancy_counts_an_entry_from_the_day_it_is_recorded_until_the_next_on
                                            youth_per_staff=2, current_youth=3,
                                            recorded_at=now - timedelta(days=1, microseconds=1)))
     factory.session.commit()
-    table = capacity._occupancy_table(factory.session, [home], now, days=4, where=Home.id == home.id)
+    table = capacity._occupancy_table(factory.session, Home.id == home.id, now, days=4)
     # Day ends -4 .. 0: the 10-day-old entry, then 2 youths (recorded at -3), 4 (at -2),
     # 3 (a microsecond before -1), still 3 at the end of today.
     assert [row[3] for row in table.rows] == [1, 2, 4, 3, 3]
     assert [row[1] for row in table.rows] == [1, 1, 1, 1, 1]
     assert table.rows[0][5] == 25.0
+
+
+def test_occupancy_matches_each_homes_latest_entry_at_each_day_end_on_a_random_log(factory):
+    """The database's sums against the rule itself, worked out here entry by entry: at each
+    day's end, each home of the state counts with its latest entry (by time, then id) up to
+    that moment. Random logs with entries at a day's end to the microsecond, entries sharing
+    a time, entries written out of time order, a home with no entry before the span, one
+    with none at all, an inactive home and another state's home (neither counted)."""
+    rng = random.Random(16)
+    now = utcnow().replace(microsecond=0)
+    days = 6
+    points = [now - timedelta(days=back) for back in range(days, -1, -1)]
+    provider = factory.org("provider", "IA")
+    homes = [factory.home(provider, state="IA", availability=False, licensed_beds=8) for _ in range(5)]
+    inactive = factory.home(provider, state="IA", availability=False, is_active=False)
+    elsewhere = factory.home(factory.org("provider", "NE"), state="NE", availability=False)
+    log = []
+    for number, home in enumerate([*homes[:4], inactive, elsewhere]):
+        times = [now - timedelta(seconds=rng.randrange(0, (days + 3) * 86400)) for _ in range(rng.randrange(3, 12))]
+        times += [rng.choice(points) for _ in range(2)]  # at a day's end exactly
+        times += [times[0]]  # two entries at one time
+        if number == 3:  # no entry before the span: it reports from its first entry on
+            times = [t for t in times if t >= points[0] + timedelta(hours=1)] or [now]
+        rng.shuffle(times)  # ids out of time order
+        for at in times:
+            youths = rng.randrange(0, 8)
+            entry = AvailabilityUpdate(home_id=home.id, open_beds=rng.randrange(0, 8 - youths + 1), licensed_beds=8,
+                                       staff_on_duty=2, youth_per_staff=3, current_youth=youths, recorded_at=at)
+            factory.session.add(entry)
+            factory.session.flush()
+            if home.state == "IA" and home.is_active:
+                log.append(entry)
+    factory.session.commit()
+    expected = []
+    for point in points:
+        reporting = licensed = youths = open_beds = 0
+        for home in homes:
+            seen = [e for e in log if e.home_id == home.id and e.recorded_at <= point]
+            if seen:
+                latest = max(seen, key=lambda e: (e.recorded_at, e.id))
+                reporting, licensed = reporting + 1, licensed + latest.licensed_beds
+                youths, open_beds = youths + latest.current_youth, open_beds + latest.open_beds
+        expected.append((point.date(), reporting, licensed, youths, open_beds))
+    table = capacity._occupancy_table(factory.session, capacity._in_state("IA"), now, days=days)
+    assert [row[:5] for row in table.rows] == expected
+    assert any(row[1] < 4 for row in expected) and expected[-1][1] == 4  # home 3 joined within the span
 
 
 def test_csv_export_is_audited_and_defuses_formulas(client, factory, world, login_as):

@@ -1,6 +1,7 @@
 """Placements that end: discharge, transfer, missing episodes, the 24-hour clock, return, outcomes."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -430,7 +431,42 @@ def test_report_figures_count_open_overdue_and_late_reports_at_their_edges(facto
     # The same as each episode's own clock says.
     episodes = factory.session.exec(select(MissingEpisode)).all()
     clocks = lifecycle.clocks_for(factory.session, episodes)
-    assert figures.overdue_now == sum(e.closed_at is None and bool(clocks[e.id].outstanding) and utcnow() > e.reports_due_at
-                                      for e in episodes)
-    assert figures.late_reports == sum(r.made_at > e.reports_due_at for e in episodes for r in clocks[e.id].made.values())
+    assert figures.overdue_now == sum(e.closed_at is None and clocks[e.id].is_overdue for e in episodes)
+    assert figures.late_reports == sum(len(clocks[e.id].late) for e in episodes)
     assert outcomes.report_figures(factory.session, outcomes.custody_in("KS")) == outcomes.ReportFigures(0, 0, 0)
+
+
+def test_report_figures_count_what_each_episodes_clock_says_on_random_episodes(factory):
+    """The database's counts (outcomes.report_figures) against each episode's Clock, on
+    random deadlines, reports (none, one or both, made before, at or after the deadline)
+    and closed episodes: the two must apply the one rule."""
+    seeded_history(factory, ["female"] * 8, [(day, "missing") for day in range(2, 18, 2)])
+    episodes = factory.session.exec(select(MissingEpisode).order_by(MissingEpisode.id)).all()
+    operator_id = factory.session.exec(select(MissingEpisode.reported_by_id)).first()
+    rng = random.Random(24)
+    now = utcnow().replace(microsecond=0)
+    hours = [-30, -24, -1, 0, 1, 24]  # around `now` and around the deadline, the edges included
+    for _ in range(8):
+        for report in factory.session.exec(select(MissingReport)).all():
+            factory.session.delete(report)
+        factory.session.flush()
+        for episode in episodes:
+            episode.reports_due_at = now + timedelta(hours=rng.choice(hours))
+            closed = rng.random() < 0.3
+            episode.located_at = episode.screened_at = episode.closed_at = now if closed else None
+            episode.located_county, episode.located_by = ("Jackson", "law_enforcement") if closed else (None, None)
+            episode.screening_exploited, episode.screening_health = ("no", "none") if closed else (None, None)
+            factory.session.add(episode)
+            for number, kind in enumerate(MISSING_REPORT_KINDS):
+                if rng.random() < 0.6:
+                    factory.session.add(MissingReport(
+                        episode_id=episode.id, kind=kind, made_at=episode.reports_due_at + timedelta(hours=rng.choice(hours)),
+                        report_number=f"R-{episode.id}-{number}", made_by="Test", recorded_by_id=operator_id))
+        factory.session.commit()
+        clocks = lifecycle.clocks_for(factory.session, episodes, now)
+        figures = outcomes.report_figures(factory.session, outcomes.custody_in("MO"), now)
+        assert figures == outcomes.ReportFigures(
+            sum(e.closed_at is None for e in episodes),
+            sum(e.closed_at is None and clocks[e.id].is_overdue for e in episodes),
+            sum(len(clocks[e.id].late) for e in episodes),
+        )
