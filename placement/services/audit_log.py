@@ -168,10 +168,13 @@ def choices(session: Session) -> tuple[list[str], list[str]]:
     return actions, types
 
 
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)  # each prefix is one character
+
+
 def csv_safe(value) -> str:
     """A cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    text = "" if value is None else value if type(value) is str else str(value)
+    return "'" + text if text[:1] in _FORMULA_FIRST else text
 
 
 def _csv_line(cells) -> str:
@@ -219,9 +222,12 @@ def _csv_rows(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for batch in session.execute(statement.execution_options(yield_per=CSV_BATCH)).partitions():
-        writer.writerows([csv_safe(cell) for cell in (at.astimezone(timezone.utc).isoformat(timespec="seconds"), *cells)]
-                         for at, *cells in batch)
+    # Through Core, not the ORM's execute: its per-row loading work was a fifth of the export.
+    rows = session.connection().execute(statement.execution_options(yield_per=CSV_BATCH))
+    for batch in rows.partitions():
+        # The time (already UTC: UTCDateTime) starts with digits, never a formula: only the
+        # other cells need csv_safe.
+        writer.writerows([at.isoformat(timespec="seconds"), *map(csv_safe, cells)] for at, *cells in batch)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
