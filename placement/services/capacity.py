@@ -183,9 +183,10 @@ def _span_log(session: Session, where, start: datetime):
     `until`, the time of the home's next entry (NULL for its latest), in the home's order
     of (recorded_at, id)."""
     if session.get_bind().dialect.name == "postgresql":
-        # One home at a time (a lateral join): its entries come in order from the covering
-        # ix_availability_home_time (migration 0015), so the window needs no sort. Over the
-        # whole state at once, PostgreSQL sorted the largest state's 19,400 entries first.
+        # One home at a time (a lateral join): its entries come from the covering
+        # ix_availability_home_time_id alone (migration 0015) and the window sorts the home's
+        # ~31 entries; over the whole state at once, PostgreSQL read the rows from the table
+        # and sorted the largest state's 19,400 entries together.
         home = select(Home.id).where(where).subquery("chosen")
         of_home = AvailabilityUpdate.home_id == home.c.id
         entries = sa.union_all(
