@@ -101,13 +101,16 @@ def _capacity_tables(home_statuses: list[HomeStatus]) -> tuple[Table, Table, Tot
 def _operator_contacts(session: Session, provider_ids: set[int]) -> dict[int, str]:
     if not provider_ids:
         return {}
-    users = session.exec(
-        select(User).where(User.organisation_id.in_(provider_ids), User.role == "operator", User.is_active.is_(True))
+    # Two columns, not each operator as a mapped object: a large state's stale homes have
+    # hundreds of providers.
+    rows = session.exec(
+        select(User.organisation_id, User.email)
+        .where(User.organisation_id.in_(provider_ids), User.role == "operator", User.is_active.is_(True))
         .order_by(User.id)
     ).all()
     emails: dict[int, list[str]] = defaultdict(list)
-    for user in users:
-        emails[user.organisation_id].append(user.email)
+    for organisation_id, email in rows:
+        emails[organisation_id].append(email)
     return {org: ", ".join(found[:OPERATOR_CONTACTS]) for org, found in emails.items()}
 
 
