@@ -222,7 +222,7 @@ def _csv_rows(session: Session, filters: AuditFilter, upto_id: int) -> Iterator[
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    # Through Core, not the ORM's execute: its per-row loading work was a fifth of the export.
+    # Through Core, not the ORM's execute, whose per-row loading work the export does not need.
     rows = session.connection().execute(statement.execution_options(yield_per=CSV_BATCH))
     for batch in rows.partitions():
         # The time (already UTC: UTCDateTime) starts with digits, never a formula: only the
