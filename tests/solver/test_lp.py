@@ -5,7 +5,7 @@ import pytest
 
 from solver.bench import generate
 from solver.engine import objective_levels
-from solver.lp import build_level_mip, capacity_rows, lp_relaxation, rows_by_unit
+from solver.lp import build_level_mip, capacity_rows, rows_by_unit
 from solver.prepare import prepare
 
 
@@ -35,24 +35,3 @@ def test_answers_are_read_per_pair_and_variables_wrapped_on_demand():
     assert len(values) == len(model.x) == len(pairs)
     assert values.tolist() == [v.solution_value() for v in model.x]
     assert sum(c * v for c, v in zip(levels[0], values)) == pytest.approx(model.solver.Objective().Value())
-
-
-def test_a_level_lp_started_from_the_one_before_is_the_same_lp():
-    """`lp_relaxation(after=...)` extends level k - 1's solved model (its floor row, level
-    k's objective) instead of building level k's: same optimum, a valid bound, and the
-    same rows as a fresh build."""
-    prepared = prepare(generate("state"))
-    pairs = prepared.pairs
-    levels = objective_levels(prepared, pairs)
-    relaxation = lp_relaxation(prepared, pairs, levels, [], 0, 10.0, keep=True)
-    floors = [relaxation.bound]
-    for k in range(1, len(levels)):
-        fresh = lp_relaxation(prepared, pairs, levels, floors, k, 10.0)
-        chained = lp_relaxation(prepared, pairs, levels, floors, k, 10.0, keep=True, after=relaxation)
-        assert relaxation.model is None  # taken over by the next level
-        assert chained.value == pytest.approx(fresh.value, abs=1e-6)
-        assert chained.bound == fresh.bound
-        rows = build_level_mip(prepared, pairs, levels, floors, k, "GLOP").solver.NumConstraints()
-        assert chained.model.solver.NumConstraints() == rows
-        relaxation, floors = chained, floors + [chained.bound]
-    assert floors[1] > 0  # the chain held non-trivial floors
