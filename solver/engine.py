@@ -321,28 +321,23 @@ class Lookahead:
         return (k < len(self.batches_by_level) and len(self.batches_by_level[k]) == 1
                 and len(self.batches_by_level[k][0].pairs) >= LP_PAIRS)
 
-    def start(self, k: int, floors: list[int], after: Relaxation | None = None) -> None:
+    def start(self, k: int, floors: list[int]) -> None:
         """Solve level `k`'s LP with `floors` on the spare thread, unless already started
-        with them, or the level is not looked ahead (`may_run`); from level k - 1's
-        relaxation `after` (kept with its model) when given."""
+        with them, or the level is not looked ahead (`may_run`)."""
         if not self.may_run(k) or time.perf_counter() >= self.deadline:
             return
         with self.lock:
             if k in self.started and self.started[k][0] == floors:
                 return
-            self.started[k] = (list(floors), self.executor.submit(self._solve, k, list(floors), after))
+            self.started[k] = (list(floors), self.executor.submit(self._solve, k, list(floors)))
 
-    def _solve(self, k: int, floors: list[int], after: Relaxation | None) -> Relaxation | None:
+    def _solve(self, k: int, floors: list[int]) -> Relaxation | None:
         pairs = self.batches_by_level[k][0].pairs
         levels = objective_levels(self.prepared, pairs)
-        # The next level's LP starts from this one's basis when it has the same pairs (the
-        # planned, ICWA and fit levels of one state: every unit is in them).
-        chained = self.may_run(k + 1) and self.batches_by_level[k + 1][0].pairs == pairs
         relaxation = lp_relaxation(self.prepared, pairs, levels, floors, k, self.deadline - time.perf_counter(),
-                                   GLOP_FIT if k == FIT_LEVEL else "", keep=chained, after=after)
+                                   GLOP_FIT if k == FIT_LEVEL else "")
         if relaxation is not None:
-            self.start(k + 1, floors + [min(relaxation.bound, _trivial_bound(pairs, levels[k]))],
-                       relaxation if chained else None)
+            self.start(k + 1, floors + [min(relaxation.bound, _trivial_bound(pairs, levels[k]))])
         return relaxation
 
     def relaxation(self, k: int, batch: Component, floors: list[int]) -> Relaxation | None:

@@ -21,9 +21,8 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from .prepare import Pair, Prepared
 from .transport import pair_column, special_units
 
-__all__ = ["GLOP_DIVE_AFTER_FIX", "GLOP_WARM", "LevelMip", "Relaxation", "build_level_mip", "capacity_rows",
-           "dive", "extend_level_mip", "keep_apart_rows", "lagrangian", "lp_relaxation",
-           "rows_by_unit"]
+__all__ = ["GLOP_DIVE_AFTER_FIX", "GLOP_DIVE_FIRST", "LevelMip", "Relaxation", "build_level_mip", "capacity_rows",
+           "dive", "keep_apart_rows", "lagrangian", "lp_relaxation", "rows_by_unit"]
 
 
 def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
@@ -156,9 +155,6 @@ class Relaxation:
     prices: dict[int, float]
     reduced: np.ndarray  # reduced cost of each pair (`lagrangian`)
     lagrangian: float  # the bound the signed dual values prove
-    # The solved GLOP model, when asked to keep it: the next level's LP on the same pairs
-    # starts from its basis (`lp_relaxation`'s `after`).
-    model: LevelMip | None = None
 
     @property
     def bound(self) -> int:
@@ -167,53 +163,18 @@ class Relaxation:
         return math.floor(self.lagrangian + 1e-6)
 
 
-# GLOP keeps the last basis of a model solved without preprocessing, so a level's LP can
-# start from the one before it (`lp_relaxation`'s `after`).
-GLOP_WARM = "use_preprocessing: false"
-
-
 def lp_relaxation(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                  time_limit: float, parameters: str = "", keep: bool = False,
-                  after: Relaxation | None = None) -> Relaxation | None:
+                  time_limit: float, parameters: str = "") -> Relaxation | None:
     """The LP relaxation of level `k` (see `Relaxation`), or None when GLOP does not
-    finish in `time_limit` seconds. `parameters`: GLOP's, in its text format.
-
-    `keep`: the answer keeps its model (solved with `GLOP_WARM` added to `parameters`).
-    `after`: level k - 1's relaxation on the same `pairs`, kept with floors[:k - 1]; its
-    model is taken over, given level k - 1's floor and level k's objective, and solved
-    from its last basis (dense benchmark: the ICWA level's LP in 186 simplex iterations
-    after the planned level's instead of 2,089 from scratch)."""
-    warm = keep
-    if after is not None and after.model is not None:
-        model, after.model = after.model, None
-        extend_level_mip(model, levels, floors, k)
-        warm = True
-    else:
-        model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    model.solver.SetSolverSpecificParametersAsString(f"{parameters} {GLOP_WARM}" if warm else parameters)
+    finish in `time_limit` seconds. `parameters`: GLOP's, in its text format."""
+    model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
+    model.solver.SetSolverSpecificParametersAsString(parameters)
     model.solver.SetTimeLimit(max(1, int(time_limit * 1000)))
     if model.solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     reduced, bound = lagrangian(prepared, pairs, levels, floors, k, model)
     return Relaxation(model.solver.Objective().Value(), model.solution_values().tolist(),
-                      {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound,
-                      model if keep else None)
-
-
-def extend_level_mip(model: LevelMip, levels: list[list[int]], floors: list[int], k: int) -> None:
-    """Turn a model of level k - 1 (floors[:k - 1] held) into level `k`'s: the floor row of
-    level k - 1 (when not 0, as `build_level_mip` writes it) and level `k`'s objective."""
-    mip, x = model.solver, model.x
-    if floors[k - 1]:
-        row = mip.Constraint(float(floors[k - 1]), mip.infinity())
-        for i in np.flatnonzero(levels[k - 1]).tolist():
-            row.SetCoefficient(x[i], float(levels[k - 1][i]))
-        model.floors.append((k - 1, row))
-    objective = mip.Objective()
-    objective.Clear()
-    objective.SetMaximization()
-    for i in np.flatnonzero(levels[k]).tolist():
-        objective.SetCoefficient(x[i], float(levels[k][i]))
+                      {home: row.dual_value() for home, row in model.capacity.items()}, reduced, bound)
 
 
 def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
@@ -258,12 +219,13 @@ def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], f
     return d, bound + float(positive.sum())
 
 
-# GLOP for a dive: no preprocessing (`GLOP_WARM`), so each solve starts from the last
-# basis. The first solve prices by steepest edge, GLOP's default; the re-solves after each change of bounds
+# GLOP for a dive: no preprocessing, so each solve starts from the last basis. The first
+# solve prices by steepest edge, GLOP's default; the re-solves after each change of bounds
 # by devex, whose weights start afresh at no cost where steepest edge recomputes the norms
 # of all columns (dense benchmark, urgent level, 24,598 columns: the same 22 solves, 4,349
 # simplex iterations instead of 2,395, but 0.50 s of CPU instead of 0.70 s).
-GLOP_DIVE_AFTER_FIX = GLOP_WARM + " optimization_rule: DEVEX feasibility_rule: DEVEX"
+GLOP_DIVE_FIRST = "use_preprocessing: false"
+GLOP_DIVE_AFTER_FIX = GLOP_DIVE_FIRST + " optimization_rule: DEVEX feasibility_rule: DEVEX"
 
 
 def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
@@ -274,13 +236,13 @@ def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors:
     The single-place units form a transportation problem, so the fractions of an LP
     optimum sit on the special units. One at a time, the special pair with the largest
     fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
-    each solve from the last basis (`GLOP_WARM`, then `GLOP_DIVE_AFTER_FIX`), a few
+    each solve from the last basis (`GLOP_DIVE_FIRST`, `GLOP_DIVE_AFTER_FIX`), a few
     dozen iterations. It stops when none is fractional, at `deadline`, or when neither
     choice keeps `target` (then the values reached so far are returned). None when the
     first LP does not reach `target` or the last one is stopped by `deadline`. Without a
     `target`, the first LP's optimum rounded down is kept."""
     model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    model.solver.SetSolverSpecificParametersAsString(GLOP_WARM)
+    model.solver.SetSolverSpecificParametersAsString(GLOP_DIVE_FIRST)
     return _dive(prepared, pairs, model, target, deadline)
 
 
