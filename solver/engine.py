@@ -84,7 +84,7 @@ from .instance import Instance
 from .prepare import TIERS, Component, Pair, Prepared, components, prepare
 from .lp import (Relaxation, build_level_mip, capacity_rows, dive, keep_apart_rows, lp_relaxation,
                  rows_by_unit)
-from .transport import lexicographic_weights, transport_answer
+from .transport import best_pairs_total, lexicographic_weights, pair_column, transport_answer
 from .result import LEVELS, Level, Result, build_result, result_to_json
 
 BATCH_PAIRS = 4000  # components smaller than this are solved together, up to this size
@@ -454,10 +454,13 @@ def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
 
 def _trivial_bound(pairs: list[Pair], coefficients: list[int]) -> int:
     """An upper bound without search: every unit takes its best pair."""
-    best: dict[int, int] = {}
-    for pair, c in zip(pairs, coefficients):
-        best[pair.unit] = max(best.get(pair.unit, 0), c)
-    return sum(best.values())
+    return best_pairs_total(pair_column(pairs, "unit"), coefficients)
+
+
+def _solution(pairs: list[Pair], answer: dict[int, Pair]) -> list[int]:
+    """`answer` (a pair per unit placed) as 0/1 per pair of `pairs` (a pair is its unit and home)."""
+    home = {unit: pair.home for unit, pair in answer.items()}
+    return [int(home.get(p.unit) == p.home) for p in pairs]
 
 
 def _value(coefficients: list[int], solution: list[int]) -> int:
@@ -515,9 +518,9 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
     """
     pairs = batch.pairs
     levels = objective_levels(prepared, pairs)
-    previous = [int(current.get(p.unit) == p) for p in pairs]
+    previous = _solution(pairs, current)
     floors = [_value(levels[j], previous) for j in range(k)]
-    greedy_solution = [int(fallback.get(p.unit) == p) for p in pairs]
+    greedy_solution = _solution(pairs, fallback)
     candidates = [previous]
     if all(_value(levels[j], greedy_solution) >= floors[j] for j in range(k)):
         candidates.append(greedy_solution)
@@ -635,7 +638,8 @@ def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[
     weights = lexicographic_weights(pairs, levels[k:ICWA_LEVEL + 1], ICWA_LEVEL - k, 0)
     if weights is None or weights[0] * max(1, _trivial_bound(pairs, levels[k])) > 10 ** 9:
         return None
-    return [sum(w * c[i] for w, c in zip(weights, levels[k:ICWA_LEVEL + 1])) for i in range(len(pairs))]
+    # Each pair's weighted sum stays near 10^9 at most (the test above): int64 holds it.
+    return (np.asarray(weights, dtype=np.int64) @ np.asarray(levels[k:ICWA_LEVEL + 1], dtype=np.int64)).tolist()
 
 
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,

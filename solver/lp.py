@@ -59,9 +59,9 @@ def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, in
     if not prepared.apart:
         return []
     at_home: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        if pair.unit in prepared.apart:
-            at_home.setdefault(pair.home, []).append(i)
+    linked = np.isin(pair_column(pairs, "unit"), list(prepared.apart))
+    for i in np.flatnonzero(linked).tolist():
+        at_home.setdefault(pairs[i].home, []).append(i)
     rows = []
     for members in at_home.values():
         for a, i in enumerate(members):
