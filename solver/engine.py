@@ -66,6 +66,7 @@ lowers a level already reached.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import sys
@@ -464,7 +465,7 @@ def _solution(pairs: list[Pair], answer: dict[int, Pair]) -> list[int]:
 
 
 def _value(coefficients: list[int], solution: list[int]) -> int:
-    return sum(c for c, v in zip(coefficients, solution) if v)
+    return sum(itertools.compress(coefficients, solution))
 
 
 def is_feasible(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int],
