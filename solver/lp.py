@@ -21,8 +21,8 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from .prepare import Pair, Prepared
 from .transport import pair_column, special_units
 
-__all__ = ["LevelMip", "Relaxation", "build_level_mip", "capacity_rows", "dive", "keep_apart_rows",
-           "lagrangian", "lp_relaxation", "rows_by_unit"]
+__all__ = ["GLOP_DIVE_AFTER_FIX", "GLOP_DIVE_FIRST", "LevelMip", "Relaxation", "build_level_mip", "capacity_rows",
+           "dive", "keep_apart_rows", "lagrangian", "lp_relaxation", "rows_by_unit"]
 
 
 def rows_by_unit(pairs: list[Pair]) -> dict[int, list[int]]:
@@ -59,9 +59,9 @@ def keep_apart_rows(prepared: Prepared, pairs: list[Pair]) -> list[tuple[int, in
     if not prepared.apart:
         return []
     at_home: dict[int, list[int]] = {}
-    for i, pair in enumerate(pairs):
-        if pair.unit in prepared.apart:
-            at_home.setdefault(pair.home, []).append(i)
+    linked = np.isin(pair_column(pairs, "unit"), list(prepared.apart))
+    for i in np.flatnonzero(linked).tolist():
+        at_home.setdefault(pairs[i].home, []).append(i)
     rows = []
     for members in at_home.values():
         for a, i in enumerate(members):
@@ -219,29 +219,30 @@ def lagrangian(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], f
     return d, bound + float(positive.sum())
 
 
+# GLOP for a dive: no preprocessing, so each solve starts from the last basis. The first
+# solve prices by steepest edge, GLOP's default; the re-solves after each change of bounds
+# by devex, whose weights start afresh at no cost where steepest edge recomputes the norms
+# of all columns (dense benchmark, urgent level, 24,598 columns: the same 22 solves, 4,349
+# simplex iterations instead of 2,395, but 0.50 s of CPU instead of 0.70 s).
+GLOP_DIVE_FIRST = "use_preprocessing: false"
+GLOP_DIVE_AFTER_FIX = GLOP_DIVE_FIRST + " optimization_rule: DEVEX feasibility_rule: DEVEX"
+
+
 def dive(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-         target: int | None, deadline: float, model: LevelMip | None = None) -> list[float] | None:
+         target: int | None, deadline: float) -> list[float] | None:
     """LP values with every special unit (`solver.transport`) decided, where the LP still
     reaches `target`: a score for the transportation answer.
 
     The single-place units form a transportation problem, so the fractions of an LP
     optimum sit on the special units. One at a time, the special pair with the largest
     fraction is fixed to 1, or if the LP then falls below `target`, to 0; GLOP starts
-    each solve from the last basis (no preprocessing, so the basis carries over), a few
+    each solve from the last basis (`GLOP_DIVE_FIRST`, `GLOP_DIVE_AFTER_FIX`), a few
     dozen iterations. It stops when none is fractional, at `deadline`, or when neither
     choice keeps `target` (then the values reached so far are returned). None when the
     first LP does not reach `target` or the last one is stopped by `deadline`. Without a
-    `target`, the first LP's optimum rounded down is kept. A loaded `model` (GLOP without
-    preprocessing, rows already set) is used as it is, and its bounds are put back after."""
-    if model is not None:
-        bounds = [(v.lb(), v.ub()) for v in model.x]
-        try:
-            return _dive(prepared, pairs, model, target, deadline)
-        finally:
-            for v, (lower, upper) in zip(model.x, bounds):
-                v.SetBounds(lower, upper)
+    `target`, the first LP's optimum rounded down is kept."""
     model = build_level_mip(prepared, pairs, levels, floors, k, "GLOP")
-    model.solver.SetSolverSpecificParametersAsString("use_preprocessing: false")
+    model.solver.SetSolverSpecificParametersAsString(GLOP_DIVE_FIRST)
     return _dive(prepared, pairs, model, target, deadline)
 
 
@@ -269,6 +270,7 @@ def _dive(prepared: Prepared, pairs: list[Pair], model: LevelMip, target: int | 
         target = math.floor(value + 1e-6 * max(1.0, abs(value)))
     elif not solve_reaches():
         return None
+    lp.SetSolverSpecificParametersAsString(GLOP_DIVE_AFTER_FIX)
     while time.perf_counter() < deadline:
         fraction = {i: x[i].solution_value() for i in watched}  # read before any change
         fractional = [i for i in watched if 1e-6 < fraction[i] < 1 - 1e-6]

@@ -31,7 +31,7 @@ from .prepare import Pair, Prepared
 # weights are kept well below that (a level that would not fit is left out of the weights).
 COST_LIMIT = 2 ** 60
 
-__all__ = ["lexicographic_weights", "pair_column", "transport_answer"]
+__all__ = ["best_pairs_total", "lexicographic_weights", "pair_column", "transport_answer"]
 
 
 def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int, nodes: int) -> list[int] | None:
@@ -43,12 +43,8 @@ def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int
     the end are dropped (weight 0) while the largest cost times `nodes` would overflow
     int64; None when even the levels up to `first` do not fit.
     """
-    unit = np.array([p.unit for p in pairs], dtype=np.int64)
-    maxima = []
-    for coefficients in levels:
-        best = np.zeros(int(unit.max()) + 1 if len(unit) else 0, dtype=np.int64)
-        np.maximum.at(best, unit, np.asarray(coefficients, dtype=np.int64))
-        maxima.append(int(best.sum()))
+    unit = pair_column(pairs, "unit")
+    maxima = [best_pairs_total(unit, coefficients) for coefficients in levels]
     for last in range(len(levels) - 1, first - 1, -1):
         weights = [0] * len(levels)
         weights[last] = 1
@@ -57,6 +53,14 @@ def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int
         if sum(w * m for w, m in zip(weights, maxima)) * (nodes + 1) < COST_LIMIT:
             return weights
     return None
+
+
+def best_pairs_total(unit: np.ndarray, coefficients: list[int]) -> int:
+    """The sum over units of their best coefficient (at least 0): every unit in its best
+    pair, an upper bound on a level without search. `unit`: each pair's unit."""
+    best = np.zeros(int(unit.max()) + 1 if len(unit) else 0, dtype=np.int64)
+    np.maximum.at(best, unit, np.asarray(coefficients, dtype=np.int64))
+    return int(best.sum())
 
 
 def special_units(prepared: Prepared, pairs: list[Pair]) -> set[int]:
