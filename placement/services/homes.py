@@ -115,22 +115,31 @@ def _newest_entry():
     return select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
 
 
-def with_latest(statement, columns=_LATEST_COLUMNS, dialect: str = "sqlite"):
+def with_latest(session: Session, statement, columns=_LATEST_COLUMNS):
     """`statement` (a select of Home columns) with `columns` of each home's latest
     availability entry joined on, each labelled `latest_<name>` (all None for a home that
-    never published): one query for homes and their figures.
+    never published): one query for homes and their figures, in the shape that suits the
+    database of `session`.
 
-    On PostgreSQL (`dialect` "postgresql") the entry is read by a lateral join, one
-    backward index scan per home that reads the entry where it finds it: joining on the
-    newest id found it twice, by the index and again by the primary key. EXPLAIN (ANALYZE,
-    BUFFERS) for the 624 homes of the national benchmark's largest state: 4,539 buffers and
-    12.3 ms joined on the newest id, 2,666 buffers and 6.9 ms lateral (medians of 9). SQLite
-    has no lateral join; there the newest id is its one index probe per home."""
-    if dialect == "postgresql":
-        latest = (select(*columns).where(AvailabilityUpdate.home_id == Home.id)
-                  .order_by(AvailabilityUpdate.id.desc()).limit(1).lateral("latest"))
-        return (statement.add_columns(*(latest.c[column.key].label(f"latest_{column.key}") for column in columns))
-                .outerjoin(latest, sa.true()))
+    On PostgreSQL the entry is read by a lateral join, one backward index scan per home
+    that reads the entry where it finds it: joining on the newest id found it twice, by the
+    index and again by the primary key. EXPLAIN (ANALYZE, BUFFERS) for the 624 homes of the
+    national benchmark's largest state: 4,539 buffers and 12.3 ms joined on the newest id,
+    2,666 buffers and 6.9 ms lateral (medians of 9). SQLite has no lateral join; there the
+    newest id is its one index probe per home."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _with_latest_lateral(statement, columns)
+    return _with_latest_by_newest_id(statement, columns)
+
+
+def _with_latest_lateral(statement, columns):
+    latest = (select(*columns).where(AvailabilityUpdate.home_id == Home.id)
+              .order_by(AvailabilityUpdate.id.desc()).limit(1).lateral("latest"))
+    return (statement.add_columns(*(latest.c[column.key].label(f"latest_{column.key}") for column in columns))
+            .outerjoin(latest, sa.true()))
+
+
+def _with_latest_by_newest_id(statement, columns):
     return (statement.add_columns(*(column.label(f"latest_{column.key}") for column in columns))
             .outerjoin(AvailabilityUpdate, AvailabilityUpdate.id == _newest_entry()))
 

@@ -53,7 +53,7 @@ _FIGURE_COLUMNS = tuple(getattr(AvailabilityUpdate, name) for name in Figures._f
 
 
 def _figures_of(row) -> Figures | None:
-    """The latest entry's figures in a row of `with_latest(..., _FIGURE_COLUMNS)` (its last columns)."""
+    """The latest entry's figures in a row of `with_latest(session, ..., _FIGURE_COLUMNS)` (its last columns)."""
     values = row[-len(_FIGURE_COLUMNS):]
     return None if values[0] is None else Figures._make(values)
 
@@ -148,8 +148,8 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     # Homes and their latest figures in one query, as named tuples, not mapped objects:
     # thousands of homes in a large state's reach.
     rows = read_rows(session, with_latest(
-        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach), _FIGURE_COLUMNS,
-        session.get_bind().dialect.name))
+        session, select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach),
+        _FIGURE_COLUMNS))
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)
