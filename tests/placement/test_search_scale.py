@@ -118,3 +118,24 @@ def test_each_home_is_joined_to_its_newest_availability_entry_whichever_the_quer
         rows = factory.session.execute(statement).all()
         assert {row[0]: tuple(row[1:]) for row in rows} == wanted, statement
     assert len(set(wanted.values())) > 2  # the homes' newest entries differ: a wrong pick would show
+
+
+def test_the_search_works_out_room_in_columns_as_room_now_does_for_one_home():
+    """`rooms_now` (every home of a search at once) equals `room_now` home by home, on
+    generated figures: beds or staff the limit, reserved places past either, inactive homes
+    and homes that never published."""
+    from placement.services.homes import Latest, room_now, rooms_now
+    from placement.services.search import Figures
+
+    rng = random.Random(3)
+    entries, reserved, active = [], [], []
+    for i in range(2000):
+        published = rng.random() < 0.9
+        entries.append(Latest(i, i, rng.randint(0, 8), 8, rng.randint(0, 4), rng.randint(1, 4), rng.randint(0, 10),
+                              None, "", None) if published else None)
+        reserved.append(rng.choice([0, 0, 1, 2, 5]))
+        active.append(rng.random() < 0.95)
+    columns = Figures(*([getattr(e, name) if e else None for e in entries] for name in Figures._fields))
+    wanted = [room_now(e, held, on) for e, held, on in zip(entries, reserved, active)]
+    assert rooms_now(columns, reserved, active) == wanted
+    assert len(set(wanted)) > 3 and rooms_now(Figures([], [], [], [], []), [], []) == []
