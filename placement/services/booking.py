@@ -92,7 +92,8 @@ def require_bookable(session: Session, referral: Referral, home: Home, home_stat
     the home's status if the caller read it under the same lock (it cannot change there)."""
     if referral.status in ("placed", "closed"):
         raise Conflict(f"This referral is {referral.status}.")
-    home_status = home_status or status(session, home)
+    if home_status is None:
+        home_status = status(session, home)
     # The protective rules too: a keep-away area or a keep-apart youth refuses the booking.
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], [home])[referral.id])
     reasons = exclusions(solver_home(home_status), wanted)
