@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from .. import audit
-from ..models import ESCALATION_KINDS, Escalation, PlacementRequest, Referral, User
+from ..models import ESCALATION_KINDS, WAITING_STATUSES, Escalation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from . import alert_texts, alerts
 from .errors import Conflict
@@ -26,7 +26,7 @@ from .referrals import MOST_URGENT_FIRST, most_urgent_first
 from .search import SearchResult, search, with_eligible_home
 
 UNPLACED_HOURS = 4
-WAITING = ("open", "held", "requested", "declined")
+WAITING = WAITING_STATUSES
 
 
 def exclusion_summary(result: SearchResult) -> list[str]:
@@ -118,7 +118,11 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float, shown: i
     escalated = sa.exists().where(Escalation.referral_id == Referral.id, Escalation.resolved_at.is_(None))
     surely = escalated | (Referral.created_at <= now - timedelta(hours=UNPLACED_HOURS))
     surely_total = session.exec(select(func.count()).select_from(Referral).where(waiting, surely)).one()
-    surely_first = session.exec(select(Referral).where(waiting, surely).order_by(*MOST_URGENT_FIRST).limit(shown)).all()
+    listed = select(Referral).where(waiting, surely)  # every one of them ("Show all")
+    if shown is not None:  # the first ids from the index (ix_referral_waiting), then only their rows
+        listed = select(Referral).where(Referral.id.in_(
+            select(Referral.id).where(waiting, surely).order_by(*MOST_URGENT_FIRST).limit(shown)))
+    surely_first = session.exec(listed).all()
     undecided = session.exec(select(Referral).where(waiting, ~surely)).all()
     accepted = with_eligible_home(session, [*undecided, *surely_first])
     unaccepted = [referral for referral in undecided if referral.id not in accepted]
