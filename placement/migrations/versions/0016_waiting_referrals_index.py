@@ -30,12 +30,11 @@ down_revision = '0014'
 branch_labels = None
 depends_on = None
 
-WAITING = sa.text("status IN ('open', 'held', 'requested', 'declined')")
-
 
 def upgrade() -> None:
+    waiting = sa.text("status IN ('open', 'held', 'requested', 'declined')")  # models.WAITING_STATUSES
     op.create_index('ix_referral_waiting', 'referral', ['custody_state', 'created_at', 'id'],
-                    postgresql_include=['urgency'], postgresql_where=WAITING, sqlite_where=WAITING)
+                    postgresql_include=['urgency'], postgresql_where=waiting, sqlite_where=waiting)
 
 
 def downgrade() -> None:
