@@ -20,6 +20,7 @@ from .timeutil import UTCDateTime, utcnow
 ORG_KINDS = ("provider", "agency", "coordinator_office")
 ROLES = ("operator", "caseworker", "coordinator", "admin")
 REFERRAL_STATUSES = ("open", "held", "requested", "placed", "declined", "closed")
+WAITING_STATUSES = ("open", "held", "requested", "declined")  # a referral still looking for a bed
 REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 DECLINE_REASONS = {
     "criteria_mismatch": "Does not meet our intake criteria",
@@ -209,6 +210,11 @@ class Referral(SQLModel, table=True):
         sa.CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_status"),
         # A state's referrals; with the id, a join on them reads the index alone (migration 0014).
         sa.Index("ix_referral_custody_state_id", "custody_state", "id"),
+        # A state's referrals still waiting for a bed, oldest first, with the urgency that
+        # orders "Needs a bed now" (migration 0016): counted and ranked from the index alone.
+        sa.Index("ix_referral_waiting", "custody_state", "created_at", "id", postgresql_include=["urgency"],
+                 postgresql_where=sa.text(_in("status", WAITING_STATUSES)),
+                 sqlite_where=sa.text(_in("status", WAITING_STATUSES))),
         sa.CheckConstraint(_in("tribal_status", ("", *TRIBAL_STATUSES)), name="ck_referral_tribal_status"),
         sa.CheckConstraint(_in("tribe_notice_method", ("", *NOTICE_METHODS)), name="ck_referral_notice_method"),
     )

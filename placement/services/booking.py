@@ -87,17 +87,19 @@ def room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
     return staffed_room(latest.open_beds - others, latest.current_youth + others, latest.staff_on_duty, latest.youth_per_staff)
 
 
-def require_bookable(session: Session, referral: Referral, home: Home) -> int:
-    """Check eligibility under the lock; return the places the referral needs."""
+def require_bookable(session: Session, referral: Referral, home: Home, home_status: HomeStatus | None = None) -> int:
+    """Check eligibility under the lock; return the places the referral needs. `home_status`:
+    the home's status if the caller read it under the same lock (it cannot change there)."""
     if referral.status in ("placed", "closed"):
         raise Conflict(f"This referral is {referral.status}.")
-    home_status = status(session, home)
+    if home_status is None:
+        home_status = status(session, home)
     # The protective rules too: a keep-away area or a keep-apart youth refuses the booking.
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], [home])[referral.id])
     reasons = exclusions(solver_home(home_status), wanted)
     if reasons:
         raise ServiceError("This home does not accept this youth: " + "; ".join(r.message for r in reasons) + ".")
-    return places_needed(solver_referral(referral))
+    return places_needed(wanted)
 
 
 def hold(session: Session, user: User, referral: Referral, home_id: int, hours: float) -> Hold:
@@ -107,14 +109,15 @@ def hold(session: Session, user: User, referral: Referral, home_id: int, hours: 
         raise NotFound("This home is not taking referrals.")
     lock_home(session, home.id)
     lock_referral(session, referral)
-    places = require_bookable(session, referral, home)
+    home_status = status(session, home)  # read once: the lock keeps it
+    places = require_bookable(session, referral, home, home_status)
     if _active_hold(session, referral.id) is not None:
         raise Conflict("This referral already holds a bed. Release that hold first.")
     if live_offer(session, referral.id, home.id) is not None:
         raise Conflict(_offered(home))
     if _pending_request(session, referral.id) is not None:
         raise Conflict("This referral has a placement request waiting for an answer.")
-    if status(session, home).room < places:
+    if home_status.room < places:
         raise Conflict(NO_LONGER_AVAILABLE)
     now = utcnow()
     new_hold = Hold(
@@ -175,7 +178,8 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
         raise NotFound("This home is not taking referrals.")
     lock_home(session, home.id)
     lock_referral(session, referral)
-    places = require_bookable(session, referral, home)
+    home_status = status(session, home)  # read once: the lock keeps it
+    places = require_bookable(session, referral, home, home_status)
     consent.require_on_file(session, referral)
     waiting = pending_requests(session, referral.id)
     if any(pending.home_id == home.id for pending in waiting):
@@ -190,7 +194,7 @@ def request_placement(session: Session, user: User, referral: Referral, home_id:
     if held is not None and held.home_id != home.id:
         held = None  # the hold elsewhere stays; whichever home accepts first, the rest are withdrawn
     own_reserved = held.places if held is not None else 0
-    if room_for_others(status(session, home), own_reserved) < places:
+    if room_for_others(home_status, own_reserved) < places:
         raise Conflict(NO_LONGER_AVAILABLE)
     step = icwa_step(session, referral, home, good_cause)
     request = PlacementRequest(

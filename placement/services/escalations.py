@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
 
 from .. import audit
-from ..models import ESCALATION_KINDS, Escalation, PlacementRequest, Referral, User
+from ..models import ESCALATION_KINDS, WAITING_STATUSES, Escalation, PlacementRequest, Referral, User
 from ..timeutil import utcnow
 from . import alert_texts, alerts
 from .errors import Conflict
 from .id_lists import among
-from .referrals import most_urgent_first
+from .referrals import MOST_URGENT_FIRST, most_urgent_first
 from .search import SearchResult, search, with_eligible_home
 
 UNPLACED_HOURS = 4
-WAITING = ("open", "held", "requested", "declined")
+WAITING = WAITING_STATUSES
 
 
 def exclusion_summary(result: SearchResult) -> list[str]:
@@ -109,40 +110,40 @@ def needs_a_bed(session: Session, state: str, stale_after_hours: float, shown: i
     """The state's referrals that need a bed now, most urgent and longest waiting first:
     all of them counted, the first `shown` (every one when None) with their reasons."""
     now = utcnow()
-    referrals = session.exec(
-        select(Referral).where(Referral.custody_state == state, Referral.status.in_(WAITING))
-        .order_by(Referral.created_at)
-    ).all()
-    ids = [referral.id for referral in referrals]
+    waiting = (Referral.custody_state == state) & Referral.status.in_(WAITING)
+    # An escalated or overdue referral is listed whatever the homes say: the database counts
+    # them and returns the first `shown` in order (a large state has hundreds). Only the
+    # others, made in the last hours, need the eligibility check to be counted, and the shown
+    # cards need it for their reasons. One load of the homes for both.
+    escalated = sa.exists().where(Escalation.referral_id == Referral.id, Escalation.resolved_at.is_(None))
+    surely = escalated | (Referral.created_at <= now - timedelta(hours=UNPLACED_HOURS))
+    surely_total = session.exec(select(func.count()).select_from(Referral).where(waiting, surely)).one()
+    listed = select(Referral).where(waiting, surely)  # every one of them ("Show all")
+    if shown is not None:  # the first ids from the index (ix_referral_waiting), then only their rows
+        listed = select(Referral).where(Referral.id.in_(
+            select(Referral.id).where(waiting, surely).order_by(*MOST_URGENT_FIRST).limit(shown)))
+    surely_first = session.exec(listed).all()
+    undecided = session.exec(select(Referral).where(waiting, ~surely)).all()
+    accepted = with_eligible_home(session, [*undecided, *surely_first])
+    unaccepted = [referral for referral in undecided if referral.id not in accepted]
+    first = sorted([*surely_first, *unaccepted], key=most_urgent_first)[:shown]
     open_by_referral: dict[int, list[Escalation]] = defaultdict(list)
-    if ids:
+    if first:
         for escalation in session.exec(
-            select(Escalation).where(among(Escalation.referral_id, ids), Escalation.resolved_at.is_(None)).order_by(Escalation.id)
+            select(Escalation).where(among(Escalation.referral_id, [r.id for r in first]), Escalation.resolved_at.is_(None))
+            .order_by(Escalation.id)
         ).all():
             open_by_referral[escalation.referral_id].append(escalation)
-
-    def hours_waited(referral: Referral) -> float:
-        return (now - referral.created_at).total_seconds() / 3600
-
-    referrals = sorted(referrals, key=most_urgent_first)
-    # An escalated or overdue referral is listed whatever the homes say: only the others need
-    # the eligibility check to be counted. Of the listed ones, only the shown cards need it,
-    # and those are among the first `shown` of them. One load of the homes for both.
-    undecided = {r.id for r in referrals if not open_by_referral[r.id] and hours_waited(r) < UNPLACED_HOURS}
-    surely_listed = [r for r in referrals if r.id not in undecided]
-    accepted = with_eligible_home(session, [r for r in referrals if r.id in undecided] + surely_listed[:shown])
-    listed = [r for r in referrals if r.id not in undecided or r.id not in accepted]
-    first = listed[:shown]
     items = []
     for referral in first:
         escalations = open_by_referral[referral.id]
         reasons = [ESCALATION_KINDS[escalation.kind] for escalation in escalations]
         if referral.id not in accepted:
             reasons.append("No eligible home")
-        if (hours := hours_waited(referral)) >= UNPLACED_HOURS:
+        if (hours := (now - referral.created_at).total_seconds() / 3600) >= UNPLACED_HOURS:
             reasons.append(f"Unplaced after {int(hours)} hours")
         items.append(NeedsBed(referral, list(dict.fromkeys(reasons)), escalations, referral.created_at))
-    return NeedsBedList(items, len(listed))
+    return NeedsBedList(items, surely_total + len(unaccepted))
 
 
 def next_homes(session: Session, referral: Referral, stale_after_hours: float, limit: int = 5, skip_home_id: int | None = None):

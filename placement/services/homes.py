@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
@@ -95,6 +96,21 @@ def room_now(latest: Latest | None, reserved_places: int, active: bool) -> int:
                         latest.staff_on_duty, latest.youth_per_staff)
 
 
+def rooms_now(latest, reserved_places: list[int], active: list[bool]) -> list[int]:
+    """`room_now` of many homes at once, in columns: `latest` holds one sequence per figure
+    (`open_beds`, `staff_on_duty`, `youth_per_staff`, `current_youth`; None for a home that
+    never published), the other arguments one value per home. For the thousands of homes of
+    a search; the same integer arithmetic (a test compares the two for every home)."""
+    if not reserved_places:
+        return []
+    published = np.array([beds is not None for beds in latest.open_beds]) & np.array(active, bool)
+    number = lambda values: np.array([value or 0 for value in values], np.int64)  # noqa: E731
+    reserved = np.array(reserved_places, np.int64)
+    free = np.maximum(0, number(latest.open_beds) - reserved)
+    staffed = number(latest.staff_on_duty) * number(latest.youth_per_staff) - (number(latest.current_youth) + reserved)
+    return np.where(published, np.maximum(0, np.minimum(free, staffed)), 0).tolist()
+
+
 def is_stale(updated_at: datetime | None, stale_after_hours: float, now: datetime | None = None) -> bool:
     """Figures last updated at `updated_at` are too old to trust without a call (or none)."""
     age = age_hours(updated_at, now)
@@ -115,22 +131,31 @@ def _newest_entry():
     return select(func.max(AvailabilityUpdate.id)).where(AvailabilityUpdate.home_id == Home.id).correlate(Home).scalar_subquery()
 
 
-def with_latest(statement, columns=_LATEST_COLUMNS, dialect: str = "sqlite"):
+def with_latest(session: Session, statement, columns=_LATEST_COLUMNS):
     """`statement` (a select of Home columns) with `columns` of each home's latest
     availability entry joined on, each labelled `latest_<name>` (all None for a home that
-    never published): one query for homes and their figures.
+    never published): one query for homes and their figures, in the shape that suits the
+    database of `session`.
 
-    On PostgreSQL (`dialect` "postgresql") the entry is read by a lateral join, one
-    backward index scan per home that reads the entry where it finds it: joining on the
-    newest id found it twice, by the index and again by the primary key. EXPLAIN (ANALYZE,
-    BUFFERS) for the 624 homes of the national benchmark's largest state: 4,539 buffers and
-    12.3 ms joined on the newest id, 2,666 buffers and 6.9 ms lateral (medians of 9). SQLite
-    has no lateral join; there the newest id is its one index probe per home."""
-    if dialect == "postgresql":
-        latest = (select(*columns).where(AvailabilityUpdate.home_id == Home.id)
-                  .order_by(AvailabilityUpdate.id.desc()).limit(1).lateral("latest"))
-        return (statement.add_columns(*(latest.c[column.key].label(f"latest_{column.key}") for column in columns))
-                .outerjoin(latest, sa.true()))
+    On PostgreSQL the entry is read by a lateral join, one backward index scan per home
+    that reads the entry where it finds it: joining on the newest id found it twice, by the
+    index and again by the primary key. EXPLAIN (ANALYZE, BUFFERS) for the 624 homes of the
+    national benchmark's largest state: 4,539 buffers and 12.3 ms joined on the newest id,
+    2,666 buffers and 6.9 ms lateral (medians of 9). SQLite has no lateral join; there the
+    newest id is its one index probe per home."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _with_latest_lateral(statement, columns)
+    return _with_latest_by_newest_id(statement, columns)
+
+
+def _with_latest_lateral(statement, columns):
+    latest = (select(*columns).where(AvailabilityUpdate.home_id == Home.id)
+              .order_by(AvailabilityUpdate.id.desc()).limit(1).lateral("latest"))
+    return (statement.add_columns(*(latest.c[column.key].label(f"latest_{column.key}") for column in columns))
+            .outerjoin(latest, sa.true()))
+
+
+def _with_latest_by_newest_id(statement, columns):
     return (statement.add_columns(*(column.label(f"latest_{column.key}") for column in columns))
             .outerjoin(AvailabilityUpdate, AvailabilityUpdate.id == _newest_entry()))
 

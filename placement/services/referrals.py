@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from solver.instance import URGENCIES
@@ -14,10 +15,20 @@ from ..timeutil import utcnow
 from .errors import Conflict, ServiceError
 
 
-def most_urgent_first(referral: Referral) -> tuple[int, datetime]:
+def most_urgent_first(referral: Referral) -> tuple[int, datetime, int]:
     """Sort key of the lists of youths waiting for a bed: the most urgent first, then the
-    longest waiting."""
-    return URGENCIES.index(referral.urgency), referral.created_at
+    longest waiting (then the first made: a stable order between equal times).
+    `MOST_URGENT_FIRST` is the same order in SQL."""
+    return URGENCIES.index(referral.urgency), referral.created_at, referral.id
+
+
+# `most_urgent_first` as an ORDER BY, for lists ordered by the database (both read the
+# urgency rank from URGENCIES; a test on generated referrals keeps the two orders equal).
+MOST_URGENT_FIRST = (
+    sa.case({urgency: rank for rank, urgency in enumerate(URGENCIES)}, value=Referral.urgency),
+    Referral.created_at,
+    Referral.id,
+)
 
 REFERRAL_FIELDS = (
     "case_reference", "age", "gender", "urgency", "pregnant", "children_with", "substance_use",

@@ -29,7 +29,7 @@ from solver.instance import Referral as SolverReferral
 from ..models import AvailabilityUpdate, Home, Organisation, Referral
 from ..timeutil import utcnow
 from . import protections
-from .homes import HomeStatus, is_stale, reserved_places, room_now, with_latest
+from .homes import HomeStatus, is_stale, reserved_places, rooms_now, with_latest
 from .solver_inputs import (ELIGIBILITY_COLUMNS, SolverHomes, eligibility_home, home_table, read_rows, solver_home,
                             solver_referral)
 
@@ -53,7 +53,7 @@ _FIGURE_COLUMNS = tuple(getattr(AvailabilityUpdate, name) for name in Figures._f
 
 
 def _figures_of(row) -> Figures | None:
-    """The latest entry's figures in a row of `with_latest(..., _FIGURE_COLUMNS)` (its last columns)."""
+    """The latest entry's figures in a row of `with_latest(session, ..., _FIGURE_COLUMNS)` (its last columns)."""
     values = row[-len(_FIGURE_COLUMNS):]
     return None if values[0] is None else Figures._make(values)
 
@@ -62,7 +62,8 @@ def _figures_of(row) -> Figures | None:
 class Candidate:
     """One home as a search result: never carries the street address to a template.
 
-    `home` is a plain row of `SEARCH_COLUMNS` and its latest availability's `Figures`.
+    `home` is a plain row of `SEARCH_COLUMNS` and its latest availability's `Figures`
+    (`latest`, read from the row on first use).
     The figures the lists are sorted by (`points`, `rules_broken`, `room`, `stale`) come
     from the bulk rules; the home's status, its solver record, `fit` and `exclusions` are
     made on first use (a page shows 20 homes of thousands), from the scalar rules, which
@@ -72,7 +73,6 @@ class Candidate:
 
     home: Any
     reserved_places: int
-    latest: Figures | None
     distance_km: float
     points: int  # fit points (`fit.points`)
     room: int
@@ -80,6 +80,10 @@ class Candidate:
     rules_broken: int  # how many rules exclude the home (`len(exclusions)`)
     icwa_step: int | None = None  # the ICWA preference step the home meets (ICWA youths only)
     wanted: SolverReferral | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def latest(self) -> Figures | None:
+        return _figures_of(self.home)
 
     @property
     def provider_name(self) -> str:
@@ -148,8 +152,8 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     # Homes and their latest figures in one query, as named tuples, not mapped objects:
     # thousands of homes in a large state's reach.
     rows = read_rows(session, with_latest(
-        select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach), _FIGURE_COLUMNS,
-        session.get_bind().dialect.name))
+        session, select(*SEARCH_COLUMNS).join(Organisation, Organisation.id == Home.provider_id).where(reach),
+        _FIGURE_COLUMNS))
     now = utcnow()
     wanted = solver_referral(referral, protections.solver_fields(session, [referral], rows)[referral.id])
     reserved = reserved_places(session, [row.id for row in rows], now, reach)
@@ -160,12 +164,14 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     points = fit_points_among(table, wanted, everyone).tolist()
     km = distances_km(table, everyone, wanted.location).tolist()
     needed = places_needed(wanted)
+    held = [reserved.get(row.id, 0) for row in rows]
+    # Room and staleness for every home at once, from the rows' figure columns.
+    figures = list(zip(*(row[-len(_FIGURE_COLUMNS):] for row in rows))) or [()] * len(_FIGURE_COLUMNS)
+    room = rooms_now(Figures(*figures), held, [row.is_active for row in rows])
+    stale = [is_stale(at, stale_after_hours, now) for at in figures[-1]]
     available, full, excluded = [], [], []
     for i, row in enumerate(rows):
-        latest, held = _figures_of(row), reserved.get(row.id, 0)
-        candidate = Candidate(row, held, latest, km[i], points[i], room_now(latest, held, row.is_active),
-                              is_stale(latest.recorded_at if latest else None, stale_after_hours, now),
-                              broken[i], None, wanted)
+        candidate = Candidate(row, held[i], km[i], points[i], room[i], stale[i], broken[i], None, wanted)
         if wanted.icwa:  # the step reads the home's solver record: only for an ICWA youth
             candidate.icwa_step = preference_step(candidate.solver_home, wanted)
         if candidate.rules_broken:

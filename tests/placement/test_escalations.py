@@ -1,6 +1,7 @@
 """Needs a bed now, Ask the coordinator, and the response-time figures (services)."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from placement.models import Escalation, OutboxMessage, PlacementRequest
 from placement.services import alert_jobs, booking, escalations, response_times
 from placement.services.errors import Conflict
 from placement.timeutil import clock
+from solver.instance import URGENCIES
 
 from ..helpers import make_referral
 from .alert_world import coordination_world
@@ -123,3 +125,53 @@ def test_needs_a_bed_counts_every_referral_and_details_only_the_shown_ones(app, 
         ("MO-OLD", ["No eligible home", "Unplaced after 5 hours"])]
     assert [(item.referral.case_reference, item.reasons) for item in every.items] == [
         ("MO-OLD", ["No eligible home", "Unplaced after 5 hours"]), ("MO-NEW", ["No eligible home"])]
+
+
+def test_the_database_orders_waiting_referrals_as_most_urgent_first_does(app, factory, world):
+    """`MOST_URGENT_FIRST` (the SQL order of Needs a bed now) and `most_urgent_first` (the
+    operator's queue) agree on generated referrals: every urgency, equal and different times."""
+    from placement.models import Referral
+    from placement.services.referrals import MOST_URGENT_FIRST, most_urgent_first
+    from placement.timeutil import utcnow
+
+    rng = random.Random(16)
+    start = utcnow()
+    for _ in range(40):
+        make_referral(factory, world["caseworker"], consent=False, urgency=rng.choice(URGENCIES),
+                      created_at=start - timedelta(minutes=rng.choice([0, 1, 30, 300, 3000])))
+    made = factory.session.exec(select(Referral)).all()
+    ordered = factory.session.exec(select(Referral).order_by(*MOST_URGENT_FIRST)).all()
+    assert [r.id for r in ordered] == [r.id for r in sorted(made, key=most_urgent_first)]
+    assert len({(r.urgency, r.created_at) for r in made}) < len(made)  # ties exist: the id decides them
+
+
+def test_needs_a_bed_shows_the_first_of_its_whole_list_in_urgency_order(app, factory, world):
+    """On generated referrals (escalated, overdue, recent; with and without an eligible home;
+    every urgency), each shown count gives the start of the full list, in `most_urgent_first`
+    order, and the same total; the full list is exactly the referrals that need a bed."""
+    from placement.services.referrals import most_urgent_first
+    from placement.timeutil import utcnow
+
+    rng = random.Random(2)
+    start = utcnow()
+    needing = set()
+    for i in range(30):
+        hours = rng.choice([0, 1, 3, 5, 30])
+        fits = rng.random() < 0.5
+        referral = make_referral(factory, world["caseworker"], consent=False, urgency=rng.choice(URGENCIES),
+                                 age=15 if fits else 8, created_at=start - timedelta(hours=hours))
+        escalated = rng.random() < 0.2
+        if escalated:
+            factory.session.add(Escalation(referral_id=referral.id, state="MO", kind="no_eligible_home", reasons=[]))
+            factory.session.commit()
+        if escalated or hours >= escalations.UNPLACED_HOURS or not fits:
+            needing.add(referral.id)
+    with app.app_context():
+        every = escalations.needs_a_bed(factory.session, "MO", STALE)
+        assert {item.referral.id for item in every.items} == needing and every.total == len(needing)
+        assert [item.referral for item in every.items] == sorted((item.referral for item in every.items), key=most_urgent_first)
+        for shown in (0, 1, 4, 25):
+            first = escalations.needs_a_bed(factory.session, "MO", STALE, shown)
+            assert first.total == every.total
+            assert [(i.referral.id, i.reasons, i.escalations) for i in first.items] == [
+                (i.referral.id, i.reasons, i.escalations) for i in every.items[:shown]]

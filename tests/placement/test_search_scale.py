@@ -94,7 +94,7 @@ def test_each_home_is_joined_to_its_newest_availability_entry_whichever_the_quer
     entries of several homes interleave, and nothing to a home that never published: on
     PostgreSQL the lateral join and the newest-id join agree, row for row."""
     from placement.models import AvailabilityUpdate, Home
-    from placement.services.homes import with_latest
+    from placement.services.homes import _with_latest_by_newest_id, with_latest
 
     provider = factory.org("provider", "MO")
     homes = [factory.home(provider, {"open_beds": 0}) for _ in range(3)] + [factory.home(provider, False)]
@@ -110,9 +110,32 @@ def test_each_home_is_joined_to_its_newest_availability_entry_whichever_the_quer
         newest[entry.home_id] = (entry.open_beds, entry.staff_on_duty, entry.current_youth)
     columns = (AvailabilityUpdate.open_beds, AvailabilityUpdate.staff_on_duty, AvailabilityUpdate.current_youth)
     wanted = {home.id: newest.get(home.id, (None, None, None)) for home in homes}
-    dialect = factory.session.get_bind().dialect.name
-    shapes = {dialect, "sqlite"}  # PostgreSQL: the lateral join, and the newest-id join SQLite uses
-    for shape in shapes:
-        rows = factory.session.execute(with_latest(select(Home.id).where(Home.provider_id == provider.id), columns, shape)).all()
-        assert {row[0]: tuple(row[1:]) for row in rows} == wanted, shape
+    query = select(Home.id).where(Home.provider_id == provider.id)
+    chosen = with_latest(factory.session, query, columns)  # lateral on PostgreSQL, which SQLite lacks
+    postgres = factory.session.get_bind().dialect.name == "postgresql"
+    assert ("LATERAL" in str(chosen.compile(factory.session.get_bind()))) == postgres
+    for statement in (chosen, _with_latest_by_newest_id(query, columns)):
+        rows = factory.session.execute(statement).all()
+        assert {row[0]: tuple(row[1:]) for row in rows} == wanted, statement
     assert len(set(wanted.values())) > 2  # the homes' newest entries differ: a wrong pick would show
+
+
+def test_the_search_works_out_room_in_columns_as_room_now_does_for_one_home():
+    """`rooms_now` (every home of a search at once) equals `room_now` home by home, on
+    generated figures: beds or staff the limit, reserved places past either, inactive homes
+    and homes that never published."""
+    from placement.services.homes import Latest, room_now, rooms_now
+    from placement.services.search import Figures
+
+    rng = random.Random(3)
+    entries, reserved, active = [], [], []
+    for i in range(2000):
+        published = rng.random() < 0.9
+        entries.append(Latest(i, i, rng.randint(0, 8), 8, rng.randint(0, 4), rng.randint(1, 4), rng.randint(0, 10),
+                              None, "", None) if published else None)
+        reserved.append(rng.choice([0, 0, 1, 2, 5]))
+        active.append(rng.random() < 0.95)
+    columns = Figures(*([getattr(e, name) if e else None for e in entries] for name in Figures._fields))
+    wanted = [room_now(e, held, on) for e, held, on in zip(entries, reserved, active)]
+    assert rooms_now(columns, reserved, active) == wanted
+    assert len(set(wanted)) > 3 and rooms_now(Figures([], [], [], [], []), [], []) == []

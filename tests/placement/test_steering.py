@@ -62,6 +62,7 @@ def test_search_figures_agree_with_the_scalar_rules_for_every_home(factory):
     factory.home(org, name="Never published", availability=False)
     factory.home(org, name="Too old for it", min_age=16, max_age=17, genders=["male"], substance_use_support="none")
     factory.home(org, name="Detox, Spanish culture", substance_use_support="detox", cultural_services=["latinx"], lat=37.0, lon=-90.0)
+    factory.home(org, name="Short of staff", availability={"open_beds": 3, "staff_on_duty": 1, "current_youth": 2})
     held = factory.home(org, name="Held", availability={"open_beds": 1})
     referral = result.referral
     factory.session.add(Hold(referral_id=referral.id, home_id=held.id, places=1, created_by_id=referral.created_by_id,
@@ -70,7 +71,7 @@ def test_search_figures_agree_with_the_scalar_rules_for_every_home(factory):
     result = search(factory.session, referral, 24)
     wanted = solver_referral(referral)
     everyone = result.available + result.full + result.excluded
-    assert len(everyone) == 7 and {c.home.name for c in result.excluded} == {"Too old for it"}
+    assert len(everyone) == 8 and {c.home.name for c in result.excluded} == {"Too old for it"}
     assert {c.home.name for c in result.full} == {"Full", "Held", "Never published"}
     for candidate in everyone:
         home = factory.session.get(Home, candidate.home.id)
