@@ -118,6 +118,16 @@ def eligibility_home(row) -> SolverHome:
     return solver_home(HomeStatus(row, None, 0))
 
 
+# The referral columns solver_referral reads: a report that builds solver referrals from
+# plain rows (unmet_need) selects these, so a rule's new field is read wherever it is used.
+REFERRAL_ELIGIBILITY_COLUMNS = (
+    Referral.id, Referral.custody_state, Referral.lat, Referral.lon, Referral.age, Referral.gender,
+    Referral.urgency, Referral.pregnant, Referral.children_with, Referral.substance_use, Referral.medical_level,
+    Referral.mental_health_level, Referral.language, Referral.cultural_need, Referral.icpc_approved_states,
+    Referral.programs, Referral.max_distance_km, Referral.sibling_group, Referral.has_run_before,
+)
+
+
 def solver_referral(referral: Referral, protections: dict | None = None) -> SolverReferral:
     """The referral as the matcher sees it. `protections` (from
     `services.protections.solver_fields`) adds its keep-away, keep-apart and ICWA fields;

@@ -24,7 +24,8 @@ from solver.instance import Referral as SolverReferral
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
 from ..timeutil import utcnow
 from ..vocabulary import GENDER_LABELS, PROGRAM_LABELS, URGENCY_LABELS
-from .solver_inputs import ELIGIBILITY_COLUMNS, SolverHomes, eligibility_home, home_table, read_rows, solver_referral
+from .solver_inputs import (ELIGIBILITY_COLUMNS, REFERRAL_ELIGIBILITY_COLUMNS, SolverHomes, eligibility_home, home_table,
+                            read_rows, solver_referral)
 from .tables import Period, Table, hours_between
 
 WAIT_HOURS = 24  # a child not placed within a day of the referral waited
@@ -133,13 +134,8 @@ def _declines(session: Session, state: str, period: Period) -> Table:
 # The referral columns the report reads: the eligibility rules' (solver_referral) and the
 # children table's. Plain rows, not Referral objects: the ORM's per-row work was a fifth
 # of the report for the largest state.
-REFERRAL_COLUMNS = (
-    Referral.id, Referral.case_reference, Referral.status, Referral.created_at, Referral.county, Referral.urgency,
-    Referral.custody_state, Referral.lat, Referral.lon, Referral.age, Referral.gender, Referral.pregnant,
-    Referral.children_with, Referral.substance_use, Referral.medical_level, Referral.mental_health_level,
-    Referral.language, Referral.cultural_need, Referral.icpc_approved_states, Referral.programs,
-    Referral.max_distance_km, Referral.sibling_group, Referral.has_run_before,
-)
+REFERRAL_COLUMNS = (*REFERRAL_ELIGIBILITY_COLUMNS, Referral.case_reference, Referral.status, Referral.created_at,
+                    Referral.county)
 
 
 @dataclass(frozen=True)

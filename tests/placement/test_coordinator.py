@@ -6,6 +6,7 @@ import io
 import random
 import threading
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from placement.models import (
     AuditEvent, AvailabilityUpdate, Hold, Home, MatcherProposal, MatcherRun, Notification, Placement, PlacementRequest, Referral, User,
 )
 from placement.services import booking, capacity, matcher_runs, unmet_need
+from placement.services.solver_inputs import REFERRAL_ELIGIBILITY_COLUMNS, solver_referral
 from placement.services.tables import period
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
@@ -289,6 +291,17 @@ def test_unmet_need_groups_children_by_the_rule_that_excludes_them(client, facto
     declines = _csv(client.get("/coordinator/export/declines.csv"))
     assert declines[1:] == [["Not enough staff on shift", "1", "100.0"]]
     assert _audits(factory, "unmet_need_viewed")
+
+
+def test_unmet_need_reads_every_column_the_rules_read(factory, world):
+    """The report builds solver referrals from plain rows of its columns: a row holding only
+    REFERRAL_ELIGIBILITY_COLUMNS gives the same solver referral as the whole Referral."""
+    referral = make_referral(factory, world["caseworker"], icpc_approved_states=["KS"], programs=["long_term"],
+                             children_with=1, substance_use="recovery", sibling_group="S-1", has_run_before=True)
+    names = [column.key for column in REFERRAL_ELIGIBILITY_COLUMNS]
+    row = namedtuple("EligibilityRow", names)(*(getattr(referral, name) for name in names))
+    assert solver_referral(row) == solver_referral(referral)
+    assert set(names) <= {column.key for column in unmet_need.REFERRAL_COLUMNS}
 
 
 def test_long_lists_show_the_first_25_and_a_link_to_all(client, factory, world, login_as):

@@ -18,7 +18,7 @@ ix_referral_waiting (custody_state, created_at, id) INCLUDE (urgency)
     waiting referrals are in it (about 5% of all): 288 kB.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-29 17:05:00
 """
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from alembic import op
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
