@@ -215,6 +215,11 @@ class Referral(SQLModel, table=True):
         sa.Index("ix_referral_waiting", "custody_state", "created_at", "id", postgresql_include=["urgency"],
                  postgresql_where=sa.text(_in("status", WAITING_STATUSES)),
                  sqlite_where=sa.text(_in("status", WAITING_STATUSES))),
+        # A state's referrals by opening time, with what the capacity dashboard's waiting and
+        # placement-time tables read of each: those tables join the index alone, and unmet
+        # need reads only the period's referrals (migration 0017).
+        sa.Index("ix_referral_state_created", "custody_state", "created_at",
+                 postgresql_include=["id", "urgency", "case_reference"]),
         sa.CheckConstraint(_in("tribal_status", ("", *TRIBAL_STATUSES)), name="ck_referral_tribal_status"),
         sa.CheckConstraint(_in("tribe_notice_method", ("", *NOTICE_METHODS)), name="ck_referral_notice_method"),
     )

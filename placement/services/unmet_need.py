@@ -17,8 +17,7 @@ from sqlmodel import Session, func, select
 
 import numpy as np
 
-from solver.eligibility import RULES, eligible_among, exclusions, is_eligible
-from solver.instance import Home as SolverHome
+from solver.eligibility import RULES, eligible_among, failures_among, is_eligible
 from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
@@ -88,19 +87,18 @@ def _rule_reason(rule: str, referral: SolverReferral, area: str) -> Reason:
     return Reason(rule, f"Jurisdiction: no home in {area} may take them (ICPC)")
 
 
-def exclusion_reason(referral: SolverReferral, homes: list[SolverHome]) -> Reason:
-    """Why `referral` found no place among `homes` (the active homes of its reachable states)."""
+def exclusion_reason(referral: SolverReferral, failed: np.ndarray) -> Reason:
+    """Why `referral` found no place among the active homes of its reachable states, from
+    which rules exclude it from each (`failed`: `failures_among`'s rows, a column per home)."""
     area = referral.custody_state
-    if not homes:
+    if not failed.shape[1]:
         return Reason("no_home", f"No home in {area} or its ICPC-approved states")
-    if any(is_eligible(home, referral) for home in homes):
+    if not failed.any(axis=0).all():
         return Reason(CAPACITY, "Eligible homes had no room")
-    rule_sets = [{e.rule for e in exclusions(home, referral)} for home in homes]
-    common = set.intersection(*rule_sets)
-    if common:
-        return _rule_reason(min(common, key=RULES.index), referral, area)
-    counts = Counter(rule for rules in rule_sets for rule in rules)
-    most = min(counts, key=lambda rule: (-counts[rule], RULES.index(rule)))
+    everywhere = failed.all(axis=1)
+    if everywhere.any():  # the first such rule in RULES order
+        return _rule_reason(RULES[int(np.argmax(everywhere))], referral, area)
+    most = RULES[int(np.argmax(failed.sum(axis=1)))]  # ties: the first in RULES order
     return Reason(f"combined:{most}", f"No home fits every need (most often missing: {RULE_TEXT[most]})")
 
 
@@ -222,9 +220,10 @@ def _unmet_children(session: Session, state: str, period: Period) -> list[UnmetC
             in_reach[reach] = np.concatenate([other_rows.get(s, np.arange(0)) for s in reach])
         if reach and other_acceptance.accepts(wanted, in_reach[reach]):
             continue
-        reachable = [*(own.homes[i] for i in own_candidates),
-                     *(other.homes[i] for i in in_reach.get(reach, ()))]
-        reasons[referral.id] = exclusion_reason(wanted, reachable)
+        failed = failures_among(own, wanted, own_candidates)
+        if reach:
+            failed = np.concatenate([failed, failures_among(other, wanted, in_reach[reach])], axis=1)
+        reasons[referral.id] = exclusion_reason(wanted, failed)
     children = []
     for referral, placed_at, waited, wanted in waiting:
         reason = reasons.get(referral.id) or Reason(CAPACITY, "Eligible homes had no room")
