@@ -9,6 +9,7 @@ import time
 from collections import namedtuple
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlmodel import Session, func, select
 
@@ -22,6 +23,7 @@ from placement.services.tables import period
 from placement.services.errors import Conflict
 from placement.timeutil import clock, utcnow
 from solver.checker import check
+from solver.eligibility import eligible_among
 from solver.instance import parse_instance
 
 from ..helpers import REFERRAL_FORM, login, make_referral, post
@@ -353,6 +355,48 @@ def test_the_dashboards_unmet_need_figures_are_the_reports(factory, world):
     assert sum(full.charts["unmet"]["series"][0]["data"]) == 4  # each child who waited, once
     assert ["Greene", "Any program", "Age 18-21: no home in MO accepts this age", 1] in [
         list(row) for row in light.tables["unmet_by_area"].rows]
+
+
+def test_unmet_need_reads_other_states_homes_for_the_children_its_own_refuse(client, factory, world, login_as):
+    """A child only an ICPC-approved state's home accepts waited for room; a child whose
+    approved state's home takes no out-of-state youth is refused with every home in reach
+    counted (the MO homes refuse the age, the IA home the jurisdiction)."""
+    factory.home(factory.org("provider", "IA"), name="Iowa House", state="IA", county="Polk", lat=41.59, lon=-93.62,
+                 max_age=21, accepts_out_of_state=False)
+    caseworker = world["caseworker"]
+    make_referral(factory, caseworker, case_reference="MO-TO-KS", age=19, icpc_approved_states=["KS"])
+    make_referral(factory, caseworker, case_reference="MO-TO-IA", age=20, icpc_approved_states=["IA"])
+    make_referral(factory, caseworker, case_reference="MO-STAYS", age=19)
+    make_referral(factory, caseworker, case_reference="MO-FITS")
+    factory.session.commit()
+    login_as(world["coordinator"])
+    reasons = {row[0]: row[-1] for row in _csv(client.get("/coordinator/export/unmet_children.csv"))[1:]}
+    assert reasons == {"MO-TO-KS": "Eligible homes had no room", "MO-FITS": "Eligible homes had no room",
+                       "MO-TO-IA": "No home fits every need (most often missing: age)",
+                       "MO-STAYS": "Age 18-21: no home in MO accepts this age"}
+
+
+def test_homes_that_accepted_earlier_children_decide_as_the_bulk_rules_do(factory, world):
+    """Unmet need tries the homes that accepted earlier children first: in any order of
+    children, its answer is the bulk rules' (some home of the candidates accepts the child)."""
+    rng = random.Random(16)
+    for _ in range(3):
+        factory.home(world["provider"], min_age=rng.randint(10, 16), max_age=rng.randint(16, 21),
+                     genders=rng.choice([["female"], ["male", "nonbinary"], ["female", "male", "nonbinary"]]),
+                     substance_use_support=rng.choice(["none", "recovery", "detox"]), medical_level=rng.randint(0, 3),
+                     mental_health_level=rng.randint(0, 3), program=rng.choice(["crisis_stabilization", "long_term"]))
+    children = [solver_referral(make_referral(
+        factory, world["caseworker"], age=rng.randint(10, 21), gender=rng.choice(["female", "male", "nonbinary"]),
+        substance_use=rng.choice(["none", "recovery", "active"]), medical_level=rng.randint(0, 3),
+        mental_health_level=rng.randint(0, 3), pregnant=rng.random() < 0.2, icpc_approved_states=rng.choice([[], ["KS"]]),
+        programs=rng.choice([[], ["long_term"], ["crisis_stabilization", "short_term"]]))) for _ in range(60)]
+    factory.session.commit()
+    table, rows = unmet_need._homes_table(factory.session, Home.state.in_(["MO", "KS"]))
+    candidates = np.concatenate(list(rows.values()))
+    acceptance = unmet_need._Acceptance(table)
+    answers = [acceptance.accepts(child, candidates) for child in children]
+    assert answers == [bool(eligible_among(table, child, candidates).size) for child in children]
+    assert 0 < sum(answers) < len(answers)  # both answers were given
 
 
 def test_unmet_need_of_an_empty_period_exports_headers_only(client, factory, world, login_as):
