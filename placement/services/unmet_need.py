@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 
 import numpy as np
 
-from solver.eligibility import RULES, eligible_among, failures_among, is_eligible
+from solver.eligibility import RULES, HomeTable, eligible_among, failures_among, is_eligible
 from solver.instance import Referral as SolverReferral
 
 from ..models import DECLINE_REASONS, Home, Placement, PlacementRequest, Referral
@@ -168,7 +168,7 @@ class _Acceptance:
     largest state this left 30 of 760 children to the bulk test (1.7 ms instead of 28 ms).
     """
 
-    def __init__(self, table):
+    def __init__(self, table: HomeTable | None):
         self.table, self.witnesses = table, []
 
     def accepts(self, referral: SolverReferral, candidates: np.ndarray) -> bool:
@@ -185,7 +185,7 @@ class _Acceptance:
         return bool(found.size)
 
 
-def _homes_table(session: Session, where):
+def _homes_table(session: Session, where) -> tuple[HomeTable, dict[str, np.ndarray]]:
     """The active homes matching the SQL condition `where` (rows of ELIGIBILITY_COLUMNS)
     as a table for the bulk rules, and each state's row numbers in it."""
     rows = read_rows(session, select(*ELIGIBILITY_COLUMNS).where(Home.is_active.is_(True) & where))
