@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .eligibility import HomeTable, distance_km, distances_km
-from .instance import Home, Referral
+from .instance import Home, Location, Referral
 
 FIT_SCALE = 10  # points per unit of score
 MAX_POINTS = 200
@@ -57,33 +57,52 @@ def preferred_program(referral: Referral) -> str | None:
     return None
 
 
+def _reason_words(referral: Referral) -> dict[str, str]:
+    """The reason for each component but distance, in words: each reads only the referral,
+    since a home earns it by matching the referral (its program is the preferred one, its
+    state the custody state). `_score` and `fits_among` both word reasons with it."""
+    preferred = preferred_program(referral)
+    return {
+        "language": f"speaks {referral.language}",
+        "culture": f"offers {referral.cultural_need} cultural services",
+        "program": f"preferred program: {preferred.replace('_', ' ')}" if preferred else "",
+        "run_risk": "crisis stabilization for a youth who has run before",
+        "home_state": f"in custody state {referral.custody_state}",
+    }
+
+
+def _distance_reason(km: float) -> str:
+    return f"{km:.0f} km away"
+
+
 def _score(home: Home, referral: Referral, reasons: list[str] | None) -> int:
     """Fit points; appends the reason for each component earned when `reasons` is a list."""
+    words = _reason_words(referral) if reasons is not None else {}
     points = 0
     if referral.language in home.languages:
         points += LANGUAGE_POINTS
         if reasons is not None:
-            reasons.append(f"speaks {referral.language}")
+            reasons.append(words["language"])
     if referral.cultural_need is not None and referral.cultural_need in home.cultural_services:
         points += CULTURE_POINTS
         if reasons is not None:
-            reasons.append(f"offers {referral.cultural_need} cultural services")
+            reasons.append(words["culture"])
     km = distance_km(home.location, referral.location)
     points += _distance_points(km)
     if reasons is not None:
-        reasons.append(f"{km:.0f} km away")
+        reasons.append(_distance_reason(km))
     if home.program == preferred_program(referral):
         points += PROGRAM_POINTS
         if reasons is not None:
-            reasons.append(f"preferred program: {home.program.replace('_', ' ')}")
+            reasons.append(words["program"])
     if referral.has_run_before and home.program == "crisis_stabilization":
         points += RUN_RISK_POINTS
         if reasons is not None:
-            reasons.append("crisis stabilization for a youth who has run before")
+            reasons.append(words["run_risk"])
     if home.state == referral.custody_state:
         points += HOME_STATE_POINTS
         if reasons is not None:
-            reasons.append(f"in custody state {home.state}")
+            reasons.append(words["home_state"])
     return points
 
 
@@ -128,3 +147,28 @@ def fit(home: Home, referral: Referral) -> Fit:
     reasons: list[str] = []
     points = _score(home, referral, reasons)
     return Fit(score=points / FIT_SCALE, reasons=tuple(reasons))
+
+
+def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[Fit]:
+    """`fit(home, referral)` for each of `homes` (indexes into `table`): the same score and
+    reasons in the same order (a property test keeps them equal), from the table's columns
+    without a `Home` per home. Each distance is `distance_km`'s, so its words match to the km."""
+    words = _reason_words(referral)
+    none = np.zeros(len(homes), dtype=bool)
+    earned = [  # per component, in `_score`'s order: which homes earn it (None: distance)
+        ("language", table.speaks(referral.language)[homes]),
+        ("culture", table.offers(referral.cultural_need)[homes] if referral.cultural_need is not None else none),
+        (None, none),
+        ("program", table.runs(preferred)[homes] if (preferred := preferred_program(referral)) else none),
+        ("run_risk", table.runs("crisis_stabilization")[homes] if referral.has_run_before else none),
+        ("home_state", table.in_state(referral.custody_state)[homes]),
+    ]
+    points = fit_points_among(table, referral, homes).tolist()
+    to = referral.location
+    fits = []
+    for i, (lat, lon, *has) in enumerate(zip(table.lat[homes].tolist(), table.lon[homes].tolist(),
+                                            *(column.tolist() for _, column in earned))):
+        reasons = tuple(words[name] if name else _distance_reason(distance_km(Location(lat, lon), to))
+                        for (name, _), on in zip(earned, has) if on or name is None)
+        fits.append(Fit(points[i] / FIT_SCALE, reasons))
+    return fits
