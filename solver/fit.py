@@ -152,23 +152,33 @@ def fit(home: Home, referral: Referral) -> Fit:
 def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[Fit]:
     """`fit(home, referral)` for each of `homes` (indexes into `table`): the same score and
     reasons in the same order (a property test keeps them equal), from the table's columns
-    without a `Home` per home. Each distance is `distance_km`'s, so its words match to the km."""
+    without a `Home` per home. A distance is worded from numpy's, except at a rounding
+    boundary, where `distance_km`'s decides, so its words match to the kilometre."""
     words = _reason_words(referral)
-    none = np.zeros(len(homes), dtype=bool)
-    earned = [  # per component, in `_score`'s order: which homes earn it (None: distance)
-        ("language", table.speaks(referral.language)[homes]),
-        ("culture", table.offers(referral.cultural_need)[homes] if referral.cultural_need is not None else none),
-        (None, none),
-        ("program", table.runs(preferred)[homes] if (preferred := preferred_program(referral)) else none),
-        ("run_risk", table.runs("crisis_stabilization")[homes] if referral.has_run_before else none),
-        ("home_state", table.in_state(referral.custody_state)[homes]),
-    ]
+    before = _earned(words, homes, {  # the components `_score` words before the distance, in its order
+        "language": table.speaks(referral.language),
+        "culture": table.offers(referral.cultural_need) if referral.cultural_need is not None else None})
+    preferred = preferred_program(referral)
+    after = _earned(words, homes, {  # and after it
+        "program": table.runs(preferred) if preferred is not None else None,
+        "run_risk": table.runs("crisis_stabilization") if referral.has_run_before else None,
+        "home_state": table.in_state(referral.custody_state)})
+    km_away = distances_km(table, homes, referral.location)
+    km = km_away.tolist()
+    for i in np.flatnonzero(np.abs(km_away - np.floor(km_away) - 0.5) < 1e-6).tolist():
+        km[i] = distance_km(table.homes[homes[i]].location, referral.location)
     points = fit_points_among(table, referral, homes).tolist()
-    to = referral.location
-    fits = []
-    for i, (lat, lon, *has) in enumerate(zip(table.lat[homes].tolist(), table.lon[homes].tolist(),
-                                            *(column.tolist() for _, column in earned))):
-        reasons = tuple(words[name] if name else _distance_reason(distance_km(Location(lat, lon), to))
-                        for (name, _), on in zip(earned, has) if on or name is None)
-        fits.append(Fit(points[i] / FIT_SCALE, reasons))
-    return fits
+    return [Fit(p / FIT_SCALE, first + (_distance_reason(d),) + last)
+            for p, first, d, last in zip(points, before, km, after)]
+
+
+def _earned(words: dict[str, str], homes: np.ndarray, columns: dict[str, np.ndarray | None]) -> list[tuple[str, ...]]:
+    """Per home of `homes`: the words of the components in `columns` (name -> per-home "earns
+    it" column of the table, None when no home can) it earns, in `columns`' order."""
+    code = np.zeros(len(homes), dtype=np.int64)
+    for bit, column in enumerate(columns.values()):
+        if column is not None:
+            code |= column[homes].astype(np.int64) << bit
+    names = list(columns)
+    worded = {c: tuple(words[n] for bit, n in enumerate(names) if c >> bit & 1) for c in np.unique(code).tolist()}
+    return [worded[c] for c in code.tolist()]
