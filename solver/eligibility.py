@@ -331,7 +331,7 @@ def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
     A boolean array with a row per rule of `RULES` (`RULE_ROW` names them) and a column per
     candidate: column j holds exactly the rules of `exclusions(home j, referral)` (a property
     test keeps the two equal). The bed search uses it to sort every home in reach without
-    building each one's messages; `exclusions` words them for the homes shown.
+    building each one's messages; `exclusions_among` words them for the homes shown.
     """
     t, c = table, candidates
     failed = np.zeros((len(RULES), len(c)), dtype=bool)

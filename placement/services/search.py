@@ -75,11 +75,11 @@ class Candidate:
     `home` is a plain row of `SEARCH_COLUMNS` and its latest availability's `Figures`
     (`latest`, read from the row on first use).
     The figures the lists are sorted by (`points`, `rules_broken`, `room`, `stale`) come
-    from the bulk rules; the home's status, its solver record, `fit` and `exclusions` are
-    made on first use (a page shows 20 homes of thousands); `fit` and `exclusions` are written from the
-    search's `judgement` by `word`, for many candidates at once. Not frozen (a frozen dataclass sets each
-    field through `object.__setattr__`: thousands per search), but nothing changes a
-    candidate once made."""
+    from the bulk rules; the home's status and solver record are made on first use (a page
+    shows 20 homes of thousands). `fit` and `exclusions` are worded from the search's
+    `judgement` by `word`, for all the homes shown at once (alone on first use otherwise).
+    Not frozen (a frozen dataclass sets each field through `object.__setattr__`: thousands
+    per search); nothing changes a candidate once made except `word`, which fills its words in once."""
 
     home: Any
     reserved_places: int
