@@ -30,8 +30,9 @@ the model holds it (`engine.add_keep_apart`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -122,50 +123,72 @@ def in_keep_away(home: Home, referral: Referral) -> bool:
         distance_km(home.location, circle.location) <= circle.radius_km for circle in referral.keep_away_circles)
 
 
+def _children(count: int) -> str:
+    return "1 child" if count == 1 else f"{count} children"
+
+
+def _outside_jurisdiction(referral: Referral, state: str) -> str:
+    if state not in referral.icpc_approved_states:
+        return f"in {state}; youth is a {referral.custody_state} ward without ICPC approval for {state}"
+    return f"in {state} and takes no out-of-state youth; youth is a {referral.custody_state} ward"
+
+
+# Each rule's message, from the referral and what the rule read of the home (`exclusions`
+# passes it from a `Home`, `exclusions_among` from a `HomeTable`'s columns): one wording for both.
+EXCLUSION_WORDS: dict[str, Callable[[Referral, Any], str]] = {
+    "age": lambda referral, ages: f"accepts ages {ages[0]}-{ages[1]}; youth is {referral.age}",
+    "gender": lambda referral, genders: f"serves {' and '.join(genders)} youth; youth is {referral.gender}",
+    "pregnant": lambda referral, _: "does not accept pregnant youth",
+    "parenting": lambda referral, _: ("does not accept parenting youth; youth has "
+                                      f"{_children(referral.children_with)} with them"),
+    "substance_use": lambda referral, support: (f"offers {_SUPPORT_TEXT[support]}; "
+                                                f"youth {_NEED_TEXT[referral.substance_use]}"),
+    "medical": lambda referral, level: f"serves medical level up to {level}; youth needs {referral.medical_level}",
+    "mental_health": lambda referral, level: (f"serves mental-health level up to {level}; "
+                                              f"youth needs {referral.mental_health_level}"),
+    "program": lambda referral, program: (f"is a {_label(program)} program; referral asks for "
+                                          f"{' or '.join(_label(p) for p in referral.programs)}"),
+    "distance": lambda referral, km: f"is {km:.0f} km away; limit is {referral.max_distance_km:.0f} km",
+    "jurisdiction": _outside_jurisdiction,
+    "keep_away": lambda referral, _: KEEP_AWAY_MESSAGE,
+    "keep_apart": lambda referral, _: KEEP_APART_MESSAGE,
+}
+
+
 def exclusions(home: Home, referral: Referral) -> list[Exclusion]:
     """Every rule that keeps `referral` out of `home`, in `RULES` order; empty = eligible."""
     found: list[Exclusion] = []
 
-    def exclude(rule: str, message: str) -> None:
-        found.append(Exclusion(rule, message))
+    def exclude(rule: str, read: Any = None) -> None:
+        found.append(Exclusion(rule, EXCLUSION_WORDS[rule](referral, read)))
 
     low, high = home.ages
     if not low <= referral.age <= high:
-        exclude("age", f"accepts ages {low}-{high}; youth is {referral.age}")
+        exclude("age", home.ages)
     if referral.gender not in home.genders:
-        exclude("gender", f"serves {' and '.join(home.genders)} youth; youth is {referral.gender}")
+        exclude("gender", home.genders)
     if referral.pregnant and not home.accepts_pregnant:
-        exclude("pregnant", "does not accept pregnant youth")
+        exclude("pregnant")
     if referral.children_with > 0 and not home.accepts_parenting:
-        children = "1 child" if referral.children_with == 1 else f"{referral.children_with} children"
-        exclude("parenting", f"does not accept parenting youth; youth has {children} with them")
+        exclude("parenting")
     if home.substance_use_support not in SUBSTANCE_SUPPORT_FOR[referral.substance_use]:
-        exclude("substance_use", f"offers {_SUPPORT_TEXT[home.substance_use_support]}; "
-                                 f"youth {_NEED_TEXT[referral.substance_use]}")
+        exclude("substance_use", home.substance_use_support)
     if referral.medical_level > home.medical_level:
-        exclude("medical", f"serves medical level up to {home.medical_level}; "
-                           f"youth needs {referral.medical_level}")
+        exclude("medical", home.medical_level)
     if referral.mental_health_level > home.mental_health_level:
-        exclude("mental_health", f"serves mental-health level up to {home.mental_health_level}; "
-                                 f"youth needs {referral.mental_health_level}")
+        exclude("mental_health", home.mental_health_level)
     if referral.programs and home.program not in referral.programs:
-        wanted = " or ".join(_label(p) for p in referral.programs)
-        exclude("program", f"is a {_label(home.program)} program; referral asks for {wanted}")
+        exclude("program", home.program)
     if referral.max_distance_km is not None:
         km = distance_km(home.location, referral.location)
         if km > referral.max_distance_km:
-            exclude("distance", f"is {km:.0f} km away; limit is {referral.max_distance_km:.0f} km")
+            exclude("distance", km)
     if not _in_jurisdiction(home, referral):
-        if home.state not in referral.icpc_approved_states:
-            exclude("jurisdiction", f"in {home.state}; youth is a {referral.custody_state} ward "
-                                    f"without ICPC approval for {home.state}")
-        else:
-            exclude("jurisdiction", f"in {home.state} and takes no out-of-state youth; "
-                                    f"youth is a {referral.custody_state} ward")
+        exclude("jurisdiction", home.state)
     if in_keep_away(home, referral):
-        exclude("keep_away", KEEP_AWAY_MESSAGE)
+        exclude("keep_away")
     if home.id in referral.keep_apart_homes:
-        exclude("keep_apart", KEEP_APART_MESSAGE)
+        exclude("keep_apart")
     return found
 
 
@@ -245,6 +268,7 @@ class HomeTable:
         self.state = column(state, object)
         self.accepts_out_of_state = column(accepts_out_of_state, bool)
         self._languages, self._cultural_services = languages, cultural_services
+        self._genders, self._substance_use_support = genders, substance_use_support  # for the words only
         self._speaks: dict[str, np.ndarray] = {}
         self._offers: dict[str, np.ndarray] = {}
         self._in_state: dict[str, np.ndarray] = {}
@@ -307,7 +331,7 @@ def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
     A boolean array with a row per rule of `RULES` (`RULE_ROW` names them) and a column per
     candidate: column j holds exactly the rules of `exclusions(home j, referral)` (a property
     test keeps the two equal). The bed search uses it to sort every home in reach without
-    building each one's messages; `exclusions` words them for the homes shown.
+    building each one's messages; `exclusions_among` words them for the homes shown.
     """
     t, c = table, candidates
     failed = np.zeros((len(RULES), len(c)), dtype=bool)
@@ -336,6 +360,47 @@ def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
     if referral.keep_apart_homes:
         failed[row["keep_apart"]] = np.isin(t.ids[c], list(referral.keep_apart_homes))
     return failed
+
+
+# The table column a rule's words read, for the rules that read one column as it is.
+_COLUMN_READ = {"medical": "medical_level", "mental_health": "mental_health_level", "program": "program",
+                "jurisdiction": "state"}
+
+
+def _read_among(table: HomeTable, rule: str, homes: list[int], referral: Referral) -> list:
+    """Per home of `homes`: what `exclusions` passes `EXCLUSION_WORDS[rule]` for it, read from
+    the table's columns (a distance by `distance_km` itself, so its words match to the digit)."""
+    if rule == "age":
+        return list(zip(table.min_age[homes].tolist(), table.max_age[homes].tolist()))
+    if rule == "gender":
+        return [table._genders[i] for i in homes]
+    if rule == "substance_use":
+        return [table._substance_use_support[i] for i in homes]
+    if rule in _COLUMN_READ:
+        return getattr(table, _COLUMN_READ[rule])[homes].tolist()
+    if rule == "distance":
+        return [distance_km(Location(lat, lon), referral.location)
+                for lat, lon in zip(table.lat[homes].tolist(), table.lon[homes].tolist())]
+    return [None] * len(homes)
+
+
+def exclusions_among(table: HomeTable, referral: Referral, candidates: np.ndarray,
+                     failed: np.ndarray) -> list[list[Exclusion]]:
+    """`exclusions(home, referral)` for each of `candidates` (home indexes), `failed` being
+    their `failures_among`: the same rules, words and order (a property test keeps them
+    equal), worded from the table's columns without a `Home` per candidate. A message that
+    depends only on what its rule reads is worded once per distinct value."""
+    found: list[list[Exclusion]] = [[] for _ in range(len(candidates))]
+    for row, rule in enumerate(RULES):  # rule by rule: each home's list comes out in RULES order
+        hits = np.flatnonzero(failed[row]).tolist()
+        if not hits:
+            continue
+        words, worded = EXCLUSION_WORDS[rule], {}
+        for j, read in zip(hits, _read_among(table, rule, candidates[hits], referral)):
+            if read not in worded:
+                worded[read] = Exclusion(rule, words(referral, read))
+            found[j].append(worded[read])
+    return found
 
 
 def eligible_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:

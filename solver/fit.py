@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .eligibility import HomeTable, distance_km, distances_km
-from .instance import Home, Referral
+from .instance import Home, Location, Referral
 
 FIT_SCALE = 10  # points per unit of score
 MAX_POINTS = 200
@@ -57,33 +57,52 @@ def preferred_program(referral: Referral) -> str | None:
     return None
 
 
+def _reason_words(referral: Referral) -> dict[str, str]:
+    """The reason for each component but distance, in words: each reads only the referral,
+    since a home earns it by matching the referral (its program is the preferred one, its
+    state the custody state). `_score` and `fits_among` both word reasons with it."""
+    preferred = preferred_program(referral)
+    return {
+        "language": f"speaks {referral.language}",
+        "culture": f"offers {referral.cultural_need} cultural services",
+        "program": f"preferred program: {preferred.replace('_', ' ')}" if preferred else "",
+        "run_risk": "crisis stabilization for a youth who has run before",
+        "home_state": f"in custody state {referral.custody_state}",
+    }
+
+
+def _distance_reason(km: float) -> str:
+    return f"{km:.0f} km away"
+
+
 def _score(home: Home, referral: Referral, reasons: list[str] | None) -> int:
     """Fit points; appends the reason for each component earned when `reasons` is a list."""
+    words = _reason_words(referral) if reasons is not None else {}
     points = 0
     if referral.language in home.languages:
         points += LANGUAGE_POINTS
         if reasons is not None:
-            reasons.append(f"speaks {referral.language}")
+            reasons.append(words["language"])
     if referral.cultural_need is not None and referral.cultural_need in home.cultural_services:
         points += CULTURE_POINTS
         if reasons is not None:
-            reasons.append(f"offers {referral.cultural_need} cultural services")
+            reasons.append(words["culture"])
     km = distance_km(home.location, referral.location)
     points += _distance_points(km)
     if reasons is not None:
-        reasons.append(f"{km:.0f} km away")
+        reasons.append(_distance_reason(km))
     if home.program == preferred_program(referral):
         points += PROGRAM_POINTS
         if reasons is not None:
-            reasons.append(f"preferred program: {home.program.replace('_', ' ')}")
+            reasons.append(words["program"])
     if referral.has_run_before and home.program == "crisis_stabilization":
         points += RUN_RISK_POINTS
         if reasons is not None:
-            reasons.append("crisis stabilization for a youth who has run before")
+            reasons.append(words["run_risk"])
     if home.state == referral.custody_state:
         points += HOME_STATE_POINTS
         if reasons is not None:
-            reasons.append(f"in custody state {home.state}")
+            reasons.append(words["home_state"])
     return points
 
 
@@ -128,3 +147,38 @@ def fit(home: Home, referral: Referral) -> Fit:
     reasons: list[str] = []
     points = _score(home, referral, reasons)
     return Fit(score=points / FIT_SCALE, reasons=tuple(reasons))
+
+
+def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[Fit]:
+    """`fit(home, referral)` for each of `homes` (indexes into `table`): the same score and
+    reasons in the same order (a property test keeps them equal), from the table's columns
+    without a `Home` per home. A distance is worded from numpy's, except at a rounding
+    boundary, where `distance_km`'s decides, so its words match to the kilometre."""
+    words = _reason_words(referral)
+    before = _earned(words, homes, {  # the components `_score` words before the distance, in its order
+        "language": table.speaks(referral.language),
+        "culture": table.offers(referral.cultural_need) if referral.cultural_need is not None else None})
+    preferred = preferred_program(referral)
+    after = _earned(words, homes, {  # and after it
+        "program": table.runs(preferred) if preferred is not None else None,
+        "run_risk": table.runs("crisis_stabilization") if referral.has_run_before else None,
+        "home_state": table.in_state(referral.custody_state)})
+    km_away = distances_km(table, homes, referral.location)
+    km = km_away.tolist()
+    for i in np.flatnonzero(np.abs(km_away - np.floor(km_away) - 0.5) < 1e-6).tolist():
+        km[i] = distance_km(table.homes[homes[i]].location, referral.location)
+    points = fit_points_among(table, referral, homes).tolist()
+    return [Fit(p / FIT_SCALE, first + (_distance_reason(d),) + last)
+            for p, first, d, last in zip(points, before, km, after)]
+
+
+def _earned(words: dict[str, str], homes: np.ndarray, columns: dict[str, np.ndarray | None]) -> list[tuple[str, ...]]:
+    """Per home of `homes`: the words of the components in `columns` (name -> per-home "earns
+    it" column of the table, None when no home can) it earns, in `columns`' order."""
+    code = np.zeros(len(homes), dtype=np.int64)
+    for bit, column in enumerate(columns.values()):
+        if column is not None:
+            code |= column[homes].astype(np.int64) << bit
+    names = list(columns)
+    worded = {c: tuple(words[n] for bit, n in enumerate(names) if c >> bit & 1) for c in np.unique(code).tolist()}
+    return [worded[c] for c in code.tolist()]

@@ -37,7 +37,7 @@ from ..services import (
 )
 from ..services import homes as home_service
 from ..services.errors import Conflict, ServiceError
-from ..services.search import search
+from ..services.search import search, word
 from ..timeutil import from_local
 from ..web.documents import document_response
 from . import auth, schemas
@@ -262,7 +262,9 @@ def search_beds(referral_id: int):
     """Ranked fresh-before-stale, then by fit; city and county only, never a street address."""
     session = get_session()
     item = referrals.read(session, current_user, get_referral(session, current_user, referral_id))
-    return reply(schemas.search_json(search(session, item, _stale_after()), booking.effective_status(session, item)))
+    result = search(session, item, _stale_after())
+    word(result.available + result.full + result.excluded)  # every home is written, each with its words
+    return reply(schemas.search_json(result, booking.effective_status(session, item)))
 
 
 # Protective rules (caseworkers of the referral's agency) ----------------------------------------------

@@ -13,7 +13,7 @@ from ..forms.places import place_label
 from ..models import Hold, PlacementRequest
 from ..places import own_state
 from ..services import booking, consent, escalations, paged_lists, referrals
-from ..services.search import search
+from ..services.search import search, word
 from ..services.steering import DEFAULT_ORDER_TEXT, SORT_LABELS, steer
 from ..web.actions import CORRECT_FIELDS, form_status, perform, submit
 from .blueprint import bp
@@ -92,14 +92,16 @@ def search_beds(referral_id: int):
     steering = steer_form.steering()
     result = steer(search(session, item, current_app.config["STALE_AFTER_HOURS"]), steering)
     shown = None if request.args.get("all") == "1" else RESULTS_SHOWN
+    # The summary words every excluded home's rules: only the page that offers to ask shows it.
+    summarised = not result.available and not result.full
+    word(result.available[:shown] + result.full[:shown] + (result.excluded if summarised else result.excluded[:shown]))
     order_text = DEFAULT_ORDER_TEXT if steering.sort == "best" else f"{SORT_LABELS[steering.sort]}."
     return render_template(
         "caseworker/search.html", result=result, status=booking.effective_status(session, item), shown=shown,
         action_form=HomeChoiceForm(), hold_hours=current_app.config["HOLD_HOURS"],
         asked=any(e.kind == "no_eligible_home" for e in escalations.open_escalations(session, item)),
         ask_form=AskCoordinatorForm(),
-        # The summary words every excluded home's rules: only the page that offers to ask shows it.
-        exclusion_summary=[] if result.available or result.full else escalations.exclusion_summary(result),
+        exclusion_summary=escalations.exclusion_summary(result) if summarised else [],
         steer_form=steer_form, steering=steering, order_text=order_text, parallel_limit=booking.parallel_limit(),
         consent_on_file=consent.on_file(session, item),
     )

@@ -4,9 +4,10 @@ matcher uses.
 
 Every home in reach is judged at once, in columns (`solver.eligibility.failures_among`,
 `solver.fit.fit_points_among`): which rules exclude it, its fit points and distance. The
-words (fit reasons, exclusion messages) are written per home only when asked for: a page
-shows the best 20 of each list, the API writes every home. Both come from the scalar rules
-(`fit`, `exclusions`), which property tests keep equal to the columns.
+words (fit reasons, exclusion messages) are written only for the homes shown (`word`): a
+page shows the best 20 of each list, the API writes every home. They too come from the
+columns (`solver.fit.fits_among`, `solver.eligibility.exclusions_among`), which property
+tests keep equal word for word to the one-home rules (`fit`, `exclusions`).
 """
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlmodel import Session, func, select
 
-from solver.eligibility import Exclusion, distances_km, failures_among, is_eligible, places_needed
-from solver.eligibility import exclusions as exclusions_of
-from solver.fit import FIT_SCALE, Fit, fit_points_among
-from solver.fit import fit as fit_of
+from solver.eligibility import (Exclusion, HomeTable, distances_km, exclusions_among, failures_among, is_eligible,
+                                places_needed)
+from solver.fit import FIT_SCALE, Fit, fit_points_among, fits_among
 from solver.icwa import preference_step, rank, step_text
 from solver.instance import Home as SolverHome
 from solver.instance import Referral as SolverReferral
@@ -58,6 +58,16 @@ def _figures_of(row) -> Figures | None:
     return None if values[0] is None else Figures._make(values)
 
 
+@dataclass(frozen=True, eq=False)
+class Judgement:
+    """What the bulk rules found for every home in reach, from which the words of the homes
+    shown are written: column i of `failed` (`failures_among`) is home i of `table`."""
+
+    table: HomeTable
+    wanted: SolverReferral
+    failed: np.ndarray
+
+
 @dataclass(eq=False)
 class Candidate:
     """One home as a search result: never carries the street address to a template.
@@ -65,11 +75,11 @@ class Candidate:
     `home` is a plain row of `SEARCH_COLUMNS` and its latest availability's `Figures`
     (`latest`, read from the row on first use).
     The figures the lists are sorted by (`points`, `rules_broken`, `room`, `stale`) come
-    from the bulk rules; the home's status, its solver record, `fit` and `exclusions` are
-    made on first use (a page shows 20 homes of thousands), from the scalar rules, which
-    property tests keep equal to the bulk ones. Not frozen (a frozen dataclass sets each
-    field through `object.__setattr__`: thousands per search), but nothing changes a
-    candidate once made."""
+    from the bulk rules; the home's status and solver record are made on first use (a page
+    shows 20 homes of thousands). `fit` and `exclusions` are worded from the search's
+    `judgement` by `word`, for all the homes shown at once (alone on first use otherwise).
+    Not frozen (a frozen dataclass sets each field through `object.__setattr__`: thousands
+    per search); nothing changes a candidate once made except `word`, which fills its words in once."""
 
     home: Any
     reserved_places: int
@@ -79,7 +89,9 @@ class Candidate:
     stale: bool
     rules_broken: int  # how many rules exclude the home (`len(exclusions)`)
     icwa_step: int | None = None  # the ICWA preference step the home meets (ICWA youths only)
-    wanted: SolverReferral | None = field(default=None, repr=False, compare=False)
+    index: int = 0  # the home's column in `judgement`
+    judgement: Judgement | None = field(default=None, repr=False, compare=False)
+    _words: tuple[Fit, tuple[Exclusion, ...]] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def latest(self) -> Figures | None:
@@ -110,13 +122,17 @@ class Candidate:
         """The fit score (0..20) without its reasons."""
         return self.points / FIT_SCALE
 
-    @cached_property
+    @property
     def fit(self) -> Fit:
-        return fit_of(self.solver_home, self.wanted)
+        if self._words is None:
+            word([self])
+        return self._words[0]
 
-    @cached_property
+    @property
     def exclusions(self) -> tuple[Exclusion, ...]:
-        return tuple(exclusions_of(self.solver_home, self.wanted)) if self.rules_broken else ()
+        if self._words is None:
+            word([self])
+        return self._words[1]
 
     @property
     def icwa_text(self) -> str:
@@ -160,7 +176,8 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     table = home_table(rows, SolverHomes(
         rows, lambda row: solver_home(HomeStatus(row, _figures_of(row), reserved.get(row.id, 0)))))
     everyone = np.arange(len(rows))
-    broken = failures_among(table, wanted, everyone).sum(axis=0).tolist()
+    judgement = Judgement(table, wanted, failures_among(table, wanted, everyone))
+    broken = judgement.failed.sum(axis=0).tolist()
     points = fit_points_among(table, wanted, everyone).tolist()
     km = distances_km(table, everyone, wanted.location).tolist()
     needed = places_needed(wanted)
@@ -171,7 +188,7 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     stale = [is_stale(at, stale_after_hours, now) for at in figures[-1]]
     available, full, excluded = [], [], []
     for i, row in enumerate(rows):
-        candidate = Candidate(row, held[i], km[i], points[i], room[i], stale[i], broken[i], None, wanted)
+        candidate = Candidate(row, held[i], km[i], points[i], room[i], stale[i], broken[i], None, i, judgement)
         if wanted.icwa:  # the step reads the home's solver record: only for an ICWA youth
             candidate.icwa_step = preference_step(candidate.solver_home, wanted)
         if candidate.rules_broken:
@@ -189,6 +206,23 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     ).one()
     first = min((c.icwa_step for c in available if c.icwa_step is not None), default=None) if wanted.icwa else None
     return SearchResult(referral, needed, available, full, excluded, others, now, wanted.icwa, first)
+
+
+def word(candidates: list[Candidate]) -> None:
+    """Write the fit and exclusions of `candidates` (of one search), all at once from the
+    bulk rules: what a page shows or the API writes. A candidate not worded here is worded
+    alone on first use."""
+    unworded = [c for c in candidates if c._words is None]
+    if not unworded:
+        return
+    judgement = unworded[0].judgement
+    homes = np.array([c.index for c in unworded], dtype=np.int64)
+    fits = fits_among(judgement.table, judgement.wanted, homes)
+    excluded = [j for j, c in enumerate(unworded) if c.rules_broken]
+    reasons = exclusions_among(judgement.table, judgement.wanted, homes[excluded], judgement.failed[:, homes[excluded]])
+    why = dict(zip(excluded, reasons))
+    for j, candidate in enumerate(unworded):
+        candidate._words = (fits[j], tuple(why.get(j, ())))
 
 
 def with_eligible_home(session: Session, referrals: list[Referral]) -> set[int]:

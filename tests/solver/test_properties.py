@@ -27,13 +27,14 @@ from solver.eligibility import (
     distance_km,
     eligible_among,
     exclusions,
+    exclusions_among,
     failures_among,
     in_keep_away,
     is_eligible,
 )
 from solver.engine import solve
 from solver.explain import explain_unplaced
-from solver.fit import fit_points, fit_points_among
+from solver.fit import fit, fit_points, fit_points_among, fits_among
 from solver.greedy import greedy, greedy_pairs
 from solver.instance import URGENCIES, Circle, Location
 from solver.prepare import component_labels, components, prepare
@@ -110,6 +111,25 @@ def test_the_bulk_rules_name_the_same_rules_as_exclusions(drawn):
         assert [rule for i, rule in enumerate(RULES) if failed[i, j]] == [e.rule for e in exclusions(home, referral)]
     assert eligible_among(table, referral, everyone).tolist() == [i for i, h in enumerate(many) if is_eligible(h, referral)]
     assert failures_among(table, referral, everyone[:0]).shape == (len(RULES), 0)
+
+
+@settings(SOLVER, max_examples=300)
+@given(st.lists(homes(), min_size=1, max_size=8)
+       # Repeats: homes alike in every field but their id, whose words the bulk path shares.
+       .flatmap(lambda hs: st.lists(st.sampled_from(hs), min_size=len(hs), max_size=2 * len(hs)))
+       .map(lambda hs: [dataclasses.replace(h, id=f"h{i}") for i, h in enumerate(hs)])
+       .flatmap(lambda hs: st.tuples(st.just(hs), st.one_of(referrals(), protected(hs)))),
+       st.randoms(use_true_random=False))
+def test_the_bulk_words_equal_the_one_home_rules_word_for_word(drawn, random):
+    """The search writes fit reasons and exclusions from the table (`fits_among`,
+    `exclusions_among`): for any subset of homes in any order, each home's must be exactly
+    `fit`'s and `exclusions`' (same rules, same words, same order)."""
+    many, referral = drawn
+    table = HomeTable(tuple(many))
+    chosen = np.array(random.sample(range(len(many)), random.randint(0, len(many))), dtype=np.int64)
+    assert fits_among(table, referral, chosen) == [fit(many[i], referral) for i in chosen.tolist()]
+    worded = exclusions_among(table, referral, chosen, failures_among(table, referral, chosen))
+    assert worded == [exclusions(many[i], referral) for i in chosen.tolist()]
 
 
 @SOLVER
