@@ -95,6 +95,28 @@ class Prepared:
         """The homes as columns, to test rules on many homes at once (`prepare` hands over its own)."""
         return HomeTable(self.homes)
 
+    @cached_property
+    def tier_table(self) -> np.ndarray:
+        """`Unit.tiers` of every unit as one array (a row per unit), read per pair at every level."""
+        return np.array([unit.tiers for unit in self.units], dtype=np.int64).reshape(len(self.units), len(TIERS))
+
+    @cached_property
+    def preferences(self) -> list[list[Pair]]:
+        """Every unit's pairs in the greedy order (`solver.greedy`): units most urgent
+        first, then in referral order; each unit's pairs best ICWA step first, then best
+        fit, ties to the home listed first. Sorted once: the engine completes an answer
+        greedily after every level."""
+        return preference_order(self.units, self.pairs)
+
+
+def preference_order(units: list[Unit], pairs: list[Pair]) -> list[list[Pair]]:
+    """`pairs` grouped by unit in the greedy order (see `Prepared.preferences`)."""
+    by_unit: dict[int, list[Pair]] = {}
+    for pair in pairs:
+        by_unit.setdefault(pair.unit, []).append(pair)
+    return [sorted(by_unit[u], key=lambda p: (-p.icwa, -p.fit, p.home))
+            for u in sorted(by_unit, key=lambda u: (units[u].top_tier, u))]
+
 
 @dataclass
 class Component:
