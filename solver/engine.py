@@ -83,7 +83,7 @@ from ortools.sat.python import cp_model
 from .fit import FIT_SCALE
 from .greedy import greedy_pairs
 from .instance import Instance
-from .prepare import TIERS, Component, Pair, Prepared, components, prepare
+from .prepare import TIERS, Component, Pair, Prepared, prepare
 from .lp import (Relaxation, build_level_mip, capacity_rows, dive, keep_apart_rows, lp_relaxation,
                  rows_by_unit)
 from .transport import best_pairs_total, lexicographic_weights, pair_column, transport_answer
@@ -221,7 +221,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
                    for name, value, bound, spent in zip(LEVELS, answer.values, answer.bounds, answer.seconds))
     result = build_result(prepared, answer.chosen, status=status, solve_seconds=0.0, levels=levels,
-                          components=len(components(prepared)))
+                          components=len(prepared.graphs[-1]))
     return dataclasses.replace(result, solve_seconds=time.perf_counter() - start)
 
 
@@ -288,8 +288,7 @@ def level_parts(prepared: Prepared, k: int) -> tuple[list[Component], list[Compo
     leaving them out splits the graph into smaller, faster components. At the ICWA level
     a component without an ICWA coefficient has nothing to gain: it keeps its answer as
     it is (no search, value and bound 0)."""
-    top = min(k, len(TIERS) - 1)
-    parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
+    parts = prepared.graphs[min(k, len(TIERS) - 1)]
     if k != ICWA_LEVEL:
         return parts, []
     return ([part for part in parts if any(p.icwa for p in part.pairs)],

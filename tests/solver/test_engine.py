@@ -11,7 +11,7 @@ from solver.bench import generate
 from solver.checker import check
 from solver.engine import Lookahead, level_parts, lp_bound, objective_levels, pack_components, solve
 from solver.fit import fit
-from solver.greedy import greedy
+from solver.greedy import greedy, greedy_pairs
 from solver.instance import Location
 from solver.prepare import components, prepare
 from solver.result import result_to_json
@@ -312,3 +312,14 @@ def test_a_lookahead_lp_is_not_taken_with_other_floors():
         assert lookahead.relaxation(0, batches[0][0], []) is None  # never started
     finally:
         lookahead.close()
+
+
+def test_each_tiers_graph_and_greedys_order_are_computed_once_as_they_would_be_each_time():
+    prepared = prepare(generate("state"))
+    for t, graph in enumerate(prepared.graphs):
+        pairs = [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= t]
+        assert graph == components(prepared, pairs)
+    assert prepared.graphs[-1] == components(prepared)
+    assert prepared.graphs[0] != prepared.graphs[-1]  # fewer pairs at the first tier
+    assert prepared.preferences is prepared.preferences
+    assert greedy_pairs(prepared) == greedy_pairs(prepared, list(reversed(prepared.pairs)))
