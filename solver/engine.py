@@ -68,7 +68,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import operator
 import os
 import sys
 import threading
@@ -449,8 +448,8 @@ def build_level_model(prepared: Prepared, pairs: list[Pair], levels: list[list[i
 def objective_levels(prepared: Prepared, pairs: list[Pair]) -> list[list[int]]:
     """Coefficients per pair for each level in `LEVELS`: youths of each tier, ICWA youths
     in their best available step, then fit points."""
-    tiers = prepared.tier_table[pair_column(pairs, "unit")].T.tolist()
-    return tiers + [list(map(operator.attrgetter("icwa"), pairs)), list(map(operator.attrgetter("fit"), pairs))]
+    tiers = [prepared.units[p.unit].tiers for p in pairs]
+    return [[t[k] for t in tiers] for k in range(len(TIERS))] + [[p.icwa for p in pairs], [p.fit for p in pairs]]
 
 
 def _trivial_bound(pairs: list[Pair], coefficients: list[int]) -> int:

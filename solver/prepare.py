@@ -96,17 +96,12 @@ class Prepared:
         return HomeTable(self.homes)
 
     @cached_property
-    def tier_table(self) -> np.ndarray:
-        """`Unit.tiers` of every unit as one array (a row per unit), read per pair at every level."""
-        return np.array([unit.tiers for unit in self.units], dtype=np.int64).reshape(len(self.units), len(TIERS))
-
-    @cached_property
     def graphs(self) -> list[list[Component]]:
         """For each tier t, the `components` of the pairs of the units with a member in
         tier t or above: the graph the levels of tier t work on (the last tier's holds
         every pair: the ICWA and fit levels' graph too). Computed once: each level needs one."""
         unit = np.fromiter((p.unit for p in self.pairs), dtype=np.int64, count=len(self.pairs))
-        top = np.array([u.top_tier for u in self.units], dtype=np.int64)[unit] if len(self.pairs) else unit
+        top = np.array([u.top_tier for u in self.units], dtype=np.int64)[unit]
         return [components(self, [self.pairs[i] for i in np.flatnonzero(top <= t).tolist()])
                 for t in range(len(TIERS))]
 
