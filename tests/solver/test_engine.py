@@ -2,6 +2,7 @@
 unmatched explanations, components and the greedy baseline (solver/engine.py, greedy.py)."""
 from __future__ import annotations
 
+import threading
 import time
 from unittest import mock
 
@@ -295,6 +296,31 @@ def test_the_lookahead_lps_change_nothing_but_are_used():
     assert ahead.status == alone.status == "optimal"
     assert result_to_json(ahead)["assignments"] == result_to_json(alone)["assignments"]
     assert [level.value for level in ahead.levels] == [level.value for level in alone.levels]
+
+
+def test_a_starved_lookahead_costs_neither_the_answer_nor_the_time_limit():
+    """On a busy machine the lookahead's lowest-priority thread may hardly run: a level
+    waits for its LP only `LOOKAHEAD_PATIENCE` seconds, then solves the same LP itself,
+    and the call returns without waiting for the lookahead. Forced here by a lookahead
+    whose every LP blocks until the test releases it."""
+    inst = generate("state")
+    release, ended = threading.Event(), threading.Event()
+    released = []
+
+    def starved_solve(self, k, floors):
+        released.append(release.wait(60))  # False: the call waited for it until then
+        ended.set()
+        return None
+
+    with mock.patch.multiple("solver.engine", LP_PAIRS=1, MIP_PAIRS=1, LOOKAHEAD_PATIENCE=0.05):
+        alone = solve(inst, time_limit=20, workers=1)
+        with mock.patch.object(Lookahead, "_solve", starved_solve):
+            starved = solve(inst, time_limit=20, workers=2)
+            release.set()
+    assert ended.wait(60)
+    assert released == [True]  # one LP was started ahead, and the call returned before it ended
+    assert starved.status == alone.status == "optimal"
+    assert result_to_json(starved)["assignments"] == result_to_json(alone)["assignments"]
 
 
 def test_a_lookahead_lp_is_not_taken_with_other_floors():
