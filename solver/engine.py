@@ -82,7 +82,7 @@ from ortools.sat.python import cp_model
 from .fit import FIT_SCALE
 from .greedy import greedy_pairs
 from .instance import Instance
-from .prepare import TIERS, Component, Pair, Prepared, components, prepare
+from .prepare import TIERS, Component, Pair, Prepared, prepare
 from .lp import (Relaxation, build_level_mip, capacity_rows, dive, keep_apart_rows, lp_relaxation,
                  rows_by_unit)
 from .transport import best_pairs_total, lexicographic_weights, pair_column, transport_answer
@@ -110,6 +110,12 @@ LP_PAIRS = 2_000
 # the guess leaves 22,672 of 38,197 pairs free (SCIP 3.2 s -> 2.4 s at load 5). A wrong guess
 # costs that search and lowers the bound; the usual search follows.
 OPTIMISTIC_GAP = 0.002
+# How long a level waits for the lookahead's LP (`Lookahead.relaxation`) before solving it
+# itself. The lookahead runs at the lowest priority: on a busy machine (load 8-10 on two
+# cores, other processes at normal priority) it got so little CPU that a 0.3 s LP took
+# the whole time limit (dense benchmark: 30 s, not proven, returned after 42 s). At load 3
+# a level waits about 0.1 s for it.
+LOOKAHEAD_PATIENCE = 0.5
 # Time kept back from the search for explaining the unplaced children and building the
 # result: per child greedy leaves unplaced (stretch, explanations on arrays: 2,164 in
 # 0.38-0.45 s of CPU at load 5, so 0.2 ms; 0.5 ms leaves room for a loaded machine), plus
@@ -220,7 +226,7 @@ def solve(instance: Instance, time_limit: float = 10.0, workers: int = 2) -> Res
     levels = tuple(Level(name, _level_number(name, value), _level_number(name, bound), spent)
                    for name, value, bound, spent in zip(LEVELS, answer.values, answer.bounds, answer.seconds))
     result = build_result(prepared, answer.chosen, status=status, solve_seconds=0.0, levels=levels,
-                          components=len(components(prepared)))
+                          components=len(prepared.graphs[-1]))
     return dataclasses.replace(result, solve_seconds=time.perf_counter() - start)
 
 
@@ -287,8 +293,7 @@ def level_parts(prepared: Prepared, k: int) -> tuple[list[Component], list[Compo
     leaving them out splits the graph into smaller, faster components. At the ICWA level
     a component without an ICWA coefficient has nothing to gain: it keeps its answer as
     it is (no search, value and bound 0)."""
-    top = min(k, len(TIERS) - 1)
-    parts = components(prepared, [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= top])
+    parts = prepared.graphs[min(k, len(TIERS) - 1)]
     if k != ICWA_LEVEL:
         return parts, []
     return ([part for part in parts if any(p.icwa for p in part.pairs)],
@@ -342,17 +347,23 @@ class Lookahead:
         return relaxation
 
     def relaxation(self, k: int, batch: Component, floors: list[int]) -> Relaxation | None:
-        """Level `k`'s LP on `batch` if it was started with these `floors` (waiting for it
-        to finish), else None."""
+        """Level `k`'s LP on `batch` if it was started with these `floors` and finishes
+        within `LOOKAHEAD_PATIENCE` seconds, else None (the level then solves the same LP
+        itself, with the same answer)."""
         with self.lock:
             entry = self.started.get(k)
         if entry is None or entry[0] != floors or self.batches_by_level[k] != [batch]:
             return None
-        return entry[1].result()
+        try:
+            return entry[1].result(timeout=LOOKAHEAD_PATIENCE)
+        except TimeoutError:
+            entry[1].cancel()  # not started yet: never
+            return None
 
     def close(self) -> None:
-        """Drop the LPs not started yet; one still running ends by the deadline."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        """Drop the LPs not started yet, without waiting for one still running: at the
+        lowest priority on a busy machine it may take long to reach its deadline."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _lowest_priority() -> None:

@@ -12,7 +12,7 @@ import dataclasses
 import time
 
 from .instance import Instance
-from .prepare import Pair, Prepared, prepare
+from .prepare import Pair, Prepared, preference_order, prepare
 from .result import Result, build_result
 
 
@@ -24,9 +24,7 @@ def greedy_pairs(prepared: Prepared, pairs: list[Pair] | None = None, placed: li
     kept apart from). Adding never lowers a tier's count, the ICWA level or the fit, so a
     completed answer still meets every level reached before.
     """
-    by_unit: dict[int, list[Pair]] = {}
-    for pair in prepared.pairs if pairs is None else pairs:
-        by_unit.setdefault(pair.unit, []).append(pair)
+    preferences = prepared.preferences if pairs is None else preference_order(prepared.units, pairs)
     left = list(prepared.rooms)
     chosen = list(placed)
     occupants: dict[int, set[int]] = {}
@@ -34,14 +32,15 @@ def greedy_pairs(prepared: Prepared, pairs: list[Pair] | None = None, placed: li
         left[pair.home] -= prepared.units[pair.unit].size
         occupants.setdefault(pair.home, set()).add(pair.unit)
     done = {pair.unit for pair in chosen}
-    order = sorted((u for u in by_unit if u not in done), key=lambda u: (prepared.units[u].top_tier, u))
     no_one = frozenset()
-    for u in order:
+    for options in preferences:
+        u = options[0].unit
+        if u in done:
+            continue
         size = prepared.units[u].size
         apart = prepared.apart.get(u, no_one)
-        # Best ICWA step first, then best fit; ties go to the home listed first. A home
-        # already holding a unit this one must be kept apart from is skipped.
-        for pair in sorted(by_unit[u], key=lambda p: (-p.icwa, -p.fit, p.home)):
+        # A home already holding a unit this one must be kept apart from is skipped.
+        for pair in options:
             if left[pair.home] >= size and not (apart and apart & occupants.get(pair.home, no_one)):
                 left[pair.home] -= size
                 occupants.setdefault(pair.home, set()).add(u)

@@ -95,6 +95,33 @@ class Prepared:
         """The homes as columns, to test rules on many homes at once (`prepare` hands over its own)."""
         return HomeTable(self.homes)
 
+    @cached_property
+    def graphs(self) -> list[list[Component]]:
+        """For each tier t, the `components` of the pairs of the units with a member in
+        tier t or above: the graph the levels of tier t work on (the last tier's holds
+        every pair: the ICWA and fit levels' graph too). Computed once: each level needs one."""
+        unit = np.fromiter((p.unit for p in self.pairs), dtype=np.int64, count=len(self.pairs))
+        top = np.array([u.top_tier for u in self.units], dtype=np.int64)[unit]
+        return [components(self, [self.pairs[i] for i in np.flatnonzero(top <= t).tolist()])
+                for t in range(len(TIERS))]
+
+    @cached_property
+    def preferences(self) -> list[list[Pair]]:
+        """Every unit's pairs in the greedy order (`solver.greedy`): units most urgent
+        first, then in referral order; each unit's pairs best ICWA step first, then best
+        fit, ties to the home listed first. Sorted once: the engine completes an answer
+        greedily after every level."""
+        return preference_order(self.units, self.pairs)
+
+
+def preference_order(units: list[Unit], pairs: list[Pair]) -> list[list[Pair]]:
+    """`pairs` grouped by unit in the greedy order (see `Prepared.preferences`)."""
+    by_unit: dict[int, list[Pair]] = {}
+    for pair in pairs:
+        by_unit.setdefault(pair.unit, []).append(pair)
+    return [sorted(by_unit[u], key=lambda p: (-p.icwa, -p.fit, p.home))
+            for u in sorted(by_unit, key=lambda u: (units[u].top_tier, u))]
+
 
 @dataclass
 class Component:

@@ -2,6 +2,7 @@
 unmatched explanations, components and the greedy baseline (solver/engine.py, greedy.py)."""
 from __future__ import annotations
 
+import threading
 import time
 from unittest import mock
 
@@ -11,7 +12,7 @@ from solver.bench import generate
 from solver.checker import check
 from solver.engine import Lookahead, level_parts, lp_bound, objective_levels, pack_components, solve
 from solver.fit import fit
-from solver.greedy import greedy
+from solver.greedy import greedy, greedy_pairs
 from solver.instance import Location
 from solver.prepare import components, prepare
 from solver.result import result_to_json
@@ -297,6 +298,31 @@ def test_the_lookahead_lps_change_nothing_but_are_used():
     assert [level.value for level in ahead.levels] == [level.value for level in alone.levels]
 
 
+def test_a_starved_lookahead_costs_neither_the_answer_nor_the_time_limit():
+    """On a busy machine the lookahead's lowest-priority thread may hardly run: a level
+    waits for its LP only `LOOKAHEAD_PATIENCE` seconds, then solves the same LP itself,
+    and the call returns without waiting for the lookahead. Forced here by a lookahead
+    whose every LP blocks until the test releases it."""
+    inst = generate("state")
+    release, ended = threading.Event(), threading.Event()
+    released = []
+
+    def starved_solve(self, k, floors):
+        released.append(release.wait(60))  # False: the call waited for it until then
+        ended.set()
+        return None
+
+    with mock.patch.multiple("solver.engine", LP_PAIRS=1, MIP_PAIRS=1, LOOKAHEAD_PATIENCE=0.05):
+        alone = solve(inst, time_limit=20, workers=1)
+        with mock.patch.object(Lookahead, "_solve", starved_solve):
+            starved = solve(inst, time_limit=20, workers=2)
+            release.set()
+    assert ended.wait(60)
+    assert released == [True]  # one LP was started ahead, and the call returned before it ended
+    assert starved.status == alone.status == "optimal"
+    assert result_to_json(starved)["assignments"] == result_to_json(alone)["assignments"]
+
+
 def test_a_lookahead_lp_is_not_taken_with_other_floors():
     """A level whose floors differ from the ones assumed (the level above did not reach
     its bound) solves its own LP."""
@@ -312,3 +338,14 @@ def test_a_lookahead_lp_is_not_taken_with_other_floors():
         assert lookahead.relaxation(0, batches[0][0], []) is None  # never started
     finally:
         lookahead.close()
+
+
+def test_each_tiers_graph_and_greedys_order_are_computed_once_as_they_would_be_each_time():
+    prepared = prepare(generate("state"))
+    for t, graph in enumerate(prepared.graphs):
+        pairs = [p for p in prepared.pairs if prepared.units[p.unit].top_tier <= t]
+        assert graph == components(prepared, pairs)
+    assert prepared.graphs[-1] == components(prepared)
+    assert prepared.graphs[0] != prepared.graphs[-1]  # fewer pairs at the first tier
+    assert prepared.preferences is prepared.preferences
+    assert greedy_pairs(prepared) == greedy_pairs(prepared, list(reversed(prepared.pairs)))

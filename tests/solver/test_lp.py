@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from ortools.linear_solver import linear_solver_pb2
 
 from solver.bench import generate
 from solver.engine import objective_levels
-from solver.lp import build_level_mip, capacity_rows, rows_by_unit
+from solver.lp import _variables, build_level_mip, capacity_rows, rows_by_unit
 from solver.prepare import prepare
 
 
@@ -35,3 +36,18 @@ def test_answers_are_read_per_pair_and_variables_wrapped_on_demand():
     assert len(values) == len(model.x) == len(pairs)
     assert values.tolist() == [v.solution_value() for v in model.x]
     assert sum(c * v for c, v in zip(levels[0], values)) == pytest.approx(model.solver.Objective().Value())
+
+
+def test_columns_joined_as_bytes_are_the_columns_added_one_at_a_time():
+    prepared = prepare(generate("state"))
+    levels = objective_levels(prepared, prepared.pairs)
+    for coefficients, backend in ((levels[0], "GLOP"), (levels[-1], "SCIP")):
+        one_at_a_time = linear_solver_pb2.MPModelProto(maximize=True)
+        for c in coefficients:
+            one_at_a_time.variable.add(lower_bound=0.0, upper_bound=1.0, objective_coefficient=c,
+                                       is_integer=backend == "SCIP")
+        joined = linear_solver_pb2.MPModelProto(maximize=True)
+        joined.MergeFromString(_variables(coefficients, integer=backend == "SCIP"))
+        assert len(set(coefficients)) > 1
+        assert joined == one_at_a_time
+    assert _variables([], integer=False) == b""
