@@ -45,7 +45,10 @@ How a batch's level is decided (`solve_level`), cheapest first:
      bound is rarely reached, a first such search assumes the optimum near the bound
      (`OPTIMISTIC_GAP`), which fixes more pairs; if nothing reaches it, the bound drops
      and the usual search follows.
-Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly.
+Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly. For memory
+(the stretch instance keeps within 1 GB), batches above LP_MAX_PAIRS get no LP and batches
+above SEARCH_MAX_PAIRS no search, and each level hands the memory its solvers freed back
+to the system (`release_freed_memory`).
 A single state is one batch per level, which leaves a second worker idle: it solves the
 LPs of the levels ahead (`Lookahead`), each holding the level above at its LP bound,
 while that level is still looking for the answer that reaches it.
@@ -65,6 +68,7 @@ lowers a level already reached.
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import itertools
 import math
@@ -127,6 +131,22 @@ RESULT_MARGIN = 0.02
 # use (1 GB peak with 150,000-pair urgent batches).
 MIP_PAIRS = 5_000
 MIP_MAX_PAIRS = 80_000
+# No branch and bound at all on batches above this: CP-SAT on two workers neither found a
+# better answer nor moved the bound there, and took memory the LPs need (stretch, 60 s
+# limit: urgent level, 151,606 pairs, 8.4 s and 13.7 s, +155 MB; fit level, 253,361
+# pairs, 11 s, +100-170 MB). Such a batch keeps its LP bound and transportation answer.
+SEARCH_MAX_PAIRS = 100_000
+# No LP on batches above this: GLOP takes about 1.1 KB per column, loaded and solved
+# (stretch, planned level, 494,685 pairs: +543-574 MB at its peak, straight from the
+# model's proto or through MPSolver alike), which took the process past 1 GB at the planned,
+# ICWA and fit levels (1,020-1,085 MB), for bounds 0.6% (planned), 1% (ICWA) and 1.3% (fit)
+# below the trivial ones, when it finished in its time at all, and no better answer. Such a
+# batch keeps the trivial bound and the flow's answer.
+LP_MAX_PAIRS = 300_000
+# About how many pairs GLOP builds and solves per second at a tier level (stretch, planned
+# level, 494,685 pairs in 6.5 s at load 2-3): a batch too large for an LP in its time
+# share gets only the trivial bound and the flow's answer.
+LP_PAIRS_PER_SECOND = 60_000
 SCIP_NO_PRESOLVE = "presolving/maxrounds = 0\n"
 SCIP_NO_CUTS = "separating/maxroundsroot = 0\nseparating/maxrounds = 0\n"
 # The fit level needs SCIP's root cuts (clique, zero-half, aggregation close its 0.17% LP
@@ -270,6 +290,7 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
             current = {pair.unit: pair for pair in greedy_pairs(prepared, placed=chosen)}
             bounds.append(sum(outcome.bound for outcome in outcomes))
             proven = proven and all(outcome.proven for outcome in outcomes)
+            release_freed_memory()
             seconds.append(time.perf_counter() - level_start)
     if lookahead is not None:
         lookahead.close()
@@ -280,6 +301,27 @@ def solve_levels(prepared: Prepared, deadline: float, workers: int, count: int =
     values = [sum(coefficients) for coefficients in objective_levels(prepared, chosen)[:count]]
     bounds = [max(value, bound) for value, bound in zip(values, bounds)]
     return Lexicographic(chosen, values, bounds, proven, seconds)
+
+
+def _glibc_malloc_trim():
+    """glibc's `malloc_trim`, or None on another C library."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+
+
+_MALLOC_TRIM = _glibc_malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the memory the solvers freed back to the system. glibc keeps it in its
+    per-thread arenas otherwise, where the next level's solvers, on other threads, do not
+    reuse it: on the stretch instance the process held 728 MB after the urgent level and
+    348 MB once trimmed, and the next level's models grew from there (0.01-0.04 s a call
+    there)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _level_number(name: str, value: int) -> float:
@@ -541,7 +583,7 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
     relaxation = None
     remaining = schedule.deadline_for(batch) - time.perf_counter()
     large = proof.value < proof.bound and len(pairs) >= LP_PAIRS
-    if large and remaining > len(pairs) / PAIRS_PER_SECOND:
+    if large and remaining > len(pairs) / LP_PAIRS_PER_SECOND and len(pairs) <= LP_MAX_PAIRS:
         # The LP relaxation is cheap and on these assignment-like models nearly tight: its
         # bound, with the transportation answer built from its values, proves most levels
         # without branch and bound (`solver.transport`).
@@ -577,8 +619,9 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
 def search(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
            proof: Proof, deadline: float, workers: int) -> None:
     """Branch and bound on the level's model, by `deadline`, if there is time to load it:
-    SCIP for batches from MIP_PAIRS to MIP_MAX_PAIRS pairs, CP-SAT for the others."""
-    if deadline - time.perf_counter() <= len(pairs) / PAIRS_PER_SECOND:
+    SCIP for batches from MIP_PAIRS to MIP_MAX_PAIRS pairs, CP-SAT for the others up to
+    SEARCH_MAX_PAIRS (none above)."""
+    if len(pairs) > SEARCH_MAX_PAIRS or deadline - time.perf_counter() <= len(pairs) / PAIRS_PER_SECOND:
         return
     if MIP_PAIRS <= len(pairs) <= MIP_MAX_PAIRS:
         run_mip(prepared, pairs, levels, floors, k, proof, deadline)
