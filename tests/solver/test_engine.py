@@ -2,6 +2,7 @@
 unmatched explanations, components and the greedy baseline (solver/engine.py, greedy.py)."""
 from __future__ import annotations
 
+import platform
 import threading
 import time
 from unittest import mock
@@ -10,10 +11,12 @@ import pytest
 
 from solver.bench import generate
 from solver.checker import check
-from solver.engine import Lookahead, level_parts, lp_bound, objective_levels, pack_components, solve
+from solver.engine import (Lookahead, _glibc_malloc_trim, level_parts, lp_bound, objective_levels, pack_components,
+                           release_freed_memory, solve)
 from solver.fit import fit
 from solver.greedy import greedy, greedy_pairs
 from solver.instance import Location
+from solver.lp import lp_relaxation
 from solver.prepare import components, prepare
 from solver.result import result_to_json
 
@@ -349,3 +352,51 @@ def test_each_tiers_graph_and_greedys_order_are_computed_once_as_they_would_be_e
     assert prepared.graphs[0] != prepared.graphs[-1]  # fewer pairs at the first tier
     assert prepared.preferences is prepared.preferences
     assert greedy_pairs(prepared) == greedy_pairs(prepared, list(reversed(prepared.pairs)))
+
+
+def _tiers_placed(result) -> tuple[int, ...]:
+    return tuple(result.placed[t] for t in ("emergency", "urgent", "planned"))
+
+
+@pytest.mark.parametrize("cap", ["SEARCH_MAX_PAIRS", "LP_MAX_PAIRS"])
+def test_batches_above_the_memory_caps_get_no_search_or_no_lp_and_keep_a_valid_answer(cap):
+    """Above SEARCH_MAX_PAIRS a batch gets no branch and bound, above LP_MAX_PAIRS no LP
+    (on the stretch instance they took the run past 1 GB); it keeps the flow's answer,
+    checker-valid, never behind greedy, with bounds at or above the values. Forced on the
+    benchmark's state instance by caps of one pair, every batch given an LP otherwise and
+    the flow's answer left out (it proves the instance alone)."""
+    inst = generate("state")
+    calls = []
+
+    def record(name, then=None):
+        def called(*args, **kwargs):
+            calls.append(name)
+            return then(*args, **kwargs) if then else None
+        return called
+
+    with mock.patch.multiple("solver.engine", LP_PAIRS=1, offer_transport=record("flow"),
+                             run_cpsat=record("cpsat"), run_mip=record("mip"),
+                             lp_relaxation=record("lp", lp_relaxation), **{cap: 1}):
+        result = solve(inst, time_limit=20, workers=1)
+    assert "flow" in calls
+    if cap == "SEARCH_MAX_PAIRS":
+        assert "lp" in calls and "cpsat" not in calls and "mip" not in calls
+    else:
+        assert "lp" not in calls and ("cpsat" in calls or "mip" in calls)  # searched without an LP
+    assert check(inst, result_to_json(result)) == []
+    assert _tiers_placed(result) >= _tiers_placed(greedy(inst))
+    assert all(level.bound >= level.value for level in result.levels)
+
+
+def test_each_level_hands_freed_memory_back():
+    inst = generate("state")
+    with mock.patch("solver.engine.release_freed_memory") as release:
+        result = solve(inst, time_limit=20, workers=1)
+    assert release.call_count == len(result.levels) == 5
+    release_freed_memory()  # the real one: glibc's malloc_trim here, nothing elsewhere
+    assert (_glibc_malloc_trim() is not None) == (platform.libc_ver()[0] == "glibc")
+
+
+def test_a_pair_has_no_dict():
+    """757,015 pairs on the stretch instance: slots save 36 MB."""
+    assert not hasattr(prepare(generate("state")).pairs[0], "__dict__")
