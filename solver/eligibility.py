@@ -70,14 +70,16 @@ def places_needed(referral: Referral) -> int:
     return 1 + referral.children_with
 
 
-def staffed_room(open_beds: int, current_youth: int, staff_on_duty: int, youth_per_staff: int) -> int:
+def staffed_room(open_beds, current_youth, staff_on_duty, youth_per_staff, fewer=min, more=max):
     """Places that can be filled now: open beds, limited by the staff on duty.
 
     Open beds without staff are not open: a home may hold at most
     ``staff_on_duty * youth_per_staff`` youths in all, counting those already there.
+    The figures are integers, or arrays of many homes' figures with `np.minimum` and
+    `np.maximum` as `fewer` and `more`: the same rule, home by home.
     """
     staffed = staff_on_duty * youth_per_staff - current_youth
-    return max(0, min(open_beds, staffed))
+    return more(0, fewer(open_beds, staffed))
 
 
 def room(home: Home) -> int:
