@@ -70,7 +70,8 @@ def places_needed(referral: Referral) -> int:
     return 1 + referral.children_with
 
 
-def staffed_room(open_beds, current_youth, staff_on_duty, youth_per_staff, fewer=min, more=max):
+def staffed_room(open_beds: int | np.ndarray, current_youth: int | np.ndarray, staff_on_duty: int | np.ndarray,
+                 youth_per_staff: int | np.ndarray, fewer=min, more=max) -> int | np.ndarray:
     """Places that can be filled now: open beds, limited by the staff on duty.
 
     Open beds without staff are not open: a home may hold at most

@@ -96,10 +96,11 @@ def room_now(latest: Latest | None, reserved_places: int, active: bool) -> int:
 
 
 def rooms_now(latest, reserved_places: list[int], active: list[bool]) -> list[int]:
-    """`room_now` of many homes at once, in columns: `latest` holds one sequence per figure
-    (`open_beds`, `staff_on_duty`, `youth_per_staff`, `current_youth`; None for a home that
-    never published), the other arguments one value per home. For the thousands of homes of
-    a search: the same rule (`_room`) on arrays."""
+    """`room_now` of many homes at once, in columns: `latest` (a named tuple, such as the
+    search's `Figures`) holds one sequence per figure (`open_beds`, `staff_on_duty`,
+    `youth_per_staff`, `current_youth`; None for a home that never published), the other
+    arguments one value per home. For the thousands of homes of a search: the same rule
+    (`_room`) on arrays."""
     if not reserved_places:
         return []
     published = np.array([beds is not None for beds in latest.open_beds]) & np.array(active, bool)
