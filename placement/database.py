@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
 
 # Database time per request (scripts/bench_load.py): off unless SAFEBED_DB_TIMING=1 ------
 
-DB_TIME_HEADER = "X-SafeBed-DB"  # "<database milliseconds>;<statements>;<app CPU milliseconds>"
+DB_TIME_HEADER = "X-SafeBed-DB"  # "<database ms>;<statements>;<app CPU ms>;<app wall ms>"
 
 
 def enable_db_timing(app: Flask) -> None:
@@ -69,13 +69,18 @@ def enable_db_timing(app: Flask) -> None:
     @app.before_request
     def _cpu_started():
         g.cpu_started = time.thread_time()
+        g.wall_started = time.perf_counter()
 
     @app.after_request
     def _db_time_header(response):
         spent = g.get("db_time", 0.0)
         # The request thread's own CPU time: what the app spent, whatever the machine's load.
         cpu = time.thread_time() - g.get("cpu_started", time.thread_time())
-        response.headers[DB_TIME_HEADER] = f"{spent * 1000:.2f};{g.get('db_statements', 0)};{cpu * 1000:.2f}"
+        # The request's wall time inside the app (a streamed body not included): set
+        # against the client's time, it tells queueing outside the app from waits inside.
+        wall = time.perf_counter() - g.get("wall_started", time.perf_counter())
+        response.headers[DB_TIME_HEADER] = (f"{spent * 1000:.2f};{g.get('db_statements', 0)};{cpu * 1000:.2f};"
+                                            f"{wall * 1000:.2f}")
         return response
 
 

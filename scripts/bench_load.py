@@ -404,6 +404,7 @@ class Recorder:
         self.db: dict[str, list[float]] = defaultdict(list)
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.cpu: dict[str, list[float]] = defaultdict(list)
+        self.app_wall: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.codes: dict[str, set] = defaultdict(set)
 
@@ -417,11 +418,13 @@ class Recorder:
                 self.codes[op].add(response.status_code if response is not None else f"no answer: {failure}")
             header = response.headers.get("X-SafeBed-DB") if response is not None else None
             if header:
-                ms, count, *cpu = header.split(";")
+                ms, count, *cpu_and_wall = header.split(";")
                 self.db[op].append(float(ms))
                 self.statements[op].append(int(count))
-                if cpu:
-                    self.cpu[op].append(float(cpu[0]))
+                if cpu_and_wall:
+                    self.cpu[op].append(float(cpu_and_wall[0]))
+                if len(cpu_and_wall) > 1:
+                    self.app_wall[op].append(float(cpu_and_wall[1]))
 
 
 def _csrf(text: str) -> str:
@@ -723,7 +726,7 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float, thi
     print(f"\n== {users} concurrent users, {pace}: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; "
           f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) ==")
     print(f"{'operation':44} {'n':>5} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4} {'db ms p50':>9} "
-          f"{'db stmts':>8} {'cpu ms':>7}")
+          f"{'db stmts':>8} {'cpu ms':>7} {'app p95':>7}")
     table = {}
     for op in sorted(recorder.times):
         times = [t * 1000 for t in recorder.times[op]]
@@ -731,10 +734,11 @@ def run_load(url: str, port: int, users: int, per_user: int, seconds: float, thi
         statements = recorder.statements.get(op) or [0]
         row = {"n": len(times), "rps": len(times) / elapsed, "p50": _percentile(times, 0.5), "p95": _percentile(times, 0.95),
                "p99": _percentile(times, 0.99), "errors": recorder.errors.get(op, 0), "db_p50": statistics.median(db),
-               "statements": statistics.median(statements), "cpu_p50": statistics.median(recorder.cpu.get(op) or [0.0])}
+               "statements": statistics.median(statements), "cpu_p50": statistics.median(recorder.cpu.get(op) or [0.0]),
+               "app_p95": _percentile(recorder.app_wall.get(op) or [0.0], 0.95)}
         table[op] = row
         print(f"{op:44} {row['n']:5d} {row['rps']:6.1f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
-              f"{row['errors']:4d} {row['db_p50']:9.1f} {row['statements']:8.0f} {row['cpu_p50']:7.1f}"
+              f"{row['errors']:4d} {row['db_p50']:9.1f} {row['statements']:8.0f} {row['cpu_p50']:7.1f} {row['app_p95']:7.1f}"
               + (f"  (status {sorted(map(str, recorder.codes[op]))})" if row["errors"] else ""))
     logins = [t * 1000 for t in sign_ins.times.get("POST /login", [])]
     if logins:

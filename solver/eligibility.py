@@ -70,14 +70,17 @@ def places_needed(referral: Referral) -> int:
     return 1 + referral.children_with
 
 
-def staffed_room(open_beds: int, current_youth: int, staff_on_duty: int, youth_per_staff: int) -> int:
+def staffed_room(open_beds: int | np.ndarray, current_youth: int | np.ndarray, staff_on_duty: int | np.ndarray,
+                 youth_per_staff: int | np.ndarray, fewer=min, more=max) -> int | np.ndarray:
     """Places that can be filled now: open beds, limited by the staff on duty.
 
     Open beds without staff are not open: a home may hold at most
     ``staff_on_duty * youth_per_staff`` youths in all, counting those already there.
+    The figures are integers, or arrays of many homes' figures with `np.minimum` and
+    `np.maximum` as `fewer` and `more`: the same rule, home by home.
     """
     staffed = staff_on_duty * youth_per_staff - current_youth
-    return max(0, min(open_beds, staffed))
+    return more(0, fewer(open_beds, staffed))
 
 
 def room(home: Home) -> int:
@@ -300,14 +303,17 @@ class HomeTable:
         return self._offers[service]
 
 
-def within_km_among(table: HomeTable, homes: np.ndarray, to: Location, km: float) -> np.ndarray:
-    """Per home of `homes` (indexes into `table`): `distance_km(home, to) <= km`.
+def within_km_among(table: HomeTable, homes: np.ndarray, to: Location, km: float,
+                    km_away: np.ndarray | None = None) -> np.ndarray:
+    """Per home of `homes` (indexes into `table`): `distance_km(home, to) <= km`;
+    `km_away`: the homes' `distances_km` to `to`, when the caller has them.
 
     Decided in numpy, except within a millimetre of the limit, where `distance_km` itself
     decides: numpy's distance may differ in the last bit, and a rule must never disagree
     with the scalar one by a rounding.
     """
-    km_away = distances_km(table, homes, to)
+    if km_away is None:
+        km_away = distances_km(table, homes, to)
     inside = km_away <= km
     for i in np.flatnonzero(np.abs(km_away - km) < 1e-6).tolist():
         inside[i] = distance_km(table.homes[homes[i]].location, to) <= km
@@ -325,8 +331,10 @@ def _any_of(column, values, candidates: np.ndarray) -> np.ndarray:
     return found
 
 
-def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray) -> np.ndarray:
-    """Which rules exclude `referral` from each of `candidates` (home indexes), at once.
+def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray,
+                   km_away: np.ndarray | None = None) -> np.ndarray:
+    """Which rules exclude `referral` from each of `candidates` (home indexes), at once
+    (`km_away`: the candidates' `distances_km` to the referral, when the caller has them).
 
     A boolean array with a row per rule of `RULES` (`RULE_ROW` names them) and a column per
     candidate: column j holds exactly the rules of `exclusions(home j, referral)` (a property
@@ -348,7 +356,7 @@ def failures_among(table: HomeTable, referral: Referral, candidates: np.ndarray)
     if referral.programs:
         failed[row["program"]] = ~_any_of(t.runs, referral.programs, c)
     if referral.max_distance_km is not None:
-        failed[row["distance"]] = ~within_km_among(t, c, referral.location, referral.max_distance_km)
+        failed[row["distance"]] = ~within_km_among(t, c, referral.location, referral.max_distance_km, km_away)
     allowed = t.in_state(referral.custody_state)[c]
     if referral.icpc_approved_states:
         allowed = allowed | (t.accepts_out_of_state[c] & _any_of(t.in_state, referral.icpc_approved_states, c))

@@ -110,14 +110,18 @@ def _distance_points(km: float) -> int:
     return round(DISTANCE_POINTS * max(0.0, 1.0 - km / DISTANCE_HORIZON_KM))
 
 
-def fit_points_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> np.ndarray:
-    """`fit_points` of `referral` in each of `homes` (indexes into `table`), as one array.
+def fit_points_among(table: HomeTable, referral: Referral, homes: np.ndarray,
+                     km_away: np.ndarray | None = None) -> np.ndarray:
+    """`fit_points` of `referral` in each of `homes` (indexes into `table`), as one array;
+    `km_away`: the homes' `distances_km` to the referral, when the caller has them.
 
     The preparation's hot path. Distance points are rounded in numpy, except where the
     value lies at a rounding boundary: there `distance_km` and Python's `round` decide,
     so the result always equals `fit_points` (a property test checks it).
     """
-    raw = DISTANCE_POINTS * np.maximum(0.0, 1.0 - distances_km(table, homes, referral.location) / DISTANCE_HORIZON_KM)
+    if km_away is None:
+        km_away = distances_km(table, homes, referral.location)
+    raw = DISTANCE_POINTS * np.maximum(0.0, 1.0 - km_away / DISTANCE_HORIZON_KM)
     points = np.round(raw).astype(np.int64)
     near_half = np.abs(raw - np.floor(raw) - 0.5) < 1e-6
     for i in np.flatnonzero(near_half).tolist():
@@ -167,7 +171,7 @@ def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[
     km = km_away.tolist()
     for i in np.flatnonzero(np.abs(km_away - np.floor(km_away) - 0.5) < 1e-6).tolist():
         km[i] = distance_km(table.homes[homes[i]].location, referral.location)
-    points = fit_points_among(table, referral, homes).tolist()
+    points = fit_points_among(table, referral, homes, km_away).tolist()
     return [Fit(p / FIT_SCALE, first + (_distance_reason(d),) + last)
             for p, first, d, last in zip(points, before, km, after)]
 

@@ -71,7 +71,7 @@ def dashboard():
     return render_template(
         "coordinator/dashboard.html", board=board, need=need, states=US_STATES, state=state,
         state_args=_state_args(state), tables=[board.tables[key] for key in capacity.DASHBOARD_TABLES],
-        missing=outcomes.report_figures(get_session(), outcomes.custody_in(state)),
+        missing=outcomes.report_figures(get_session(), outcomes.custody_in(state)), shown=shown_count(),
     )
 
 
@@ -211,7 +211,8 @@ def outcomes_page():
     state = _state()
     figures = outcomes.coordinator_view(get_session(), state)
     _viewed("outcomes_viewed", state)
-    return render_template("coordinator/outcomes.html", f=figures, states=US_STATES, state=state, state_args=_state_args(state))
+    return render_template("coordinator/outcomes.html", f=figures, states=US_STATES, state=state, state_args=_state_args(state),
+                           shown=shown_count())
 
 
 @bp.get("/needs-a-bed")

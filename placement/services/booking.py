@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlmodel import Session, select
 
-from solver.eligibility import exclusions, places_needed, staffed_room
+from solver.eligibility import exclusions, places_needed
 
 from .. import audit
 from ..models import (
@@ -23,7 +23,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import alert_texts, alerts, consent, escalations, notifications
 from .errors import Conflict, NotFound, ServiceError
-from .homes import HomeStatus, lock_home, status
+from .homes import HomeStatus, lock_home, room_now, status
 from . import protections
 from .referrals import set_status
 from .solver_inputs import solver_home, solver_referral
@@ -80,11 +80,7 @@ def _settle_status(session: Session, user: User | None, referral: Referral, note
 
 def room_for_others(home_status: HomeStatus, own_reserved: int) -> int:
     """Room left if the caller's own reservation (already counted) were not there."""
-    latest = home_status.latest
-    if latest is None or not home_status.home.is_active:
-        return 0
-    others = home_status.reserved_places - own_reserved
-    return staffed_room(latest.open_beds - others, latest.current_youth + others, latest.staff_on_duty, latest.youth_per_staff)
+    return room_now(home_status.latest, home_status.reserved_places - own_reserved, home_status.home.is_active)
 
 
 def require_bookable(session: Session, referral: Referral, home: Home, home_status: HomeStatus | None = None) -> int:

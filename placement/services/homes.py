@@ -92,23 +92,33 @@ def room_now(latest: Latest | None, reserved_places: int, active: bool) -> int:
     reserved: for callers that hold thousands of homes as rows, not statuses."""
     if latest is None or not active:
         return 0
-    return staffed_room(max(0, latest.open_beds - reserved_places), latest.current_youth + reserved_places,
-                        latest.staff_on_duty, latest.youth_per_staff)
+    return _room(latest, reserved_places)
 
 
 def rooms_now(latest, reserved_places: list[int], active: list[bool]) -> list[int]:
-    """`room_now` of many homes at once, in columns: `latest` holds one sequence per figure
-    (`open_beds`, `staff_on_duty`, `youth_per_staff`, `current_youth`; None for a home that
-    never published), the other arguments one value per home. For the thousands of homes of
-    a search; the same integer arithmetic (a test compares the two for every home)."""
+    """`room_now` of many homes at once, in columns: `latest` (a named tuple, such as the
+    search's `Figures`) holds one sequence per figure (`open_beds`, `staff_on_duty`,
+    `youth_per_staff`, `current_youth`; None for a home that never published), the other
+    arguments one value per home. For the thousands of homes of a search: the same rule
+    (`_room`) on arrays."""
     if not reserved_places:
         return []
     published = np.array([beds is not None for beds in latest.open_beds]) & np.array(active, bool)
-    number = lambda values: np.array([value or 0 for value in values], np.int64)  # noqa: E731
-    reserved = np.array(reserved_places, np.int64)
-    free = np.maximum(0, number(latest.open_beds) - reserved)
-    staffed = number(latest.staff_on_duty) * number(latest.youth_per_staff) - (number(latest.current_youth) + reserved)
-    return np.where(published, np.maximum(0, np.minimum(free, staffed)), 0).tolist()
+    columns = latest._replace(**{name: np.array([value or 0 for value in getattr(latest, name)], np.int64)
+                                 for name in _ROOM_FIGURES})
+    room = _room(columns, np.array(reserved_places, np.int64), np.minimum, np.maximum)
+    return np.where(published, room, 0).tolist()
+
+
+_ROOM_FIGURES = ("open_beds", "current_youth", "staff_on_duty", "youth_per_staff")  # what `_room` reads
+
+
+def _room(figures, reserved_places, fewer=min, more=max):
+    """The one rule of `room_now` and `rooms_now`: the staffed room (`staffed_room`) with the
+    places reserved taken from the open beds and counted among the youths. `figures` is a
+    home's latest entry, or columns of many homes' with numpy's minimum and maximum."""
+    return staffed_room(figures.open_beds - reserved_places, figures.current_youth + reserved_places,
+                        figures.staff_on_duty, figures.youth_per_staff, fewer, more)
 
 
 def is_stale(updated_at: datetime | None, stale_after_hours: float, now: datetime | None = None) -> bool:

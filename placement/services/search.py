@@ -176,10 +176,11 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
     table = home_table(rows, SolverHomes(
         rows, lambda row: solver_home(HomeStatus(row, _figures_of(row), reserved.get(row.id, 0)))))
     everyone = np.arange(len(rows))
-    judgement = Judgement(table, wanted, failures_among(table, wanted, everyone))
+    km_away = distances_km(table, everyone, wanted.location)  # read by the distance rule, the fit and the list
+    judgement = Judgement(table, wanted, failures_among(table, wanted, everyone, km_away))
     broken = judgement.failed.sum(axis=0).tolist()
-    points = fit_points_among(table, wanted, everyone).tolist()
-    km = distances_km(table, everyone, wanted.location).tolist()
+    points = fit_points_among(table, wanted, everyone, km_away).tolist()
+    km = km_away.tolist()
     needed = places_needed(wanted)
     held = [reserved.get(row.id, 0) for row in rows]
     # Room and staleness for every home at once, from the rows' figure columns.

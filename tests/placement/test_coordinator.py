@@ -760,3 +760,48 @@ def test_each_dashboard_table_alone_is_the_dashboards(factory, world, monkeypatc
         assert capacity.table(factory.session, "MO", 24, key) == board.tables[key], key
     assert {len(board.tables[key].rows) for key in ("capacity", "stale")} == {2}
     assert len(board.tables["waiting"].rows) == 1 and board.tables["placement_time"].rows[0][1] == 1
+
+
+def test_the_dashboards_and_outcomes_long_lists_show_25_and_link_to_all(client, factory, world, login_as):
+    """A large state's homes to chase for figures, requests waiting for an answer and homes'
+    decline reasons: 25 on a phone, the longest waiting (or most declining) first, with a link
+    to every one; the CSV keeps every row."""
+    caseworker = world["caseworker"]
+    homes = [factory.home(world["provider"], name=f"Decliner {number:02d}") for number in range(26)]
+    referral = make_referral(factory, caseworker, case_reference="MO-ASKED")
+    for number, home in enumerate(homes):
+        # Decliner 25 declined twice, so it leads the reasons table although last by name.
+        for _ in range(2 if number == 25 else 1):
+            factory.session.add(PlacementRequest(referral_id=referral.id, home_id=home.id, places=1, status="declined",
+                                                 decline_reason="no_staff", requested_by_id=caseworker.id))
+    for number in range(26):
+        waiting = make_referral(factory, caseworker, case_reference=f"MO-WAIT-{number:02d}")
+        factory.session.add(PlacementRequest(referral_id=waiting.id, home_id=world["roomy"].id, places=1,
+                                             status="pending", requested_by_id=caseworker.id))
+        factory.session.commit()
+        clock.advance(timedelta(minutes=1))  # MO-WAIT-00 has waited longest
+    clock.advance(timedelta(hours=30))  # every home's figures are out of date by then
+    login_as(world["coordinator"])
+
+    board = client.get("/coordinator/").get_data(as_text=True)
+    stale = board[board.index('data-testid="table-stale"'):board.index('data-testid="table-waiting"')]
+    assert stale.count('<td data-label="Home">') == 25
+    assert "The 25 most out of date of 28 homes are shown." in stale
+    assert '<a href="/coordinator/?all=1#table-stale">Show all 28</a>' in stale
+    waiting = board[board.index('data-testid="table-waiting"'):]
+    assert waiting.count('<td data-label="Case reference">') == 25
+    assert "MO-WAIT-00" in waiting and "MO-WAIT-25" not in waiting  # the latest request waits below the fold
+    assert "The 25 longest waiting of 26 requests are shown." in waiting
+    every = client.get("/coordinator/?all=1").get_data(as_text=True)
+    assert every[every.index('data-testid="table-stale"'):every.index('data-testid="table-waiting"')].count(
+        '<td data-label="Home">') == 28
+    assert "MO-WAIT-25" in every and "Show all" not in every
+    assert len(_csv(client.get("/coordinator/export/waiting.csv"))) == 27  # the header and every request
+
+    outcomes_page = client.get("/coordinator/outcomes").get_data(as_text=True)
+    reasons = outcomes_page[outcomes_page.index('data-testid="reasons-per-home"'):]
+    assert reasons.count("<tr><td>") == 25 and reasons.index("Decliner 25") < reasons.index("Decliner 00")
+    assert "The 25 with the most declines and disruptions of 26 homes are shown." in reasons
+    assert '<a href="/coordinator/outcomes?all=1#reasons-per-home">Show all 26</a>' in reasons
+    every = client.get("/coordinator/outcomes?all=1").get_data(as_text=True)
+    assert every[every.index('data-testid="reasons-per-home"'):].count("<tr><td>") == 26 and "Show all" not in every

@@ -350,6 +350,20 @@ def test_a_placement_too_young_to_tell_is_left_out_of_the_rate(factory):
     assert str(outcomes._row("x", [item]).stayed[7]) == "no data yet"
 
 
+def test_in_place_at_each_span_to_the_second():
+    """A youth is in place `day` days on unless the placement ended before that moment;
+    None until the moment comes. For each of DAYS, either side of it."""
+    start = datetime(2026, 3, 1, 9, 30)
+    second = timedelta(seconds=1)
+    for day in outcomes.DAYS:
+        mark = start + timedelta(days=day)
+        stays = outcomes.PlacementFacts(1, start, None, None, None, None)
+        assert outcomes.in_place_at(stays, day, mark - second) is None
+        assert outcomes.in_place_at(stays, day, mark) is True
+        assert outcomes.in_place_at(stays._replace(ended_at=mark), day, mark) is True
+        assert outcomes.in_place_at(stays._replace(ended_at=mark - second), day, mark - second) is False
+
+
 def test_equity_view_hides_small_cells(client, factory, login_as):
     ends = [(3, "missing")] + [(None, "")] * 5 + [(2, "missing"), (None, "")]
     seeded_history(factory, ["female"] * 6 + ["male"] * 2, ends)

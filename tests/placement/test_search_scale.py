@@ -3,12 +3,16 @@ and hundreds of waiting referrals agree with the plain answer."""
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from placement.models import KeepApartLink, Referral
 from placement.services import search as search_service
 from placement.services.id_lists import among
+from solver.eligibility import staffed_room
 from solver.instance import GENDERS, PROGRAMS, SUBSTANCE_SUPPORT, SUBSTANCE_USE
 
 from ..helpers import make_referral
@@ -120,22 +124,34 @@ def test_each_home_is_joined_to_its_newest_availability_entry_whichever_the_quer
     assert len(set(wanted.values())) > 2  # the homes' newest entries differ: a wrong pick would show
 
 
-def test_the_search_works_out_room_in_columns_as_room_now_does_for_one_home():
-    """`rooms_now` (every home of a search at once) equals `room_now` home by home, on
-    generated figures: beds or staff the limit, reserved places past either, inactive homes
-    and homes that never published."""
-    from placement.services.homes import Latest, room_now, rooms_now
+# A home's figures and its state: (published, open beds, staff on duty, youths per staff,
+# youths there, places reserved, active); small ranges, so that beds, staff and reserved
+# places each turn out the limit.
+_ROOM_CASES = st.tuples(st.booleans(), st.integers(0, 8), st.integers(0, 4), st.integers(1, 4), st.integers(0, 10),
+                        st.integers(0, 6), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ROOM_CASES, max_size=30))
+def test_room_is_one_rule_for_one_home_and_for_the_search_columns(cases):
+    """`room_now` (one home) and `rooms_now` (every home of a search at once, in columns)
+    give the room of the home as the solver sees it: `staffed_room` of its open beds net
+    of the places reserved (never below 0) and its youths counting them; none for an
+    inactive home or one that never published. Also `booking.room_for_others`, which
+    counts only the others' places."""
+    from placement.services.booking import room_for_others
+    from placement.services.homes import HomeStatus, Latest, room_now, rooms_now
     from placement.services.search import Figures
 
-    rng = random.Random(3)
-    entries, reserved, active = [], [], []
-    for i in range(2000):
-        published = rng.random() < 0.9
-        entries.append(Latest(i, i, rng.randint(0, 8), 8, rng.randint(0, 4), rng.randint(1, 4), rng.randint(0, 10),
-                              None, "", None) if published else None)
-        reserved.append(rng.choice([0, 0, 1, 2, 5]))
-        active.append(rng.random() < 0.95)
+    entries, wanted = [], []
+    for i, (published, beds, staff, ratio, youths, reserved, active) in enumerate(cases):
+        entries.append(Latest(i, i, beds, 8, staff, ratio, youths, None, "", None) if published else None)
+        wanted.append(staffed_room(max(0, beds - reserved), youths + reserved, staff, ratio)
+                      if published and active else 0)
+    reserved, active = [case[5] for case in cases], [case[6] for case in cases]
+    assert [room_now(e, held, on) for e, held, on in zip(entries, reserved, active)] == wanted
     columns = Figures(*([getattr(e, name) if e else None for e in entries] for name in Figures._fields))
-    wanted = [room_now(e, held, on) for e, held, on in zip(entries, reserved, active)]
     assert rooms_now(columns, reserved, active) == wanted
-    assert len(set(wanted)) > 3 and rooms_now(Figures([], [], [], [], []), [], []) == []
+    for entry, held, on, room in zip(entries, reserved, active, wanted):
+        status = HomeStatus(SimpleNamespace(is_active=on), entry, held + 2)  # two places of the caller's own
+        assert room_for_others(status, 2) == room

@@ -122,6 +122,32 @@ def test_solver_cli_imports_no_flask_or_database_code():
     assert completed.stdout.strip() == "0 []", completed.stderr
 
 
+def test_solve_exits_without_waiting_for_a_starved_lookahead(tmp_path):
+    """The process ends once the answer is out, though the lookahead's LP (on its own
+    lowest-priority thread, which `solve` does not wait for) has not ended: here it never
+    does, and a process that joined the thread at exit would never end."""
+    path = tmp_path / "state.json"
+    code = (
+        "import json, runpy, sys, threading\n"
+        "from unittest import mock\n"
+        "from solver.bench import generate\n"
+        "from solver.engine import Lookahead\n"
+        "from solver.instance import instance_to_json\n"
+        f"json.dump(instance_to_json(generate('state')), open({str(path)!r}, 'w'))\n"
+        "def starved(self, k, floors):\n"
+        "    print('lookahead started', file=sys.stderr, flush=True)\n"
+        "    threading.Event().wait()\n"
+        f"sys.argv = ['solver', 'solve', {str(path)!r}]\n"
+        "with mock.patch.multiple('solver.engine', LP_PAIRS=1, MIP_PAIRS=1, LOOKAHEAD_PATIENCE=0.05), \\\n"
+        "        mock.patch.object(Lookahead, '_solve', starved):\n"
+        "    runpy.run_module('solver', run_name='__main__', alter_sys=True)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "lookahead started" in completed.stderr
+    assert json.loads(completed.stdout)["status"] == "optimal"
+
+
 def test_bench_state_runs_and_beats_greedy():
     completed = run("bench", "--json", "--only", "state", "--workers", "1", timeout=300)
     assert completed.returncode == 0, completed.stderr

@@ -25,6 +25,7 @@ from solver.eligibility import (
     RULES,
     HomeTable,
     distance_km,
+    distances_km,
     eligible_among,
     exclusions,
     exclusions_among,
@@ -77,7 +78,10 @@ def test_the_vectorised_rules_and_fit_equal_the_scalar_ones(many, referral):
     everyone = np.arange(len(many))
     eligible = eligible_among(table, referral, everyone).tolist()
     assert eligible == [i for i, h in enumerate(many) if is_eligible(h, referral)]
-    assert fit_points_among(table, referral, everyone).tolist() == [fit_points(h, referral) for h in many]
+    wanted = [fit_points(h, referral) for h in many]
+    assert fit_points_among(table, referral, everyone).tolist() == wanted
+    km_away = distances_km(table, everyone, referral.location)  # given by the caller, as the search does
+    assert fit_points_among(table, referral, everyone, km_away).tolist() == wanted
 
 
 @st.composite
@@ -101,12 +105,13 @@ def protected(draw, many):
 @given(st.lists(homes(), min_size=1, max_size=8).map(lambda hs: [dataclasses.replace(h, id=f"h{i}") for i, h in enumerate(hs)])
        .flatmap(lambda hs: st.tuples(st.just(hs), st.one_of(referrals(), protected(hs)))))
 def test_the_bulk_rules_name_the_same_rules_as_exclusions(drawn):
-    """The search sorts every home by `failures_among` and words only those it shows with
-    `exclusions`: per home, the rules must be the same ones, and eligibility the same."""
+    """The search sorts every home by `failures_among` (given the distances it has) and words
+    only those it shows with `exclusions`: per home, the rules must be the same ones, and
+    eligibility (`failures_among` working out the distances) the same."""
     many, referral = drawn
     table = HomeTable(tuple(many))
     everyone = np.arange(len(many))
-    failed = failures_among(table, referral, everyone)
+    failed = failures_among(table, referral, everyone, distances_km(table, everyone, referral.location))
     for j, home in enumerate(many):
         assert [rule for i, rule in enumerate(RULES) if failed[i, j]] == [e.rule for e in exclusions(home, referral)]
     assert eligible_among(table, referral, everyone).tolist() == [i for i, h in enumerate(many) if is_eligible(h, referral)]
