@@ -49,5 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     # worker does (SAFEBED_SCHEDULER=auto); `safebed demo` starts its own.
     if "gunicorn" in sys.modules and scheduler.wanted_in_web_process(app):
         scheduler.start(app)
+    if "gunicorn" in sys.modules:
+        from .heap import freeze_startup_objects
+
+        freeze_startup_objects()  # a gunicorn worker serves requests from here on
     return app
 
