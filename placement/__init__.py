@@ -50,8 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     if "gunicorn" in sys.modules and scheduler.wanted_in_web_process(app):
         scheduler.start(app)
     if "gunicorn" in sys.modules:
-        from .heap import freeze_startup_objects
+        from .warm_start import warm_start
 
-        freeze_startup_objects()  # a gunicorn worker serves requests from here on
+        warm_start(app)  # a gunicorn worker serves requests from here on
     return app
 

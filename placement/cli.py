@@ -72,9 +72,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     if scheduler.wanted_in_web_process(app):
         scheduler.start(app)
         click.echo(f"Alerts: e-mails are printed here and kept in the admin's Outbox (every {app.config['TICK_SECONDS']:g} s).")
-    from .heap import freeze_startup_objects
+    from .warm_start import warm_start
 
-    freeze_startup_objects()
+    warm_start(app)
     server.serve(app)
     click.echo(f"SafeBed is ready at http://{server.display_host}:{server.port}/  (Ctrl+C stops it)")
     server.wait()
