@@ -46,12 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
     from . import scheduler
 
     # A gunicorn worker is a web process: it runs the periodic jobs itself unless a Redis
-    # worker does (SAFEBED_SCHEDULER=auto); `safebed demo` starts its own.
-    if "gunicorn" in sys.modules and scheduler.wanted_in_web_process(app):
-        scheduler.start(app)
+    # worker does (SAFEBED_SCHEDULER=auto), and serves requests from here on. `safebed demo`
+    # does both for itself.
     if "gunicorn" in sys.modules:
         from .warm_start import warm_start
 
-        warm_start(app)  # a gunicorn worker serves requests from here on
+        if scheduler.wanted_in_web_process(app):
+            scheduler.start(app)
+        warm_start(app)
     return app
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .eligibility import HomeTable, distance_km, distances_km
-from .instance import Home, Location, Referral
+from .instance import Home, Referral
 
 FIT_SCALE = 10  # points per unit of score
 MAX_POINTS = 200
@@ -153,11 +153,13 @@ def fit(home: Home, referral: Referral) -> Fit:
     return Fit(score=points / FIT_SCALE, reasons=tuple(reasons))
 
 
-def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[Fit]:
+def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray,
+               km_away: np.ndarray | None = None) -> list[Fit]:
     """`fit(home, referral)` for each of `homes` (indexes into `table`): the same score and
     reasons in the same order (a property test keeps them equal), from the table's columns
-    without a `Home` per home. A distance is worded from numpy's, except at a rounding
-    boundary, where `distance_km`'s decides, so its words match to the kilometre."""
+    without a `Home` per home; `km_away`: the homes' `distances_km` to the referral, when the
+    caller has them. A distance is worded from numpy's, except at a rounding boundary, where
+    `distance_km`'s decides, so its words match to the kilometre."""
     words = _reason_words(referral)
     before = _earned(words, homes, {  # the components `_score` words before the distance, in its order
         "language": table.speaks(referral.language),
@@ -167,7 +169,8 @@ def fits_among(table: HomeTable, referral: Referral, homes: np.ndarray) -> list[
         "program": table.runs(preferred) if preferred is not None else None,
         "run_risk": table.runs("crisis_stabilization") if referral.has_run_before else None,
         "home_state": table.in_state(referral.custody_state)})
-    km_away = distances_km(table, homes, referral.location)
+    if km_away is None:
+        km_away = distances_km(table, homes, referral.location)
     km = km_away.tolist()
     for i in np.flatnonzero(np.abs(km_away - np.floor(km_away) - 0.5) < 1e-6).tolist():
         km[i] = distance_km(table.homes[homes[i]].location, referral.location)

@@ -61,11 +61,13 @@ def _figures_of(row) -> Figures | None:
 @dataclass(frozen=True, eq=False)
 class Judgement:
     """What the bulk rules found for every home in reach, from which the words of the homes
-    shown are written: column i of `failed` (`failures_among`) is home i of `table`."""
+    shown are written: column i of `failed` (`failures_among`) and entry i of `km_away`
+    (`distances_km`) are home i of `table`."""
 
     table: HomeTable
     wanted: SolverReferral
     failed: np.ndarray
+    km_away: np.ndarray
 
 
 @dataclass(eq=False)
@@ -177,7 +179,7 @@ def search(session: Session, referral: Referral, stale_after_hours: float) -> Se
         rows, lambda row: solver_home(HomeStatus(row, _figures_of(row), reserved.get(row.id, 0)))))
     everyone = np.arange(len(rows))
     km_away = distances_km(table, everyone, wanted.location)  # read by the distance rule, the fit and the list
-    judgement = Judgement(table, wanted, failures_among(table, wanted, everyone, km_away))
+    judgement = Judgement(table, wanted, failures_among(table, wanted, everyone, km_away), km_away)
     broken = judgement.failed.sum(axis=0).tolist()
     points = fit_points_among(table, wanted, everyone, km_away).tolist()
     km = km_away.tolist()
@@ -218,7 +220,7 @@ def word(candidates: list[Candidate]) -> None:
         return
     judgement = unworded[0].judgement
     homes = np.array([c.index for c in unworded], dtype=np.int64)
-    fits = fits_among(judgement.table, judgement.wanted, homes)
+    fits = fits_among(judgement.table, judgement.wanted, homes, judgement.km_away[homes])
     excluded = [j for j, c in enumerate(unworded) if c.rules_broken]
     reasons = exclusions_among(judgement.table, judgement.wanted, homes[excluded], judgement.failed[:, homes[excluded]])
     why = dict(zip(excluded, reasons))

@@ -132,7 +132,10 @@ def test_the_bulk_words_equal_the_one_home_rules_word_for_word(drawn, random):
     many, referral = drawn
     table = HomeTable(tuple(many))
     chosen = np.array(random.sample(range(len(many)), random.randint(0, len(many))), dtype=np.int64)
-    assert fits_among(table, referral, chosen) == [fit(many[i], referral) for i in chosen.tolist()]
+    one_by_one = [fit(many[i], referral) for i in chosen.tolist()]
+    assert fits_among(table, referral, chosen) == one_by_one
+    # And with the distances given by the caller, as the search does.
+    assert fits_among(table, referral, chosen, distances_km(table, chosen, referral.location)) == one_by_one
     worded = exclusions_among(table, referral, chosen, failures_among(table, referral, chosen))
     assert worded == [exclusions(many[i], referral) for i in chosen.tolist()]
 
