@@ -202,7 +202,6 @@ def seed(url: str, scale: float, seed_value: int = 16) -> dict:
                         availability_rows())
 
         # Referrals over the last year; the last weeks' are still open, held or requested.
-        agency_states = dict(agencies)
         referral_rows, referral_info = [], []
         for referral_id in range(1, counts["referrals"] + 1):
             org, state = agencies[rng.randrange(len(agencies))]
