@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context
@@ -126,6 +129,53 @@ def new_session():
     finally:
         session.rollback()
         session.close()
+
+
+T = TypeVar("T")
+
+# The threads of `read_beside`, shared by every app of the process and started on first
+# use (so none exists in a process that forks workers). Four: a page runs one or two side
+# reads, and a worker serves four requests at a time.
+_side_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="safebed-side-read")
+
+
+class SideRead(Generic[T]):
+    """A read running beside the caller (see `read_beside`)."""
+
+    def __init__(self, future):
+        self._future = future
+
+    def result(self) -> T:
+        """The read's answer, once it is done (its error, raised here, if it failed). Its
+        statements join the caller's database time (`enable_db_timing`)."""
+        value, spent, statements = self._future.result()
+        if has_app_context() and statements:
+            g.db_time = g.get("db_time", 0.0) + spent
+            g.db_statements = g.get("db_statements", 0) + statements
+        return value
+
+
+def read_beside(session: Session, work: Callable[..., T], *args) -> SideRead[T]:
+    """Start `work(side_session, *args)` on another thread, with a session of its own on
+    `session`'s database, and return it at once.
+
+    A page made of independent reports (the capacity dashboard) spends much of its time
+    waiting for PostgreSQL: while a report's statements run there, the page's own thread
+    works on the next report, instead of waiting for each in turn. The side session sees
+    what is committed, never the caller's pending changes: for reads only.
+    """
+    engine = session.get_bind()
+    app = current_app._get_current_object() if has_app_context() else None
+
+    def run():
+        # The app's context, for `work` and for the side's share of the request's database time.
+        with app.app_context() if app is not None else nullcontext(), Session(engine, expire_on_commit=False) as side:
+            value = work(side, *args)
+            if app is None:
+                return value, 0.0, 0
+            return value, g.get("db_time", 0.0), g.get("db_statements", 0)
+
+    return SideRead(_side_readers.submit(run))
 
 
 def check_database(session: Session) -> None:
