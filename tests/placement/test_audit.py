@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -599,3 +599,58 @@ def test_csv_export_sends_every_event_in_chunks_of_whole_lines(app, factory, mon
     assert rows[0] == list(audit_log.CSV_COLUMNS)
     assert [row[5] for row in rows[1:]] == [str(i) for i in range(7, -1, -1)]
     assert rows[1 + 7 - 4][6] == "two\nlines" and rows[1 + 7 - 5][6] == "'-1+1"
+
+
+# A cell of each kind a spreadsheet or a CSV reader could take wrongly, and its cell in the file,
+# written out by hand: the export must give these bytes whichever database writes the lines.
+HOSTILE_DETAILS = [
+    ("=1+2", "'=1+2"),
+    ("+1", "'+1"),
+    ("-1", "'-1"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"),
+    ("\rx", "\"'\rx\""),
+    ('say "hi"', '"say ""hi"""'),
+    ('"', '""""'),
+    ("a,b", '"a,b"'),
+    ("two\nlines", '"two\nlines"'),
+    ("crlf\r\nend", '"crlf\r\nend"'),
+    ('=cmd|" /C calc"!A0,', "\"'=cmd|\"\" /C calc\"\"!A0,\""),
+    ("Zoë – 日本 😀", "Zoë – 日本 😀"),
+    ("", ""),
+    ("x" * 500, "x" * 500),
+    (" =not first", " =not first"),
+    ("'quoted already", "'quoted already"),
+    ("\\back\\slash", "\\back\\slash"),
+    ("NULL", "NULL"),
+]
+
+
+def test_csv_export_writes_hostile_cells_to_the_same_bytes_on_every_database(app, factory):
+    reader, client = _reader(app, factory)
+    evil = factory.org("agency", name='=HYPERLINK("http://evil.example","x")')
+    quoted = factory.org("agency", name='Zoë "Home", MO')
+    odd = factory.user("caseworker", evil, email="-o'hara%_@test.example")
+    plain = factory.user("caseworker", quoted, email="plain@test.example")
+    newest = datetime(2026, 3, 4, 23, 59, 59, 999999, tzinfo=timezone.utc)  # the file truncates to the second
+    for minute, (detail, _) in enumerate(HOSTILE_DETAILS):
+        factory.session.add(AuditEvent(action="probe", detail=detail, at=newest - timedelta(minutes=minute)))
+    factory.session.add(AuditEvent(actor_id=odd.id, organisation_id=evil.id, action="probe", object_type="=type",
+                                   object_id=-3, detail="d", ip="@ip", at=newest - timedelta(hours=1)))
+    factory.session.add(AuditEvent(actor_id=plain.id, organisation_id=quoted.id, action="probe", object_type="referral",
+                                   object_id=42, detail="", ip="10.0.0.1", at=newest - timedelta(hours=2)))
+    factory.session.commit()
+    odd_line = ("2026-03-04T22:59:59+00:00,'-o'hara%_@test.example,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","
+                "probe,'=type,'-3,d,'@ip\r\n")
+    expected = (
+        "at_utc,actor_email,organisation,action,object_type,object_id,detail,ip\r\n"
+        + "".join(f"2026-03-04T23:{59 - minute:02}:59+00:00,,,probe,,,{cell},\r\n"
+                  for minute, (_, cell) in enumerate(HOSTILE_DETAILS))
+        + odd_line
+        + "2026-03-04T21:59:59+00:00,plain@test.example,\"Zoë \"\"Home\"\", MO\",probe,referral,42,,10.0.0.1\r\n"
+    )
+    with client.get("/admin/audit.csv", query_string={"action": "probe"}) as response:
+        assert response.get_data() == expected.encode()
+    # The reader's text reaches the database as a parameter: a quote is a quote, % and _ are literal.
+    with client.get("/admin/audit.csv", query_string={"action": "probe", "actor_email": "o'hara%_"}) as response:
+        assert response.get_data() == (expected.splitlines(keepends=True)[0] + odd_line).encode()
