@@ -162,7 +162,9 @@ def read_beside(session: Session, work: Callable[..., T], *args) -> SideRead[T]:
     A page made of independent reports (the capacity dashboard) spends much of its time
     waiting for PostgreSQL: while a report's statements run there, the page's own thread
     works on the next report, instead of waiting for each in turn. The side session sees
-    what is committed, never the caller's pending changes: for reads only.
+    what is committed, never the caller's pending changes: for reads only. Rows it returns
+    as mapped objects are detached: only the attributes it loaded can be read. A side read
+    starts no side reads of its own (they could wait for threads busy waiting for them).
     """
     engine = session.get_bind()
     app = current_app._get_current_object() if has_app_context() else None

@@ -22,6 +22,7 @@ from sqlmodel import Session, func, select
 
 from solver.eligibility import exclusions
 
+from ..database import read_beside
 from ..models import (DECLINE_REASONS, Home, MissingEpisode, MissingReport, Placement,
                       PlacementRequest, Referral, User)
 from ..timeutil import utcnow
@@ -298,14 +299,24 @@ def custody_in(state: str):
     return Referral.custody_state == state
 
 
+def _beside_placements(session: Session, state: str, scope, now: datetime) -> tuple:
+    """The outcomes page's figures that do not read the state's placements: the missing-episode
+    counts, the youths missing more than once, and each home's declines and disruptions."""
+    # The state's homes as (id, name) rows: the reasons table shows only the name.
+    homes = list(session.exec(select(Home.id, Home.name).where(Home.state == state).order_by(Home.name)).all())
+    return (report_figures(session, scope, now), repeat_missing(session, scope),
+            most_declines_first(reasons_per_home(session, homes)))
+
+
 def coordinator_view(session: Session, state: str) -> dict:
     """Everything the coordinator's outcomes page shows for youths in `state`'s custody."""
     scope = custody_in(state)
     now = utcnow()
+    # Read beside the placements, whose thousands of rows (for a large state) the page's own
+    # thread works through meanwhile.
+    beside = read_beside(session, _beside_placements, state, scope, now)
     items = placement_outcomes(session, scope, now)
-    # The state's homes as (id, name) rows: the reasons table shows only the name.
-    homes = list(session.exec(select(Home.id, Home.name).where(Home.state == state).order_by(Home.name)).all())
-    return {
+    figures = {
         "state": state,
         "now": now,
         "total": _row("All placements", items),
@@ -313,12 +324,11 @@ def coordinator_view(session: Session, state: str) -> dict:
         "by_home_type": split(items, lambda item: home_type(item.home), HOME_TYPES),
         "equity": [(title, split(items, key, order)) for title, key, order in EQUITY_SPLITS],
         "icwa": icwa_by_step(session, items),
-        "reports": report_figures(session, scope, now),
-        "repeat_missing": repeat_missing(session, scope),
-        "reasons": most_declines_first(reasons_per_home(session, homes)),
         "days": DAYS,
         "decline_labels": DECLINE_REASONS,
     }
+    figures["reports"], figures["repeat_missing"], figures["reasons"] = beside.result()
+    return figures
 
 
 # The provider's mirror ------------------------------------------------------------------
