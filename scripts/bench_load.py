@@ -863,8 +863,11 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean seconds a user pauses between requests (0: back to back, a stress test)")
     parser.add_argument("--port", type=int, default=5016)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    # 8 processes of 2 threads, as the README runs production: threads of one process share its
+    # GIL, and with 4 of 4 a coordinator's page stalled the other requests of its process
+    # (docs/performance.md, eighth pass).
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn process")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     url = prepare_database(args.database, args.scale, args.reuse)
