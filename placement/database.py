@@ -135,7 +135,7 @@ T = TypeVar("T")
 
 # The threads of `read_beside`, shared by every app of the process and started on first
 # use (so none exists in a process that forks workers). Four: a page runs one or two side
-# reads, and a worker serves four requests at a time.
+# reads, and a gunicorn process serves two requests at a time (README).
 _side_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="safebed-side-read")
 
 
