@@ -89,7 +89,8 @@ from .instance import Instance
 from .prepare import TIERS, Component, Pair, Prepared, prepare
 from .lp import (Relaxation, build_level_mip, capacity_rows, dive, keep_apart_rows, lp_relaxation,
                  rows_by_unit)
-from .transport import best_pairs_total, lexicographic_weights, pair_column, transport_answer
+from .split_flow import relaxed_bound
+from .transport import best_pairs_total, lexicographic_weights, pair_column, repaired_answer, transport_answer
 from .result import LEVELS, Level, Result, build_result, result_to_json
 
 BATCH_PAIRS = 4000  # components smaller than this are solved together, up to this size
@@ -140,9 +141,13 @@ SEARCH_MAX_PAIRS = 100_000
 # (stretch, planned level, 494,685 pairs: +543-574 MB at its peak, straight from the
 # model's proto or through MPSolver alike), which took the process past 1 GB at the planned,
 # ICWA and fit levels (1,020-1,085 MB), for bounds 0.6% (planned), 1% (ICWA) and 1.3% (fit)
-# below the trivial ones, when it finished in its time at all, and no better answer. Such a
-# batch keeps the trivial bound and the flow's answer.
+# below the trivial ones, when it finished in its time at all, and no better answer. At a
+# tier level such a batch gets the same bound from the split flow (`solver.split_flow`).
 LP_MAX_PAIRS = 300_000
+# Flows the split flow's bound takes at most before its deadline stops it (one for its
+# guide, up to 6 a level with slack: stretch, planned level, 494,685 pairs, 7 flows of
+# about 0.9 s): a batch gets it only with time for three.
+SPLIT_FLOW_SOLVES = 3
 # About how many pairs GLOP builds and solves per second at a tier level (stretch, planned
 # level, 494,685 pairs in 6.5 s at load 2-3): a batch too large for an LP in its time
 # share gets only the trivial bound and the flow's answer.
@@ -593,12 +598,20 @@ def solve_level(prepared: Prepared, batch: Component, k: int, current: dict[int,
                                        GLOP_FIT if k == FIT_LEVEL else "")
         if relaxation is not None:
             proof.offer(best, proof.value, relaxation.bound)
+    guides = []
+    if (large and relaxation is None and k < len(TIERS)
+            and remaining > SPLIT_FLOW_SOLVES * len(pairs) / FLOW_PAIRS_PER_SECOND):
+        # Too big for GLOP (memory) or for its time: the same LP as a flow, in half the time left.
+        split = relaxed_bound(prepared, pairs, levels, floors, k, time.perf_counter() + remaining / 2)
+        if split is not None:
+            guides, bound = split
+            proof.offer(best, proof.value, bound)
     if lookahead is not None:
         # The next level's LP, assuming this level reaches its bound (checked there).
         lookahead.start(k + 1, floors + [proof.bound])
     if large and remaining > len(pairs) / FLOW_PAIRS_PER_SECOND:
         # Without time to load an LP or a search this big, a flow still improves the answer.
-        offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch))
+        offer_transport(prepared, pairs, levels, floors, k, proof, relaxation, schedule.deadline_for(batch), guides)
     deadline = schedule.deadline_for(batch)
     if proof.value < proof.bound and relaxation is not None:
         guess = proof.bound - math.ceil(OPTIMISTIC_GAP * proof.bound)
@@ -698,15 +711,40 @@ def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[
 
 
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                    proof: Proof, relaxation: Relaxation | None, deadline: float) -> None:
+                    proof: Proof, relaxation: Relaxation | None, deadline: float, guides=()) -> None:
     """Offer `proof` the transportation answers (`solver.transport`), cheapest first, until
     one reaches the bound: the special units where the LP relaxation puts them; where the
     best answer known puts them, with the units of the tiers above held too; the same
-    without holding them; then after a dive (`solver.lp.dive`), weighted over the levels
-    ahead, then this level alone. Each is kept only if it holds every level above (the
-    flow maximises them first, but may trade one above for another when those are not at
-    their optimum)."""
-    scores = [proof.solution] if relaxation is None else [relaxation.x, proof.solution]
+    without holding them; at a tier level, where the LP's or the split flow's fractions
+    (`guides`, for a batch too big for an LP) put them, repaired until the levels above
+    hold (`transport.repaired_answer`); then after a dive (`solver.lp.dive`), weighted
+    over the levels ahead, then this level alone. Each is kept only if it holds every
+    level above (the flow maximises them first, but may trade one above for another when
+    those are not at their optimum)."""
+    def flow(score, hold=frozenset()):
+        return lambda: transport_answer(prepared, pairs, levels, k, score, hold)
+
+    def flow_after(dive_scores):
+        def run():
+            score = dive_scores()
+            return None if score is None else transport_answer(prepared, pairs, levels, k, score)
+        return run
+
+    answers = [flow(proof.solution)] if relaxation is None else [flow(relaxation.x), flow(proof.solution)]
+    if 0 < k < len(TIERS):
+        # The levels above may not be at their optimum (a time limit): a flow maximising
+        # them first could trade this level away for them. Holding the units of the tiers
+        # above where they are, the flow moves only this tier's and lower ones.
+        above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
+        answers.insert(1, flow(proof.solution, above))
+    # A few flows, where a dive re-solves the LP for each special unit it decides
+    # (stretch, planned level, 253,361 pairs: 1,769 of the bound 1,774 in 0.6 s, where the
+    # dives reached 1,750 in 9 s). The split flow's guides go first: on a batch that size
+    # each flow takes about a second, and they are what the time is for.
+    repaired = [lambda guide=guide: repaired_answer(prepared, pairs, levels, floors, k, guide, proof.solution,
+                                                    deadline)
+                for guide in ([relaxation.x] if relaxation is not None and k < len(TIERS) else guides)]
+    answers = answers + repaired if relaxation is not None else repaired + answers
     if relaxation is not None and k != FIT_LEVEL:
         # At the fit level the LP bound is rarely reached (the dense benchmark: 57,336
         # against 57,239), so a dive to it fails; the search starts from the answer in hand.
@@ -716,25 +754,12 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
         if ahead is not None:
             # First a dive on this level and the ones after it up to ICWA, weighted in
             # order: its answer usually proves those levels too, with no dive of their own.
-            scores.append(lambda: dive(prepared, pairs, levels[:k] + [ahead], floors, k, None, until))
-        scores.append(lambda: dive(prepared, pairs, levels, floors, k, relaxation.bound, until))
-    if 0 < k < len(TIERS):
-        # The levels above may not be at their optimum (a time limit): a flow maximising
-        # them first could trade this level away for them. Holding the units of the tiers
-        # above where they are, the flow moves only this tier's and lower ones.
-        above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
-        scores.insert(1, (proof.solution, above))
-    for score in scores:
+            answers.append(flow_after(lambda: dive(prepared, pairs, levels[:k] + [ahead], floors, k, None, until)))
+        answers.append(flow_after(lambda: dive(prepared, pairs, levels, floors, k, relaxation.bound, until)))
+    for candidate in answers:
         if proof.value >= proof.bound:
             return
-        hold: set[int] = frozenset()
-        if isinstance(score, tuple):
-            score, hold = score
-        if callable(score):
-            score = score()
-            if score is None:
-                continue
-        answer = transport_answer(prepared, pairs, levels, k, score, hold)
+        answer = candidate()
         if answer is not None and is_feasible(prepared, pairs, levels[:k], floors, answer):
             proof.offer(answer, _value(levels[k], answer), proof.bound)
 

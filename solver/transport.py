@@ -21,6 +21,7 @@ without branch and bound.
 from __future__ import annotations
 
 import operator
+import time
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -31,7 +32,7 @@ from .prepare import Pair, Prepared
 # weights are kept well below that (a level that would not fit is left out of the weights).
 COST_LIMIT = 2 ** 60
 
-__all__ = ["best_pairs_total", "lexicographic_weights", "pair_column", "transport_answer"]
+__all__ = ["best_pairs_total", "lexicographic_weights", "pair_column", "repaired_answer", "transport_answer"]
 
 
 def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int, nodes: int) -> list[int] | None:
@@ -141,3 +142,40 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
     used = flow.flows(arcs[n_units:n_units + len(singles)])
     solution[singles[used > 0]] = 1
     return solution.tolist()
+
+
+def repaired_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                    guide, reference: list[int], deadline: float) -> list[int] | None:
+    """A transportation answer with this level's special units where `guide` (fractions
+    per pair, `solver.split_flow`) puts them, holding every level above at its floor.
+
+    The special units with a member in a tier above k are fixed first where `reference`
+    (an answer meeting the floors) has them. Rounding the guide can still take the only
+    room an upper-tier youth had: then the special units this answer put in the homes
+    where `reference` placed the youths now missing lose that pair, and the flow runs
+    again, until the floors hold or `deadline`. None if they never do."""
+    unit = pair_column(pairs, "unit")
+    home = pair_column(pairs, "home")
+    reference = np.asarray(reference, dtype=np.int64)
+    upper = np.array([prepared.units[u].top_tier < k for u in unit.tolist()], dtype=bool)
+    special = _special_mask(prepared, unit, frozenset())
+    score = np.where(upper & special, 2.0 * reference, np.asarray(guide, dtype=float))
+    coefficients = [np.asarray(c, dtype=np.int64) for c in levels[:k]]
+    while time.perf_counter() < deadline:
+        answer = transport_answer(prepared, pairs, levels, k, score)
+        if answer is None:
+            return None
+        solution = np.asarray(answer, dtype=np.int64)
+        short = [j for j in range(k) if solution @ coefficients[j] < floors[j]]
+        if not short:
+            return answer
+        missing = np.zeros(len(pairs), dtype=bool)
+        for j in short:
+            placed = coefficients[j] > 0
+            gone = np.setdiff1d(unit[(reference == 1) & placed], unit[(solution == 1) & placed])
+            missing |= np.isin(unit, gone) & (reference == 1)
+        culprits = (solution == 1) & special & (reference == 0) & np.isin(home, home[missing])
+        if not culprits.any():
+            return None
+        score = np.where(culprits, 0.0, score)
+    return None

@@ -19,6 +19,7 @@ from solver.instance import Location
 from solver.lp import lp_relaxation
 from solver.prepare import components, prepare
 from solver.result import result_to_json
+from solver.split_flow import relaxed_bound
 
 from .factories import home, instance, referral
 
@@ -361,7 +362,8 @@ def _tiers_placed(result) -> tuple[int, ...]:
 @pytest.mark.parametrize("cap", ["SEARCH_MAX_PAIRS", "LP_MAX_PAIRS"])
 def test_batches_above_the_memory_caps_get_no_search_or_no_lp_and_keep_a_valid_answer(cap):
     """Above SEARCH_MAX_PAIRS a batch gets no branch and bound, above LP_MAX_PAIRS no LP
-    (on the stretch instance they took the run past 1 GB); it keeps the flow's answer,
+    (on the stretch instance they took the run past 1 GB) but, at the tier levels, the
+    same LP as a flow (`solver.split_flow`); it keeps the flow's answer,
     checker-valid, never behind greedy, with bounds at or above the values. Forced on the
     benchmark's state instance by caps of one pair, every batch given an LP otherwise and
     the flow's answer left out (it proves the instance alone)."""
@@ -376,13 +378,15 @@ def test_batches_above_the_memory_caps_get_no_search_or_no_lp_and_keep_a_valid_a
 
     with mock.patch.multiple("solver.engine", LP_PAIRS=1, offer_transport=record("flow"),
                              run_cpsat=record("cpsat"), run_mip=record("mip"),
-                             lp_relaxation=record("lp", lp_relaxation), **{cap: 1}):
+                             lp_relaxation=record("lp", lp_relaxation),
+                             relaxed_bound=record("split", relaxed_bound), **{cap: 1}):
         result = solve(inst, time_limit=20, workers=1)
     assert "flow" in calls
     if cap == "SEARCH_MAX_PAIRS":
-        assert "lp" in calls and "cpsat" not in calls and "mip" not in calls
+        assert "lp" in calls and "split" not in calls and "cpsat" not in calls and "mip" not in calls
     else:
-        assert "lp" not in calls and ("cpsat" in calls or "mip" in calls)  # searched without an LP
+        assert "lp" not in calls and "split" in calls
+        assert "cpsat" in calls or "mip" in calls  # searched without an LP
     assert check(inst, result_to_json(result)) == []
     assert _tiers_placed(result) >= _tiers_placed(greedy(inst))
     assert all(level.bound >= level.value for level in result.levels)

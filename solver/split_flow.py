@@ -1,0 +1,150 @@
+"""A tier level's LP relaxation as a min-cost flow, for batches too big for GLOP.
+
+The LP relaxation of a level lets a unit of s places go to a home in part: x_(u,h) in
+[0, 1], sum_h x_(u,h) <= 1, sum_u s_u x_(u,h) <= room_h. Writing f_(u,h) = s_u x_(u,h)
+(places of u sent to h), that is a flow: the unit sends up to s_u places, each of its
+pairs carries up to s_u, each home takes up to its room, and a place sent along (u, h)
+is worth c_u / s_u where c_u is what the whole unit is worth. Keep-apart rows are left
+out, which only loosens the relaxation. So `SimpleMinCostFlow` solves the LP exactly, on
+integers (costs scaled by the sizes' least common multiple), in memory that grows with
+the arcs alone: GLOP needs about 1.1 KB per column, 540 MB for the stretch benchmark's
+494,685-pair batch, a flow a few dozen bytes.
+
+The floors of the levels above enter by Lagrangian weights: for any weights c >= 0,
+    max { c_k L_k + sum_(j<k) c_j (L_j - f_j) } >= c_k * (the level's optimum)
+over the relaxation, so (F(c) - sum_j c_j f_j) / c_k bounds level k, whatever c. A level
+whose relaxed maximum equals its floor can keep a weight above all later levels (the
+lexicographic weight: its floor then holds exactly at no cost); a level with slack gets a
+finite weight, found by bisection on its subgradient L_j - f_j (`relaxed_bound`).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from .prepare import Pair, Prepared
+from .transport import COST_LIMIT, pair_column
+
+# Weights of a level with slack are tried on this grid (multiples of 1 / WEIGHT_STEPS)
+# up to WEIGHT_MAX level-k youths per youth of that level.
+WEIGHT_STEPS = 8
+WEIGHT_MAX = 4
+
+__all__ = ["SplitFlow", "relaxed_bound"]
+
+
+@dataclass
+class SplitFlow:
+    """One solve of the relaxation: each pair's share of its unit (x in [0, 1]), each
+    level's value there, and the bound it proves on level k (None: no bound, a weight too big)."""
+
+    x: np.ndarray
+    values: list[float]
+    bound: int | None
+
+
+class SplitFlowModel:
+    """The flow network of a batch, built once and re-solved with other unit values."""
+
+    def __init__(self, prepared: Prepared, pairs: list[Pair], levels: list[list[int]]):
+        unit = pair_column(pairs, "unit")
+        home = pair_column(pairs, "home")
+        units, self.unit_node = np.unique(unit, return_inverse=True)
+        homes, home_node = np.unique(home, return_inverse=True)
+        self.size = np.array([prepared.units[u].size for u in units], dtype=np.int64)
+        self.scale = math.lcm(*set(self.size.tolist())) if len(units) else 1
+        # Each unit's value per level: a unit's coefficient is the same on all its pairs
+        # at the tier levels (its members' tiers).
+        self.unit_levels = np.zeros((len(levels), len(units)), dtype=np.int64)
+        for j, coefficients in enumerate(levels):
+            np.maximum.at(self.unit_levels[j], self.unit_node, np.asarray(coefficients, dtype=np.int64))
+        n_units, n_homes = len(units), len(homes)
+        self.source, self.sink = n_units + n_homes, n_units + n_homes + 1
+        self.n_units, self.n_pairs = n_units, len(pairs)
+        self.tails = np.concatenate([np.full(n_units, self.source), self.unit_node,
+                                     n_units + np.arange(n_homes), [self.source]]).astype(np.int32)
+        self.heads = np.concatenate([np.arange(n_units), n_units + home_node,
+                                     np.full(n_homes, self.sink), [self.sink]]).astype(np.int32)
+        self.capacities = np.concatenate([self.size, self.size[self.unit_node],
+                                          np.asarray(prepared.rooms, dtype=np.int64)[homes],
+                                          [int(self.size.sum())]])
+
+    def solve(self, weights: list[int], floors: list[int] = (), k: int | None = None) -> SplitFlow | None:
+        """Maximise sum_j weights_j L_j over the relaxation; None when the costs would
+        overflow or the flow fails. The bound is on level `k` with `floors` on the levels
+        above (None without a `k`)."""
+        worth = np.asarray(weights, dtype=object) @ self.unit_levels.astype(object)
+        per_place = [w * (self.scale // s) for w, s in zip(worth.tolist(), self.size.tolist())]
+        if max(per_place, default=0) * (self.sink + 1) >= COST_LIMIT:
+            return None
+        costs = np.concatenate([np.zeros(self.n_units, dtype=np.int64),
+                                -np.asarray(per_place, dtype=np.int64)[self.unit_node],
+                                np.zeros(len(self.tails) - self.n_units - self.n_pairs, dtype=np.int64)])
+        flow = min_cost_flow.SimpleMinCostFlow()
+        arcs = flow.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.capacities, costs)
+        total = int(self.size.sum())
+        flow.set_node_supply(self.source, total)
+        flow.set_node_supply(self.sink, -total)
+        if flow.solve() != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+            return None
+        x = flow.flows(arcs[self.n_units:self.n_units + self.n_pairs]) / self.size[self.unit_node]
+        placed = np.bincount(self.unit_node, weights=x, minlength=self.n_units)
+        values = (self.unit_levels @ placed).tolist()
+        # -optimal_cost is sum_j weights_j L_j times `scale`, exactly, in integers.
+        if k is None or not weights[k]:
+            return SplitFlow(x, values, None)
+        lagrangian = -flow.optimal_cost() - self.scale * sum(w * f for w, f in zip(weights[:k], floors))
+        bound = lagrangian // (self.scale * weights[k])
+        return SplitFlow(x, values, bound)
+
+
+def relaxed_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
+                  deadline: float) -> tuple[list[np.ndarray], int] | None:
+    """The split flow's best bound on tier level `k` by `deadline`, with guides for
+    rounding (`transport.repaired_answer`): each pair's share of its unit in two flows.
+
+    The first flow weights every level above lexicographically: those levels at their
+    relaxed maxima, at or above their floors. A level whose maximum there is its floor
+    keeps that weight (its floor then holds exactly, at no cost); each other level starts
+    at one youth of level k per youth and is bisected on the grid of WEIGHT_STEPS up to
+    WEIGHT_MAX: a weight is too low where its level falls below its floor, too high where
+    the level passes it. Every weight tried gives a valid bound; the least is kept, and
+    its flow, nearer the LP's optimum with the floors, is the second guide. Rounding
+    either can come out a little ahead (stretch, planned level: 5,452-5,465 of 5,491
+    over six such flows), so both are tried. None when even the first flow does not fit
+    in int64."""
+    model = SplitFlowModel(prepared, pairs, levels[:k + 1])
+    maxima = model.unit_levels.sum(axis=1).tolist()
+    weights = [0] * (k + 1)
+    weights[k] = WEIGHT_STEPS
+    for j in range(k - 1, -1, -1):
+        weights[j] = weights[j + 1] * (maxima[j + 1] + 1)
+    first = model.solve(weights, floors, k)
+    if first is None:
+        return None
+    best = first
+    slack = [j for j in range(k) if first.values[j] > floors[j] + 1e-9]
+    for j in slack:
+        weights[j] = WEIGHT_STEPS
+    for j in slack:
+        low, high = 0, WEIGHT_MAX * WEIGHT_STEPS
+        best_weight = weights[j]
+        while low <= high and time.perf_counter() < deadline:
+            weights[j] = (low + high) // 2
+            tried = model.solve(weights, floors, k)
+            if tried is None:
+                break
+            if tried.bound < best.bound:
+                best, best_weight = tried, weights[j]
+            if tried.values[j] < floors[j] - 1e-9:
+                low = weights[j] + 1
+            elif tried.values[j] > floors[j] + 1e-9:
+                high = weights[j] - 1
+            else:
+                break
+        weights[j] = best_weight
+    return [first.x] + ([best.x] if best is not first else []), best.bound
