@@ -48,7 +48,11 @@ How a batch's level is decided (`solve_level`), cheapest first:
 Batches below LP_PAIRS go straight to CP-SAT, which proves them quickly. For memory
 (the stretch instance keeps within 1 GB), batches above LP_MAX_PAIRS get no LP and batches
 above SEARCH_MAX_PAIRS no search, and each level hands the memory its solvers freed back
-to the system (`release_freed_memory`).
+to the system (`release_freed_memory`). At a tier level such a batch gets the same LP as
+a min-cost flow instead (`solver.split_flow`: a unit of several places may split across
+homes), its bound by Lagrangian weights on the floors and its fractions as the guide
+for the transportation answer, rounded and repaired until the levels above hold
+(`transport.repaired_answer`).
 A single state is one batch per level, which leaves a second worker idle: it solves the
 LPs of the levels ahead (`Lookahead`), each holding the level above at its LP bound,
 while that level is still looking for the answer that reaches it.
@@ -144,9 +148,9 @@ SEARCH_MAX_PAIRS = 100_000
 # below the trivial ones, when it finished in its time at all, and no better answer. At a
 # tier level such a batch gets the same bound from the split flow (`solver.split_flow`).
 LP_MAX_PAIRS = 300_000
-# Flows the split flow's bound takes at most before its deadline stops it (one for its
-# guide, up to 6 a level with slack: stretch, planned level, 494,685 pairs, 7 flows of
-# about 0.9 s): a batch gets it only with time for three.
+# A batch gets the split flow (`solver.split_flow`) only with time for this many of its
+# flows (its bound takes up to 1 + 2 * PATIENCE flows a level above with slack, more while
+# they improve it: stretch, planned level, 494,685 pairs, 7 flows of 0.5-0.7 s).
 SPLIT_FLOW_SOLVES = 3
 # About how many pairs GLOP builds and solves per second at a tier level (stretch, planned
 # level, 494,685 pairs in 6.5 s at load 2-3): a batch too large for an LP in its time
@@ -713,12 +717,12 @@ def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
                     proof: Proof, relaxation: Relaxation | None, deadline: float, guides=()) -> None:
     """Offer `proof` the transportation answers (`solver.transport`), cheapest first, until
-    one reaches the bound: the special units where the LP relaxation puts them; where the
-    best answer known puts them, with the units of the tiers above held too; the same
-    without holding them; at a tier level, where the LP's or the split flow's fractions
-    (`guides`, for a batch too big for an LP) put them, repaired until the levels above
-    hold (`transport.repaired_answer`); then after a dive (`solver.lp.dive`), weighted
-    over the levels ahead, then this level alone. Each is kept only if it holds every
+    one reaches the bound: the special units where the LP relaxation puts them; at a tier
+    level, where the LP's or the split flow's fractions (`guides`, for a batch too big
+    for an LP) put them, repaired until the levels above hold
+    (`transport.repaired_answer`); where the best answer known puts them, with the units
+    of the tiers above held too; the same without holding them; then after a dive
+    (`solver.lp.dive`), weighted over the levels ahead, then this level alone. Each is kept only if it holds every
     level above (the flow maximises them first, but may trade one above for another when
     those are not at their optimum)."""
     def flow(score, hold=frozenset()):
@@ -730,21 +734,24 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
             return None if score is None else transport_answer(prepared, pairs, levels, k, score)
         return run
 
-    answers = [flow(proof.solution)] if relaxation is None else [flow(relaxation.x), flow(proof.solution)]
+    if relaxation is not None and k < len(TIERS):
+        guides = [relaxation.x]
+    # The special units where a guide puts them, repaired: a few flows, where a dive
+    # re-solves the LP for each special unit it decides (stretch, planned level, 253,361
+    # pairs: 1,769 of the bound 1,774 in 0.6 s, where the dives reached 1,750 in 9 s).
+    # They come right after the LP's own flow: on a batch this big a flow takes 0.3-1 s,
+    # and flows of the batches running side by side take turns (a flow holds the GIL).
+    answers = [flow(relaxation.x)] if relaxation is not None else []
+    answers += [lambda guide=guide: repaired_answer(prepared, pairs, levels, floors, k, guide, proof.solution,
+                                                    deadline)
+                for guide in guides]
     if 0 < k < len(TIERS):
         # The levels above may not be at their optimum (a time limit): a flow maximising
         # them first could trade this level away for them. Holding the units of the tiers
         # above where they are, the flow moves only this tier's and lower ones.
         above = {p.unit for p in pairs if prepared.units[p.unit].top_tier < k}
-        answers.insert(1, flow(proof.solution, above))
-    # A few flows, where a dive re-solves the LP for each special unit it decides
-    # (stretch, planned level, 253,361 pairs: 1,769 of the bound 1,774 in 0.6 s, where the
-    # dives reached 1,750 in 9 s). The split flow's guides go first: on a batch that size
-    # each flow takes about a second, and they are what the time is for.
-    repaired = [lambda guide=guide: repaired_answer(prepared, pairs, levels, floors, k, guide, proof.solution,
-                                                    deadline)
-                for guide in ([relaxation.x] if relaxation is not None and k < len(TIERS) else guides)]
-    answers = answers + repaired if relaxation is not None else repaired + answers
+        answers.append(flow(proof.solution, above))
+    answers.append(flow(proof.solution))
     if relaxation is not None and k != FIT_LEVEL:
         # At the fit level the LP bound is rarely reached (the dense benchmark: 57,336
         # against 57,239), so a dive to it fails; the search starts from the answer in hand.
