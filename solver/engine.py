@@ -715,16 +715,17 @@ def weighted_levels(pairs: list[Pair], levels: list[list[int]], k: int) -> list[
 
 
 def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                    proof: Proof, relaxation: Relaxation | None, deadline: float, guides=()) -> None:
+                    proof: Proof, relaxation: Relaxation | None, deadline: float,
+                    guides: list[np.ndarray] | tuple = ()) -> None:
     """Offer `proof` the transportation answers (`solver.transport`), cheapest first, until
     one reaches the bound: the special units where the LP relaxation puts them; at a tier
     level, where the LP's or the split flow's fractions (`guides`, for a batch too big
     for an LP) put them, repaired until the levels above hold
     (`transport.repaired_answer`); where the best answer known puts them, with the units
     of the tiers above held too; the same without holding them; then after a dive
-    (`solver.lp.dive`), weighted over the levels ahead, then this level alone. Each is kept only if it holds every
-    level above (the flow maximises them first, but may trade one above for another when
-    those are not at their optimum)."""
+    (`solver.lp.dive`), weighted over the levels ahead, then this level alone. Each is
+    kept only if it holds every level above (the flow maximises them first, but may trade
+    one above for another when those are not at their optimum)."""
     def flow(score, hold=frozenset()):
         return lambda: transport_answer(prepared, pairs, levels, k, score, hold)
 
@@ -739,7 +740,7 @@ def offer_transport(prepared: Prepared, pairs: list[Pair], levels: list[list[int
     # The special units where a guide puts them, repaired: a few flows, where a dive
     # re-solves the LP for each special unit it decides (stretch, planned level, 253,361
     # pairs: 1,769 of the bound 1,774 in 0.6 s, where the dives reached 1,750 in 9 s).
-    # They come right after the LP's own flow: on a batch this big a flow takes 0.3-1 s,
+    # They come right after the LP's own flow: on the stretch batches a flow takes 0.3-1 s,
     # and flows of the batches running side by side take turns (a flow holds the GIL).
     answers = [flow(relaxation.x)] if relaxation is not None else []
     answers += [lambda guide=guide: repaired_answer(prepared, pairs, levels, floors, k, guide, proof.solution,

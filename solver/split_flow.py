@@ -44,7 +44,7 @@ __all__ = ["SplitFlow", "relaxed_bound"]
 @dataclass
 class SplitFlow:
     """One solve of the relaxation: each pair's share of its unit (x in [0, 1]), each
-    level's value there, and the bound it proves on level k (None: no bound, a weight too big)."""
+    level's value there, and the bound it proves on level k (None when solved without one)."""
 
     x: np.ndarray
     values: list[float]
@@ -98,9 +98,9 @@ class SplitFlowModel:
         x = flow.flows(arcs[self.n_units:self.n_units + self.n_pairs]) / self.size[self.unit_node]
         placed = np.bincount(self.unit_node, weights=x, minlength=self.n_units)
         values = (self.unit_levels @ placed).tolist()
-        # -optimal_cost is sum_j weights_j L_j times `scale`, exactly, in integers.
         if k is None or not weights[k]:
             return SplitFlow(x, values, None)
+        # -optimal_cost is sum_j weights_j L_j times `scale`, exactly, in integers.
         lagrangian = -flow.optimal_cost() - self.scale * sum(w * f for w, f in zip(weights[:k], floors))
         bound = lagrangian // (self.scale * weights[k])
         return SplitFlow(x, values, bound)
@@ -117,11 +117,10 @@ def relaxed_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]]
     at one youth of level k per youth and is bisected on the grid of WEIGHT_STEPS up to
     WEIGHT_MAX: a weight is too low where its level falls below its floor, too high where
     the level passes it (PATIENCE tries without a better bound end it). Every weight
-    tried gives a valid bound; the least is kept, and
-    its flow, nearer the LP's optimum with the floors, is the second guide. Rounding
-    either can come out a little ahead (stretch, planned level: 5,452-5,465 of 5,491
-    over six such flows), so both are tried. None when even the first flow does not fit
-    in int64."""
+    tried gives a valid bound; the least is kept, and its flow, nearer the LP's optimum
+    with the floors, is the second guide. Rounding either can come out a little ahead
+    (stretch, planned level: 5,452-5,465 of 5,491 over six such flows), so both are
+    tried. None when even the first flow's costs do not fit in int64."""
     model = SplitFlowModel(prepared, pairs, levels[:k + 1])
     maxima = model.unit_levels.sum(axis=1).tolist()
     weights = [0] * (k + 1)

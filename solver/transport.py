@@ -13,6 +13,9 @@ or the answer in hand), where room is left and no keep-apart link is broken; the
 then places the single-place units in the room left. The answer is feasible by
 construction and is the best one possible with those special units where they are.
 
+`repaired_answer` rounds fractions (the LP's, or the split flow's: `solver.split_flow`) the
+same way while holding the levels above at their floors.
+
 It is a candidate, not a proof: the engine compares it with the LP bound
 (`engine.solve_level`). On the dense benchmark state the LP bound of every tier level
 and of the ICWA level equals the value this answer reaches, so those levels are proven
@@ -145,7 +148,7 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
 
 
 def repaired_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
-                    guide, reference: list[int], deadline: float) -> list[int] | None:
+                    guide: list[float] | np.ndarray, reference: list[int], deadline: float) -> list[int] | None:
     """A transportation answer with this level's special units where `guide` (fractions
     per pair, `solver.split_flow`) puts them, holding every level above at its floor.
 
