@@ -24,10 +24,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from .prepare import Pair, Prepared
-from .transport import COST_LIMIT, pair_column
+from .transport import COST_LIMIT, pair_column, unit_home_flow, weights_for_maxima
 
 # Weights of a level with slack are tried on this grid (multiples of 1 / WEIGHT_STEPS)
 # up to WEIGHT_MAX level-k youths per youth of that level.
@@ -55,10 +54,8 @@ class SplitFlowModel:
     """The flow network of a batch, built once and re-solved with other unit values."""
 
     def __init__(self, prepared: Prepared, pairs: list[Pair], levels: list[list[int]]):
-        unit = pair_column(pairs, "unit")
-        home = pair_column(pairs, "home")
-        units, self.unit_node = np.unique(unit, return_inverse=True)
-        homes, home_node = np.unique(home, return_inverse=True)
+        units, self.unit_node = np.unique(pair_column(pairs, "unit"), return_inverse=True)
+        homes, self.home_node = np.unique(pair_column(pairs, "home"), return_inverse=True)
         self.size = np.array([prepared.units[u].size for u in units], dtype=np.int64)
         self.scale = math.lcm(*set(self.size.tolist())) if len(units) else 1
         # Each unit's value per level: a unit's coefficient is the same on all its pairs
@@ -66,16 +63,8 @@ class SplitFlowModel:
         self.unit_levels = np.zeros((len(levels), len(units)), dtype=np.int64)
         for j, coefficients in enumerate(levels):
             np.maximum.at(self.unit_levels[j], self.unit_node, np.asarray(coefficients, dtype=np.int64))
-        n_units, n_homes = len(units), len(homes)
-        self.source, self.sink = n_units + n_homes, n_units + n_homes + 1
-        self.n_units, self.n_pairs = n_units, len(pairs)
-        self.tails = np.concatenate([np.full(n_units, self.source), self.unit_node,
-                                     n_units + np.arange(n_homes), [self.source]]).astype(np.int32)
-        self.heads = np.concatenate([np.arange(n_units), n_units + home_node,
-                                     np.full(n_homes, self.sink), [self.sink]]).astype(np.int32)
-        self.capacities = np.concatenate([self.size, self.size[self.unit_node],
-                                          np.asarray(prepared.rooms, dtype=np.int64)[homes],
-                                          [int(self.size.sum())]])
+        self.room = np.asarray(prepared.rooms, dtype=np.int64)[homes]
+        self.nodes = len(units) + len(homes) + 2
 
     def solve(self, weights: list[int], floors: list[int] = (), k: int | None = None) -> SplitFlow | None:
         """Maximise sum_j weights_j L_j over the relaxation; None when the costs would
@@ -83,25 +72,20 @@ class SplitFlowModel:
         above (None without a `k`)."""
         worth = np.asarray(weights, dtype=object) @ self.unit_levels.astype(object)
         per_place = [w * (self.scale // s) for w, s in zip(worth.tolist(), self.size.tolist())]
-        if max(per_place, default=0) * (self.sink + 1) >= COST_LIMIT:
+        if max(per_place, default=0) * self.nodes >= COST_LIMIT:
             return None
-        costs = np.concatenate([np.zeros(self.n_units, dtype=np.int64),
-                                -np.asarray(per_place, dtype=np.int64)[self.unit_node],
-                                np.zeros(len(self.tails) - self.n_units - self.n_pairs, dtype=np.int64)])
-        flow = min_cost_flow.SimpleMinCostFlow()
-        arcs = flow.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.capacities, costs)
-        total = int(self.size.sum())
-        flow.set_node_supply(self.source, total)
-        flow.set_node_supply(self.sink, -total)
-        if flow.solve() != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
+        flowed = unit_home_flow(self.unit_node, self.home_node, self.size, self.size[self.unit_node], self.room,
+                                -np.asarray(per_place, dtype=np.int64)[self.unit_node])
+        if flowed is None:
             return None
-        x = flow.flows(arcs[self.n_units:self.n_units + self.n_pairs]) / self.size[self.unit_node]
-        placed = np.bincount(self.unit_node, weights=x, minlength=self.n_units)
+        places, cost = flowed
+        x = places / self.size[self.unit_node]
+        placed = np.bincount(self.unit_node, weights=x, minlength=len(self.size))
         values = (self.unit_levels @ placed).tolist()
         if k is None or not weights[k]:
             return SplitFlow(x, values, None)
-        # -optimal_cost is sum_j weights_j L_j times `scale`, exactly, in integers.
-        lagrangian = -flow.optimal_cost() - self.scale * sum(w * f for w, f in zip(weights[:k], floors))
+        # -cost is sum_j weights_j L_j times `scale`, exactly, in integers.
+        lagrangian = -cost - self.scale * sum(w * f for w, f in zip(weights[:k], floors))
         bound = lagrangian // (self.scale * weights[k])
         return SplitFlow(x, values, bound)
 
@@ -122,11 +106,11 @@ def relaxed_bound(prepared: Prepared, pairs: list[Pair], levels: list[list[int]]
     (stretch, planned level: 5,452-5,465 of 5,491 over six such flows), so both are
     tried. None when even the first flow's costs do not fit in int64."""
     model = SplitFlowModel(prepared, pairs, levels[:k + 1])
-    maxima = model.unit_levels.sum(axis=1).tolist()
-    weights = [0] * (k + 1)
-    weights[k] = WEIGHT_STEPS
-    for j in range(k - 1, -1, -1):
-        weights[j] = weights[j + 1] * (maxima[j + 1] + 1)
+    # The overflow check is the flow's own (`SplitFlowModel.solve`), with the scale in it.
+    lexicographic = weights_for_maxima(model.unit_levels.sum(axis=1).tolist(), k, 0)
+    if lexicographic is None:
+        return None
+    weights = [w * WEIGHT_STEPS for w in lexicographic]
     first = model.solve(weights, floors, k)
     if first is None:
         return None

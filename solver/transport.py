@@ -35,7 +35,8 @@ from .prepare import Pair, Prepared
 # weights are kept well below that (a level that would not fit is left out of the weights).
 COST_LIMIT = 2 ** 60
 
-__all__ = ["best_pairs_total", "lexicographic_weights", "pair_column", "repaired_answer", "transport_answer"]
+__all__ = ["best_pairs_total", "lexicographic_weights", "pair_column", "repaired_answer", "transport_answer",
+           "unit_home_flow", "weights_for_maxima"]
 
 
 def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int, nodes: int) -> list[int] | None:
@@ -48,9 +49,13 @@ def lexicographic_weights(pairs: list[Pair], levels: list[list[int]], first: int
     int64; None when even the levels up to `first` do not fit.
     """
     unit = pair_column(pairs, "unit")
-    maxima = [best_pairs_total(unit, coefficients) for coefficients in levels]
-    for last in range(len(levels) - 1, first - 1, -1):
-        weights = [0] * len(levels)
+    return weights_for_maxima([best_pairs_total(unit, coefficients) for coefficients in levels], first, nodes)
+
+
+def weights_for_maxima(maxima: list[int], first: int, nodes: int) -> list[int] | None:
+    """`lexicographic_weights` for levels whose largest values are `maxima`."""
+    for last in range(len(maxima) - 1, first - 1, -1):
+        weights = [0] * len(maxima)
         weights[last] = 1
         for j in range(last - 1, -1, -1):
             weights[j] = weights[j + 1] * (maxima[j + 1] + 1)
@@ -122,29 +127,43 @@ def transport_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[in
         return solution.tolist()
     units, unit_node = np.unique(unit[singles], return_inverse=True)
     homes, home_node = np.unique(pair_column(pairs, "home")[singles], return_inverse=True)
-    source, sink = len(units) + len(homes), len(units) + len(homes) + 1
-    weights = lexicographic_weights(pairs, levels, first, sink + 1)
+    weights = lexicographic_weights(pairs, levels, first, len(units) + len(homes) + 2)
     if weights is None:
         return None
     gain = sum(w * np.asarray(c, dtype=np.int64)[singles] for w, c in zip(weights, levels) if w)
-    n_units, n_homes = len(units), len(homes)
-    # Arcs: source -> unit (one each), unit -> home (a pair, its gain as a negative
-    # cost), home -> sink (the room left), and source -> sink for the units left out.
+    flowed = unit_home_flow(unit_node, home_node, np.ones(len(units), dtype=np.int64),
+                            np.ones(len(singles), dtype=np.int64),
+                            np.maximum(np.asarray(left, dtype=np.int64)[homes], 0), -gain)
+    if flowed is None:
+        return None
+    used = flowed[0]
+    solution[singles[used > 0]] = 1
+    return solution.tolist()
+
+
+def unit_home_flow(unit_node: np.ndarray, home_node: np.ndarray, unit_places: np.ndarray, pair_places: np.ndarray,
+                   room: np.ndarray, pair_costs: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The min-cost flow from units to homes: each unit sends up to `unit_places`, pair i
+    (unit `unit_node[i]`, home `home_node[i]`) carries up to `pair_places[i]` at
+    `pair_costs[i]` a place, each home takes up to its `room`, and what is not sent costs
+    nothing. The places sent along each pair and the flow's cost; None if it fails."""
+    n_units, n_homes, n_pairs = len(unit_places), len(room), len(unit_node)
+    source, sink = n_units + n_homes, n_units + n_homes + 1
+    total = int(np.sum(unit_places))
+    # Arcs: source -> unit, unit -> home (the pairs), home -> sink, and source -> sink
+    # for the places left out.
     tails = np.concatenate([np.full(n_units, source), unit_node, n_units + np.arange(n_homes), [source]])
     heads = np.concatenate([np.arange(n_units), n_units + home_node, np.full(n_homes, sink), [sink]])
-    capacities = np.concatenate([np.ones(n_units + len(singles), dtype=np.int64),
-                                 np.maximum(np.asarray(left, dtype=np.int64)[homes], 0), [n_units]])
-    costs = np.concatenate([np.zeros(n_units, dtype=np.int64), -gain, np.zeros(n_homes + 1, dtype=np.int64)])
+    capacities = np.concatenate([unit_places, pair_places, room, [total]])
+    costs = np.concatenate([np.zeros(n_units, dtype=np.int64), pair_costs, np.zeros(n_homes + 1, dtype=np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
                                                      capacities, costs)
-    flow.set_node_supply(source, n_units)
-    flow.set_node_supply(sink, -n_units)
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
     if flow.solve() != min_cost_flow.SimpleMinCostFlow.OPTIMAL:
         return None
-    used = flow.flows(arcs[n_units:n_units + len(singles)])
-    solution[singles[used > 0]] = 1
-    return solution.tolist()
+    return flow.flows(arcs[n_units:n_units + n_pairs]), flow.optimal_cost()
 
 
 def repaired_answer(prepared: Prepared, pairs: list[Pair], levels: list[list[int]], floors: list[int], k: int,
